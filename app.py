@@ -1,0 +1,135 @@
+"""Composition root: Settings -> database -> services -> Bolt app -> listeners -> aiohttp; `main()` runs it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+import handlers
+from bot.cases import CaseService
+from bot.clock import Clock, SystemClock
+from bot.playbook import DEFAULT_STEPS
+from handlers.cases import CaseListeners, SlackCaseNotifier
+from handlers.errors import ErrorPolicy
+from handlers.slack_api import SlackPoster, make_web_client
+from handlers.tasks import BackgroundTasks
+from handlers.web import build_web_app
+from settings import Settings, SettingsError, load_settings
+from storage.cases import SqlCaseRepository
+from storage.db import Database
+from storage.migrate import upgrade_to_head
+
+log = logging.getLogger("mend")
+
+SHUTDOWN_GRACE_SECONDS = 20.0
+
+
+@dataclass
+class Mend:
+    """Everything one running Mend process is made of, built once from Settings."""
+
+    settings: Settings
+    db: Database
+    bolt: AsyncApp
+    web_app: web.Application
+    tasks: BackgroundTasks
+    cases: CaseService
+    _runner: web.AppRunner | None = field(default=None, repr=False)
+
+    async def start(self, *, host: str = "0.0.0.0", port: int | None = None, migrate: bool = True) -> int:
+        """Bring the schema up to date and start serving HTTP; returns the bound port."""
+        if migrate:
+            await upgrade_to_head(self.db)
+        self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, self.settings.port if port is None else port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        bound = sockets[0].getsockname()[1] if sockets else (port or self.settings.port)
+        log.info("Mend is serving on %s:%s", host, bound)
+        return int(bound)
+
+    async def stop(self) -> None:
+        """Stop taking requests, let in-flight work finish, then close the database."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.tasks.drain(SHUTDOWN_GRACE_SECONDS)
+        await self.db.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    poster = SlackPoster(client)
+    errors = ErrorPolicy(poster)
+    tasks = BackgroundTasks(errors)
+    case_config = settings.case_config()
+    cases = CaseService(
+        SqlCaseRepository(db), SlackCaseNotifier(poster, case_config, DEFAULT_STEPS), clock, case_config
+    )
+
+    # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
+    # polling; the listeners hand slow work to BackgroundTasks themselves.
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+    )
+    handlers.register(bolt, cases=CaseListeners(cases, poster, tasks), errors=errors)
+    return Mend(
+        settings=settings,
+        db=db,
+        bolt=bolt,
+        web_app=build_web_app(bolt, db.ping),
+        tasks=tasks,
+        cases=cases,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    mend = build(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await mend.start()
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert settings.slack_app_token is not None
+        socket_handler = AsyncSocketModeHandler(mend.bolt, settings.slack_app_token.get_secret_value())
+        await socket_handler.connect_async()
+        log.info("Connected to Slack in Socket Mode")
+    await stop.wait()
+    log.info("Shutting down: finishing in-flight work")
+    if socket_handler is not None:
+        await socket_handler.close_async()
+    await mend.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run Mend, the service-recovery Slack app.")
+    parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,348 @@
+"""Recovery cases: what a report must contain, how a case is opened and announced, and the ports it needs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.clock import Clock
+from bot.errors import CaseNotFound, NoCardChannel
+
+# Slack's plain_text_input takes at most 3000 characters; the database keeps whatever arrives within them.
+MAX_LONG_TEXT = 3000
+MAX_SHORT_TEXT = 200
+
+
+class Severity(StrEnum):
+    """How hard the failure hit the customer, from the doctrine's 'mildly irritated' to 'serious harm'."""
+
+    MINOR = "minor"
+    MODERATE = "moderate"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+    @property
+    def label(self) -> str:
+        return _SEVERITY_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self) + 1
+
+
+_SEVERITY_LABELS = {
+    Severity.MINOR: "Mildly irritated",
+    Severity.MODERATE: "Upset: the failure got in their way",
+    Severity.MAJOR: "Badly let down: lost time or money",
+    Severity.CRITICAL: "Serious harm / legal or safety risk",
+}
+
+
+class CaseState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Category(BaseModel):
+    """A failure category: `key` is stored and sent in Slack option values, `label` is shown."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    label: str
+
+
+DEFAULT_CATEGORY_LABELS = (
+    "Delivery",
+    "Billing",
+    "Product defect",
+    "Staff conduct",
+    "Wait time",
+    "Communication",
+    "Other",
+)
+
+
+def category_key(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", label.strip().lower()).strip("_")[:60]
+
+
+def categories_from_labels(labels: Sequence[str]) -> tuple[Category, ...]:
+    """Build the category list from configured labels; blank and repeated labels are errors, not ignored."""
+    cats: list[Category] = []
+    seen: set[str] = set()
+    for raw in labels:
+        label = raw.strip()
+        key = category_key(label)
+        if not key:
+            raise ValueError(f"category {raw!r} has no letters or digits")
+        if len(label) > 75:
+            raise ValueError(f"category {label!r} is longer than Slack's 75-character option limit")
+        if key in seen:
+            raise ValueError(f"category {label!r} is listed twice")
+        seen.add(key)
+        cats.append(Category(key=key, label=label))
+    if not cats:
+        raise ValueError("at least one failure category is needed")
+    if len(cats) > 100:
+        raise ValueError("Slack shows at most 100 options in a menu")
+    return tuple(cats)
+
+
+class CaseConfig(BaseModel):
+    """The team's choices that shape reporting."""
+
+    model_config = ConfigDict(frozen=True)
+
+    categories: tuple[Category, ...] = Field(
+        default_factory=lambda: categories_from_labels(DEFAULT_CATEGORY_LABELS)
+    )
+    recovery_channel_id: str | None = None
+
+    def category(self, key: str) -> Category | None:
+        return next((c for c in self.categories if c.key == key), None)
+
+
+class ReportField(StrEnum):
+    """The parts of a failure report; the Slack edge maps each to the modal block that holds it."""
+
+    CUSTOMER_NAME = "customer_name"
+    CUSTOMER_REF = "customer_ref"
+    SUMMARY = "summary"
+    CUSTOMER_WORDS = "customer_words"
+    IMPACT = "impact"
+    SEVERITY = "severity"
+    CATEGORY = "category"
+
+
+class CaseReport(BaseModel):
+    """A validated failure report, as the responder gave it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_name: str | None = None
+    customer_ref: str | None = None
+    summary: str
+    customer_words: str | None = None
+    impact: str | None = None
+    severity: Severity
+    category: str
+    source_permalink: str | None = None
+
+    @property
+    def customer_display(self) -> str:
+        if self.customer_name and self.customer_ref:
+            return f"{self.customer_name} ({self.customer_ref})"
+        return self.customer_name or self.customer_ref or "Unknown customer"
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).replace("\x00", "").strip()
+    return text or None
+
+
+def validate_report(
+    raw: dict[ReportField, Any], config: CaseConfig, *, source_permalink: str | None = None
+) -> tuple[CaseReport | None, dict[ReportField, str]]:
+    """Check a submitted report; returns the report or, per field, a message the reporter can act on."""
+    values = {field: _clean(raw.get(field)) for field in ReportField}
+    errors: dict[ReportField, str] = {}
+
+    if not values[ReportField.CUSTOMER_NAME] and not values[ReportField.CUSTOMER_REF]:
+        errors[ReportField.CUSTOMER_NAME] = (
+            "Who was affected? Give the customer's name, or an account or order reference below."
+        )
+    if not values[ReportField.SUMMARY]:
+        errors[ReportField.SUMMARY] = "Say in a sentence what went wrong for the customer."
+    for field, limit in (
+        (ReportField.CUSTOMER_NAME, MAX_SHORT_TEXT),
+        (ReportField.CUSTOMER_REF, MAX_SHORT_TEXT),
+        (ReportField.SUMMARY, MAX_LONG_TEXT),
+        (ReportField.CUSTOMER_WORDS, MAX_LONG_TEXT),
+        (ReportField.IMPACT, MAX_LONG_TEXT),
+    ):
+        text = values[field]
+        if text and len(text) > limit:
+            errors[field] = f"Please keep this under {limit} characters (it has {len(text)})."
+
+    severity: Severity | None = None
+    try:
+        severity = Severity(values[ReportField.SEVERITY] or "")
+    except ValueError:
+        errors[ReportField.SEVERITY] = "Choose how hard this hit the customer."
+    category = config.category(values[ReportField.CATEGORY] or "")
+    if category is None:
+        errors[ReportField.CATEGORY] = "Choose the kind of failure from the list."
+
+    if errors or severity is None or category is None:
+        return None, errors
+    return (
+        CaseReport(
+            customer_name=values[ReportField.CUSTOMER_NAME],
+            customer_ref=values[ReportField.CUSTOMER_REF],
+            summary=values[ReportField.SUMMARY] or "",
+            customer_words=values[ReportField.CUSTOMER_WORDS],
+            impact=values[ReportField.IMPACT],
+            severity=severity,
+            category=category.key,
+            source_permalink=source_permalink,
+        ),
+        {},
+    )
+
+
+class MessageRef(BaseModel):
+    """Where a message Mend posted lives in Slack."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel_id: str
+    ts: str
+
+
+class Case(BaseModel):
+    """A recovery case as the domain sees it; storage maps its rows to this."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    team_id: str
+    report: CaseReport
+    state: CaseState
+    reporter_user_id: str
+    owner_user_id: str
+    origin_channel_id: str | None
+    card: MessageRef | None
+    thread_opened: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.id)
+
+
+def format_reference(case_id: int) -> str:
+    return f"R-{case_id:04d}"
+
+
+def parse_reference(text: str) -> int | None:
+    match = re.fullmatch(r"\s*R-?(\d{1,12})\s*", text, flags=re.IGNORECASE)
+    return int(match.group(1)) if match else None
+
+
+class CaseEvent(BaseModel):
+    """One line of a case's audit trail: who did what, when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: int
+    kind: str
+    actor_user_id: str | None
+    at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class NewCase(BaseModel):
+    """What the repository needs to store a reported case."""
+
+    model_config = ConfigDict(frozen=True)
+
+    team_id: str
+    report: CaseReport
+    reporter_user_id: str
+    origin_channel_id: str | None
+    # Identifies the submission (Slack's view id) so that a replayed submission opens no second case.
+    report_key: str | None
+    at: datetime
+
+
+class CaseRepository(Protocol):
+    async def add(self, new: NewCase) -> tuple[Case, bool]:
+        """Store a case with its 'reported' event; returns the case and whether it was new."""
+        ...
+
+    async def get(self, case_id: int) -> Case | None: ...
+
+    async def record_card(self, case_id: int, card: MessageRef, at: datetime) -> Case: ...
+
+    async def record_thread_opened(self, case_id: int, at: datetime) -> Case: ...
+
+    async def events(self, case_id: int) -> list[CaseEvent]: ...
+
+
+class CaseNotifier(Protocol):
+    """What the domain needs from the chat surface to announce a case."""
+
+    async def post_case_card(self, case: Case, channel_id: str) -> MessageRef: ...
+
+    async def open_case_thread(self, case: Case) -> None: ...
+
+    async def tell_reporter_case_opened(self, case: Case) -> None: ...
+
+
+class CaseService:
+    """Opens cases and announces them; the only place that decides where a case card goes."""
+
+    def __init__(
+        self, repo: CaseRepository, notifier: CaseNotifier, clock: Clock, config: CaseConfig
+    ) -> None:
+        self._repo = repo
+        self._notifier = notifier
+        self._clock = clock
+        self._config = config
+
+    @property
+    def config(self) -> CaseConfig:
+        return self._config
+
+    def card_channel_for(self, origin_channel_id: str | None) -> str | None:
+        return self._config.recovery_channel_id or origin_channel_id
+
+    async def open_case(
+        self,
+        report: CaseReport,
+        *,
+        team_id: str,
+        reporter_user_id: str,
+        origin_channel_id: str | None,
+        report_key: str | None,
+    ) -> tuple[Case, bool]:
+        """Save the report as a case owned by its reporter. Idempotent on `report_key`."""
+        return await self._repo.add(
+            NewCase(
+                team_id=team_id,
+                report=report,
+                reporter_user_id=reporter_user_id,
+                origin_channel_id=origin_channel_id,
+                report_key=report_key,
+                at=self._clock.now(),
+            )
+        )
+
+    async def announce(self, case_id: int) -> Case:
+        """Post the case card and open its thread, skipping whatever an earlier attempt already did."""
+        case = await self._repo.get(case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        if case.card is None:
+            channel_id = self.card_channel_for(case.origin_channel_id)
+            if channel_id is None:
+                raise NoCardChannel()
+            card = await self._notifier.post_case_card(case, channel_id)
+            case = await self._repo.record_card(case.id, card, self._clock.now())
+        if not case.thread_opened:
+            await self._notifier.open_case_thread(case)
+            case = await self._repo.record_thread_opened(case.id, self._clock.now())
+            await self._notifier.tell_reporter_case_opened(case)
+        return case
+
+    async def events(self, case_id: int) -> list[CaseEvent]:
+        return await self._repo.events(case_id)

@@ -1,0 +1,298 @@
+"""Block Kit for reporting and announcing cases: pure functions from domain values to Slack payloads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState, Severity
+from bot.playbook import Step
+from handlers.blocks.text import escape_mrkdwn, is_slack_permalink, plain, quote, safe_mrkdwn
+from handlers.ids import Action, ReportBlock
+from handlers.ids import View as ViewId
+
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+HEADER_LIMIT = 150
+BUTTON_VALUE_LIMIT = 2000
+FALLBACK_TEXT_LIMIT = 300
+
+SEVERITY_EMOJI = {
+    Severity.MINOR: ":large_yellow_circle:",
+    Severity.MODERATE: ":large_orange_circle:",
+    Severity.MAJOR: ":red_circle:",
+    Severity.CRITICAL: ":rotating_light:",
+}
+
+USAGE = (
+    "*Mend helps you recover a customer after a service failure.*\n"
+    "• `/recover` opens the report form.\n"
+    "• `/recover <what went wrong>` opens it with that text filled in.\n"
+    "• On any message, use the *Start recovery* shortcut (the ⋮ menu) to turn it into a case.\n"
+    "• `/recover help` shows this message."
+)
+
+
+@dataclass(frozen=True)
+class ReportOrigin:
+    """Where a report started; travels through the modal's private_metadata."""
+
+    channel_id: str | None = None
+    permalink: str | None = None
+
+    def to_metadata(self) -> str:
+        data = {"c": self.channel_id, "p": self.permalink if is_slack_permalink(self.permalink) else None}
+        return json.dumps({k: v for k, v in data.items() if v})
+
+    @classmethod
+    def from_metadata(cls, raw: str | None) -> ReportOrigin:
+        """Read private_metadata defensively: it comes back from the client and may be anything."""
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        channel = data.get("c")
+        permalink = data.get("p")
+        return cls(
+            channel_id=channel
+            if isinstance(channel, str) and channel.isalnum() and len(channel) <= 32
+            else None,
+            permalink=permalink if isinstance(permalink, str) and is_slack_permalink(permalink) else None,
+        )
+
+
+def _severity_option(severity: Severity) -> Option:
+    return Option(value=severity.value, text=PlainTextObject(text=f"{severity.label}", emoji=True))
+
+
+def build_report_modal(config: CaseConfig, *, summary: str = "", origin: ReportOrigin | None = None) -> View:
+    origin = origin or ReportOrigin()
+    blocks: list[Block] = []
+    if origin.permalink:
+        where = f" in <#{origin.channel_id}>" if origin.channel_id else ""
+        blocks.append(
+            ContextBlock(
+                block_id=ReportBlock.SOURCE.value,
+                elements=[MarkdownTextObject(text=f":link: From <{origin.permalink}|this message>{where}")],
+            )
+        )
+    blocks += [
+        InputBlock(
+            block_id=ReportBlock.CUSTOMER_NAME.value,
+            label="Customer",
+            optional=True,
+            hint="Their name, or give an account or order reference below (one of the two is needed).",
+            element=PlainTextInputElement(
+                action_id=ReportBlock.CUSTOMER_NAME.action_id, max_length=MAX_SHORT_TEXT, focus_on_load=True
+            ),
+        ),
+        InputBlock(
+            block_id=ReportBlock.CUSTOMER_REF.value,
+            label="Account or order reference",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ReportBlock.CUSTOMER_REF.action_id,
+                max_length=MAX_SHORT_TEXT,
+                placeholder="e.g. order #4411",
+            ),
+        ),
+        InputBlock(
+            block_id=ReportBlock.SUMMARY.value,
+            label="What went wrong",
+            element=PlainTextInputElement(
+                action_id=ReportBlock.SUMMARY.action_id,
+                multiline=True,
+                max_length=MAX_LONG_TEXT,
+                initial_value=plain(summary, MAX_LONG_TEXT) if summary.strip() else None,
+                placeholder="The failure, as the customer experienced it",
+            ),
+        ),
+        InputBlock(
+            block_id=ReportBlock.CUSTOMER_WORDS.value,
+            label="The customer's own words",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ReportBlock.CUSTOMER_WORDS.action_id, multiline=True, max_length=MAX_LONG_TEXT
+            ),
+        ),
+        InputBlock(
+            block_id=ReportBlock.IMPACT.value,
+            label="How it affected them",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ReportBlock.IMPACT.action_id,
+                multiline=True,
+                max_length=MAX_LONG_TEXT,
+                placeholder="Time lost, money, a missed event, how they feel",
+            ),
+        ),
+        InputBlock(
+            block_id=ReportBlock.SEVERITY.value,
+            label="How hard did it hit them?",
+            element=RadioButtonsElement(
+                action_id=ReportBlock.SEVERITY.action_id, options=[_severity_option(s) for s in Severity]
+            ),
+        ),
+        InputBlock(
+            block_id=ReportBlock.CATEGORY.value,
+            label="Kind of failure",
+            element=StaticSelectElement(
+                action_id=ReportBlock.CATEGORY.action_id,
+                placeholder="Choose one",
+                options=[Option(value=c.key, text=PlainTextObject(text=c.label)) for c in config.categories],
+            ),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=ViewId.REPORT.value,
+        title="Report a failure",
+        submit="Open case",
+        close="Cancel",
+        private_metadata=origin.to_metadata(),
+        blocks=blocks,
+    )
+
+
+def case_title(case: Case, config: CaseConfig) -> str:
+    category = config.category(case.report.category)
+    label = category.label if category else case.report.category
+    return f"{case.reference} · {label} · {case.report.customer_display}"
+
+
+def build_case_card(case: Case, config: CaseConfig) -> list[Block]:
+    """The thread's parent message: everything a responder needs at a glance, whatever the customer typed."""
+    report = case.report
+    state = ":white_check_mark: Closed" if case.state is CaseState.CLOSED else ":large_green_circle: Open"
+    fields = [
+        MarkdownTextObject(text=f"*Customer*\n{safe_mrkdwn(report.customer_display, FIELD_TEXT_LIMIT - 20)}"),
+        MarkdownTextObject(text=f"*Severity*\n{SEVERITY_EMOJI[report.severity]} {report.severity.label}"),
+        MarkdownTextObject(text=f"*Owner*\n<@{case.owner_user_id}>"),
+        MarkdownTextObject(text=f"*State*\n{state}"),
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=plain(case_title(case, config), HEADER_LIMIT))),
+        SectionBlock(fields=fields),
+        SectionBlock(text=MarkdownTextObject(text=f"*What went wrong*\n{safe_mrkdwn(report.summary, 2900)}")),
+    ]
+    if report.customer_words:
+        words = quote(safe_mrkdwn(report.customer_words, 2800))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*In the customer's words*\n{words}")))
+    if report.impact:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*How it affected them*\n{safe_mrkdwn(report.impact, 2900)}")
+            )
+        )
+    context = f"Reported by <@{case.reporter_user_id}> · {_slack_date(case)}"
+    if report.source_permalink and is_slack_permalink(report.source_permalink):
+        context += f" · <{report.source_permalink}|original message>"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
+    return blocks
+
+
+def case_card_text(case: Case, config: CaseConfig) -> str:
+    """Notification and screen-reader text for the card (the `text` beside `blocks`)."""
+    return safe_mrkdwn(f"New case {case_title(case, config)}", FALLBACK_TEXT_LIMIT)
+
+
+def _slack_date(case: Case) -> str:
+    ts = int(case.created_at.timestamp())
+    fallback = case.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{ts}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def build_thread_opening(case: Case, steps: Sequence[Step]) -> list[Block]:
+    """The first reply in the case thread: who owns it and what happens next."""
+    lines = "\n".join(
+        f"{i}. *{escape_mrkdwn(s.title)}*: {escape_mrkdwn(s.what)}" for i, s in enumerate(steps, 1)
+    )
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=(
+                    f"Case *{case.reference}* is open and <@{case.owner_user_id}> owns it. "
+                    "Mend will walk you through the recovery here, one step at a time."
+                )
+            )
+        ),
+        SectionBlock(text=MarkdownTextObject(text=safe_mrkdwn_list(lines))),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Start now: the first hours decide whether a failure turns into loyalty or a lost customer."
+                )
+            ]
+        ),
+    ]
+
+
+def safe_mrkdwn_list(lines: str) -> str:
+    # The list is built from escaped parts already; only its length needs guarding.
+    return lines if len(lines) <= SECTION_TEXT_LIMIT else lines[: SECTION_TEXT_LIMIT - 1] + "…"
+
+
+def build_case_opened_notice(case: Case, thread_link: str | None) -> tuple[str, list[Block]]:
+    """What the reporter sees once the case exists: a link straight into its thread."""
+    where = f"<{thread_link}|Open the case thread>" if thread_link and is_slack_permalink(thread_link) else ""
+    where = where or (f"See <#{case.card.channel_id}>." if case.card else "")
+    text = f":white_check_mark: Case *{case.reference}* is open. {where}".strip()
+    return text, [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
+def build_help() -> list[Block]:
+    return [SectionBlock(text=MarkdownTextObject(text=USAGE))]
+
+
+def build_unknown_command(word: str, full_text: str) -> list[Block]:
+    """An unknown single-word sub-command: say so, and offer to report it as a failure anyway."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"I don't know the command `{safe_mrkdwn(word, 60)}`.\n\n{USAGE}",
+            )
+        )
+    ]
+    if full_text.strip():
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        action_id=Action.REPORT_FROM_TEXT.value,
+                        text=plain(f"Report “{full_text.strip()}” as a failure", 75),
+                        value=full_text[:BUTTON_VALUE_LIMIT],
+                        style="primary",
+                    )
+                ]
+            )
+        )
+    return blocks
+
+
+def view_payload(view: View) -> dict[str, object]:
+    """Serialise a view; `to_dict()` is where slack_sdk checks Block Kit's limits."""
+    return view.to_dict()
+
+
+def blocks_payload(blocks: Sequence[Block]) -> list[dict[str, object]]:
+    return [b.to_dict() for b in blocks]

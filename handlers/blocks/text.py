@@ -1,0 +1,51 @@
+"""Making user text safe and short enough for Block Kit: mrkdwn escaping and limit-aware shortening."""
+
+from __future__ import annotations
+
+import re
+
+ELLIPSIS = "…"
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack treats as control sequences.
+
+    With `<`, `>` and `&` escaped, `<!channel>`, `<@U123>` and `<https://x|label>` typed by anyone show as
+    text: no ping, no forged link.
+    """
+    text = _CONTROL.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text to at most `limit` characters, ending with an ellipsis when cut, never inside an entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    cut = _ENTITY_TAIL.sub("", cut)
+    return cut.rstrip() + ELLIPSIS
+
+
+def safe_mrkdwn(text: str, limit: int) -> str:
+    return shorten(escape_mrkdwn(text), limit)
+
+
+def plain(text: str, limit: int) -> str:
+    """For plain_text objects: nothing is parsed there, but control characters and length still matter."""
+    return shorten(_CONTROL.sub("", text), limit)
+
+
+def quote(text: str) -> str:
+    """Render (already escaped) text as a mrkdwn block quote."""
+    return "\n".join(f">{line}" for line in text.splitlines() or [""])
+
+
+def is_slack_permalink(url: str | None) -> bool:
+    # Only links Slack itself gave us go into mrkdwn links; anything with | or > could forge a label.
+    return (
+        bool(url)
+        and re.fullmatch(r"https://[A-Za-z0-9.-]+/archives/[A-Z0-9]+/p\d+(\?[A-Za-z0-9=&.%_-]*)?", url or "")
+        is not None
+    )

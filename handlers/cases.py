@@ -1,0 +1,261 @@
+"""The Slack edge of reporting: `/recover`, the Start recovery shortcut, the report modal, and case posts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cases import Case, CaseConfig, CaseService, MessageRef, ReportField, validate_report
+from bot.errors import MendError, StorageUnavailable
+from bot.playbook import Step
+from handlers.blocks.cases import (
+    ReportOrigin,
+    build_case_card,
+    build_case_opened_notice,
+    build_help,
+    build_report_modal,
+    build_thread_opening,
+    build_unknown_command,
+    case_card_text,
+)
+from handlers.blocks.text import escape_mrkdwn
+from handlers.ids import MessageMetadata, ReportBlock
+from handlers.slack_api import SlackPoster, error_code
+from handlers.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+
+Ack = Callable[..., Awaitable[None]]
+
+FIELD_BLOCKS: dict[ReportField, ReportBlock] = {
+    ReportField.CUSTOMER_NAME: ReportBlock.CUSTOMER_NAME,
+    ReportField.CUSTOMER_REF: ReportBlock.CUSTOMER_REF,
+    ReportField.SUMMARY: ReportBlock.SUMMARY,
+    ReportField.CUSTOMER_WORDS: ReportBlock.CUSTOMER_WORDS,
+    ReportField.IMPACT: ReportBlock.IMPACT,
+    ReportField.SEVERITY: ReportBlock.SEVERITY,
+    ReportField.CATEGORY: ReportBlock.CATEGORY,
+}
+SUBCOMMANDS = frozenset({"help", "report"})
+# Saving a report happens before the ack (so a failure keeps the modal open); Slack allows 3 s in all.
+SAVE_DEADLINE_SECONDS = 2.0
+PERMALINK_DEADLINE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class RecoverCommand:
+    kind: str  # "report", "help" or "unknown"
+    text: str = ""
+
+
+def parse_recover_command(text: str | None) -> RecoverCommand:
+    """`/recover`, `/recover help`, `/recover report <text>`, `/recover <text>`; one unknown word is a typo."""
+    text = (text or "").strip()
+    first, _, rest = text.partition(" ")
+    word = first.lower()
+    if word == "help" and not rest.strip():
+        return RecoverCommand("help")
+    if word == "report":
+        return RecoverCommand("report", rest.strip())
+    # A lone lowercase word is most likely a mistyped sub-command ("/recover hepl"), not a failure report.
+    if not rest and re.fullmatch(r"[a-z][a-z-]{1,23}", first) and word not in SUBCOMMANDS:
+        return RecoverCommand("unknown", first)
+    return RecoverCommand("report", text)
+
+
+def _input_value(element: Any) -> Any:
+    """The value of one input element in `view.state.values`, whatever its type."""
+    if not isinstance(element, dict):
+        return None
+    if "selected_option" in element:
+        option = element.get("selected_option")
+        return option.get("value") if isinstance(option, dict) else None
+    value = element.get("value")
+    return value if isinstance(value, str) else None
+
+
+def parse_report_form(values: Any) -> dict[ReportField, Any]:
+    """Read the report modal's state; anything missing or malformed becomes None for validation to explain."""
+    values = values if isinstance(values, dict) else {}
+    parsed: dict[ReportField, Any] = {}
+    for field, block in FIELD_BLOCKS.items():
+        block_state = values.get(block.value)
+        element = block_state.get(block.action_id) if isinstance(block_state, dict) else None
+        parsed[field] = _input_value(element)
+    return parsed
+
+
+class SlackCaseNotifier:
+    """Implements the domain's CaseNotifier with Slack messages."""
+
+    def __init__(self, poster: SlackPoster, config: CaseConfig, steps: Sequence[Step]) -> None:
+        self._poster = poster
+        self._config = config
+        self._steps = steps
+
+    async def post_case_card(self, case: Case, channel_id: str) -> MessageRef:
+        return await self._poster.post_once(
+            channel_id=channel_id,
+            text=case_card_text(case, self._config),
+            blocks=build_case_card(case, self._config),
+            event_type=MessageMetadata.CASE_CARD.value,
+            key=str(case.id),
+        )
+
+    async def open_case_thread(self, case: Case) -> None:
+        assert case.card is not None, "a thread hangs off the case card"
+        await self._poster.post_once(
+            channel_id=case.card.channel_id,
+            thread_ts=case.card.ts,
+            text=f"Case {case.reference} is open. Here is what happens next.",
+            blocks=build_thread_opening(case, self._steps),
+            event_type=MessageMetadata.CASE_THREAD.value,
+            key=str(case.id),
+        )
+
+    async def tell_reporter_case_opened(self, case: Case) -> None:
+        link = await self._poster.permalink(case.card.channel_id, case.card.ts) if case.card else None
+        text, blocks = build_case_opened_notice(case, link)
+        await self._poster.tell_user(
+            user_id=case.reporter_user_id, channel_id=case.origin_channel_id, text=text, blocks=blocks
+        )
+
+
+class CaseListeners:
+    """Bolt listeners for reporting. Each acks from memory, then hands the slow part to a background task."""
+
+    def __init__(self, service: CaseService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
+        self._service = service
+        self._poster = poster
+        self._tasks = tasks
+
+    @property
+    def _client(self) -> AsyncWebClient:
+        return self._poster.client
+
+    async def handle_recover_command(self, ack: Ack, command: dict[str, Any]) -> None:
+        parsed = parse_recover_command(command.get("text"))
+        if parsed.kind == "help":
+            await ack(text="How to use /recover", blocks=build_help())
+            return
+        if parsed.kind == "unknown":
+            await ack(
+                text=f"I don't know the command {escape_mrkdwn(parsed.text)}.",
+                blocks=build_unknown_command(parsed.text, parsed.text),
+            )
+            return
+        await ack()
+        origin = ReportOrigin(channel_id=command.get("channel_id"))
+        self._open_report_later(command.get("trigger_id"), parsed.text, origin, command.get("user_id"))
+
+    async def open_report_from_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        value = action.get("value") if isinstance(action.get("value"), str) else ""
+        self._open_report_later(
+            body.get("trigger_id"), value, ReportOrigin(channel_id=channel), _user_id(body)
+        )
+
+    async def start_recovery_from_message(self, ack: Ack, shortcut: dict[str, Any]) -> None:
+        await ack()
+        channel_id = (shortcut.get("channel") or {}).get("id")
+        message = shortcut.get("message") or {}
+        user_id = _user_id(shortcut)
+
+        async def open_modal() -> None:
+            permalink = None
+            if channel_id and message.get("ts"):
+                try:
+                    permalink = await asyncio.wait_for(
+                        self._poster.permalink(channel_id, str(message["ts"])), PERMALINK_DEADLINE_SECONDS
+                    )
+                except TimeoutError:
+                    permalink = None
+            origin = ReportOrigin(channel_id=channel_id, permalink=permalink)
+            await self._open_report(shortcut.get("trigger_id"), str(message.get("text") or ""), origin)
+
+        self._tasks.spawn(
+            open_modal(), user_id=user_id, channel_id=channel_id, name="open-report-from-message"
+        )
+
+    def _open_report_later(self, trigger_id: Any, summary: str, origin: ReportOrigin, user_id: Any) -> None:
+        self._tasks.spawn(
+            self._open_report(trigger_id, summary, origin),
+            user_id=str(user_id) if user_id else None,
+            channel_id=origin.channel_id,
+            name="open-report",
+        )
+
+    async def _open_report(self, trigger_id: Any, summary: str, origin: ReportOrigin) -> None:
+        view = build_report_modal(self._service.config, summary=summary, origin=origin)
+        try:
+            await self._client.views_open(trigger_id=str(trigger_id or ""), view=view)
+        except SlackApiError as exc:
+            if error_code(exc) in {"expired_trigger_id", "invalid_trigger_id"}:
+                raise MendError("Slack took too long to open the form. Please try `/recover` again.") from exc
+            raise
+
+    async def submit_report(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        origin = ReportOrigin.from_metadata(view.get("private_metadata"))
+        raw = parse_report_form((view.get("state") or {}).get("values"))
+        report, problems = validate_report(raw, self._service.config, source_permalink=origin.permalink)
+        if report is None:
+            await ack(
+                response_action="errors", errors={FIELD_BLOCKS[f].value: m for f, m in problems.items()}
+            )
+            return
+        user_id = _user_id(body)
+        team_id = _team_id(body)
+        if not user_id or not team_id:
+            await ack(
+                response_action="errors", errors={ReportBlock.SUMMARY.value: "Slack sent an incomplete form."}
+            )
+            return
+        # The save comes before the ack on purpose: if the database is down, the modal stays open with
+        # the reporter's words in it instead of closing on a case that was never stored.
+        try:
+            case, created = await asyncio.wait_for(
+                self._service.open_case(
+                    report,
+                    team_id=team_id,
+                    reporter_user_id=user_id,
+                    origin_channel_id=origin.channel_id,
+                    report_key=str(view.get("id") or "") or None,
+                ),
+                SAVE_DEADLINE_SECONDS,
+            )
+        except (StorageUnavailable, TimeoutError):
+            await ack(
+                response_action="errors",
+                errors={ReportBlock.SUMMARY.value: StorageUnavailable().user_message},
+            )
+            return
+        await ack()
+        if created:
+            self._tasks.spawn(
+                self._service.announce(case.id),
+                user_id=user_id,
+                channel_id=origin.channel_id,
+                name="announce-case",
+            )
+
+
+def _user_id(body: dict[str, Any]) -> str | None:
+    user = body.get("user")
+    value = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    return str(value) if value else None
+
+
+def _team_id(body: dict[str, Any]) -> str | None:
+    team = body.get("team")
+    value = team.get("id") if isinstance(team, dict) else body.get("team_id")
+    if not value and isinstance(body.get("view"), dict):
+        value = body["view"].get("team_id")
+    return str(value) if value else None

@@ -1,0 +1,59 @@
+"""The one error policy: domain errors are shown to the person who acted, everything else is logged."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+from bot.errors import MendError
+from handlers.slack_api import SlackPoster
+
+log = logging.getLogger("mend.errors")
+
+
+class ErrorPolicy:
+    def __init__(self, poster: SlackPoster) -> None:
+        self._poster = poster
+
+    async def handle(self, exc: BaseException, *, user_id: str | None, channel_id: str | None) -> None:
+        if isinstance(exc, MendError):
+            log.info("told %s: %s", user_id, exc.user_message)
+            message = exc.user_message
+        else:
+            ref = uuid.uuid4().hex[:8]
+            log.error("unexpected error (ref %s)", ref, exc_info=exc)
+            message = (
+                f":warning: Something went wrong on Mend's side (ref `{ref}`). What you entered is kept where "
+                "it was saved; please try again, and tell your Mend admin if it keeps happening."
+            )
+        if not user_id:
+            return
+        try:
+            await self._poster.tell_user(
+                user_id=user_id,
+                channel_id=channel_id,
+                text=message,
+                blocks=[SectionBlock(text=MarkdownTextObject(text=message[:3000]))],
+            )
+        except Exception:
+            # Slack itself may be what failed; the log above is then all we can do.
+            log.warning("could not tell %s about an error", user_id, exc_info=True)
+
+    async def handle_listener_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """Bolt's `app.error` handler, for anything a listener raised before handing work to a task."""
+        user_id, channel_id = who_and_where(body)
+        await self.handle(error, user_id=user_id, channel_id=channel_id)
+
+
+def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The acting user and channel of any Slack payload (command, interaction or event)."""
+    user = body.get("user")
+    user_id = body.get("user_id") or (user.get("id") if isinstance(user, dict) else user)
+    channel = body.get("channel")
+    channel_id = body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else None)
+    if channel_id is None and isinstance(body.get("container"), dict):
+        channel_id = body["container"].get("channel_id")
+    return (str(user_id) if user_id else None, str(channel_id) if channel_id else None)

@@ -1,0 +1,148 @@
+"""SQL storage of cases and their audit trail; returns domain models, never ORM rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.cases import Case, CaseEvent, CaseReport, CaseState, MessageRef, NewCase, Severity
+from bot.errors import CaseNotFound
+from storage.db import Database
+from storage.tables import CaseEventRow, CaseRow
+
+
+def case_from_row(row: CaseRow) -> Case:
+    return Case(
+        id=row.id,
+        team_id=row.team_id,
+        report=CaseReport(
+            customer_name=row.customer_name,
+            customer_ref=row.customer_ref,
+            summary=row.summary,
+            customer_words=row.customer_words,
+            impact=row.impact,
+            severity=Severity(row.severity),
+            category=row.category,
+            source_permalink=row.source_permalink,
+        ),
+        state=CaseState(row.state),
+        reporter_user_id=row.reporter_user_id,
+        owner_user_id=row.owner_user_id,
+        origin_channel_id=row.origin_channel_id,
+        card=MessageRef(channel_id=row.card_channel_id, ts=row.card_ts)
+        if row.card_channel_id and row.card_ts
+        else None,
+        thread_opened=row.thread_opened_at is not None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def event_row(case_id: int, kind: str, actor: str | None, at: datetime, **data: Any) -> CaseEventRow:
+    return CaseEventRow(case_id=case_id, kind=kind, actor_user_id=actor, at=at, data=data)
+
+
+class SqlCaseRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, new: NewCase) -> tuple[Case, bool]:
+        report = new.report
+        row = CaseRow(
+            team_id=new.team_id,
+            state=CaseState.OPEN.value,
+            severity=report.severity.value,
+            category=report.category,
+            customer_name=report.customer_name,
+            customer_ref=report.customer_ref,
+            summary=report.summary,
+            customer_words=report.customer_words,
+            impact=report.impact,
+            source_permalink=report.source_permalink,
+            reporter_user_id=new.reporter_user_id,
+            owner_user_id=new.reporter_user_id,
+            origin_channel_id=new.origin_channel_id,
+            report_key=new.report_key,
+            created_at=new.at,
+            updated_at=new.at,
+        )
+        try:
+            async with self._db.transaction() as session:
+                session.add(row)
+                await session.flush()
+                session.add(
+                    event_row(
+                        row.id,
+                        "reported",
+                        new.reporter_user_id,
+                        new.at,
+                        severity=report.severity.value,
+                        category=report.category,
+                    )
+                )
+                session.add(
+                    event_row(row.id, "owner_assigned", new.reporter_user_id, new.at, owner=row.owner_user_id)
+                )
+            return case_from_row(row), True
+        except IntegrityError:
+            # The unique report_key says this submission was stored already: hand back that case.
+            if new.report_key is None:
+                raise
+            async with self._db.transaction() as session:
+                existing = (
+                    await session.execute(select(CaseRow).where(CaseRow.report_key == new.report_key))
+                ).scalar_one()
+                return case_from_row(existing), False
+
+    async def get(self, case_id: int) -> Case | None:
+        async with self._db.transaction() as session:
+            row = await session.get(CaseRow, case_id)
+            return case_from_row(row) if row else None
+
+    async def record_card(self, case_id: int, card: MessageRef, at: datetime) -> Case:
+        async with self._db.transaction() as session:
+            # Only the first card counts: a racing second announcer must not overwrite the ts the thread uses.
+            result = await session.execute(
+                update(CaseRow)
+                .where(CaseRow.id == case_id, CaseRow.card_ts.is_(None))
+                .values(card_channel_id=card.channel_id, card_ts=card.ts, updated_at=at)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                session.add(
+                    event_row(case_id, "card_posted", None, at, channel_id=card.channel_id, ts=card.ts)
+                )
+            row = await session.get(CaseRow, case_id, populate_existing=True)
+            if row is None:
+                raise CaseNotFound(case_id)
+            return case_from_row(row)
+
+    async def record_thread_opened(self, case_id: int, at: datetime) -> Case:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(CaseRow)
+                .where(CaseRow.id == case_id, CaseRow.thread_opened_at.is_(None))
+                .values(thread_opened_at=at, updated_at=at)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                session.add(event_row(case_id, "thread_opened", None, at))
+            row = await session.get(CaseRow, case_id, populate_existing=True)
+            if row is None:
+                raise CaseNotFound(case_id)
+            return case_from_row(row)
+
+    async def events(self, case_id: int) -> list[CaseEvent]:
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.id)
+                )
+            ).scalars()
+            return [
+                CaseEvent(
+                    case_id=r.case_id, kind=r.kind, actor_user_id=r.actor_user_id, at=r.at, data=r.data or {}
+                )
+                for r in rows
+            ]
