@@ -37,11 +37,11 @@ class BackgroundTasks:
     def pending(self) -> int:
         return len(self._tasks)
 
-    async def drain(self, timeout: float) -> None:
-        """Let in-flight work finish (SIGTERM); what is still running after `timeout` is cancelled."""
+    async def drain(self, grace_seconds: float) -> None:
+        """Let in-flight work finish (SIGTERM); what is still running after `grace_seconds` is cancelled."""
         if not self._tasks:
             return
-        done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
         for task in pending:
             log.warning("cancelling %s at shutdown", task.get_name())
             task.cancel()
