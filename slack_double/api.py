@@ -66,7 +66,9 @@ def json_arg(args: Json, key: str, error: str) -> Any:
 def require(args: Json, key: str) -> str:
     value = args.get(key)
     if value in (None, ""):
-        raise ApiError("invalid_arguments", response_metadata={"messages": [f"[ERROR] missing required field: {key}"]})
+        raise ApiError(
+            "invalid_arguments", response_metadata={"messages": [f"[ERROR] missing required field: {key}"]}
+        )
     return str(value)
 
 
@@ -227,7 +229,9 @@ class WebApi:
             message["blocks"] = blocks
         return message
 
-    def add_message(self, channel: Channel, message: Json, thread_ts: str | None, broadcast: bool = False) -> Json:
+    def add_message(
+        self, channel: Channel, message: Json, thread_ts: str | None, broadcast: bool = False
+    ) -> Json:
         """Store a message (from the bot or a person), threading it under `thread_ts` if given."""
         if thread_ts:
             parent = channel.messages.get(thread_ts)
@@ -309,10 +313,18 @@ class WebApi:
         if user_id not in channel.members:
             raise ApiError("user_not_in_channel")
         text, blocks = self.message_content(args)
-        return {"ok": True, "message_ts": self.add_ephemeral(channel.id, user_id, text, blocks, args.get("thread_ts"))}
+        return {
+            "ok": True,
+            "message_ts": self.add_ephemeral(channel.id, user_id, text, blocks, args.get("thread_ts")),
+        }
 
     def add_ephemeral(
-        self, channel_id: str, user_id: str, text: str, blocks: list[Json] | None, thread_ts: str | None = None
+        self,
+        channel_id: str,
+        user_id: str,
+        text: str,
+        blocks: list[Json] | None,
+        thread_ts: str | None = None,
     ) -> str:
         ts = self.ids.ts()
         self.ws.ephemerals.append(Ephemeral(channel_id, user_id, ts, text, blocks or [], thread_ts or None))
@@ -324,7 +336,9 @@ class WebApi:
         return {"ok": True, "channel": channel.id, "permalink": self.permalink(channel.id, message)}
 
     def permalink(self, channel_id: str, message: Json) -> str:
-        url = f"https://{self.ws.team_domain}.slack.com/archives/{channel_id}/p{message['ts'].replace('.', '')}"
+        url = (
+            f"https://{self.ws.team_domain}.slack.com/archives/{channel_id}/p{message['ts'].replace('.', '')}"
+        )
         thread_ts = message.get("thread_ts")
         if thread_ts and thread_ts != message["ts"]:
             url += f"?thread_ts={thread_ts}&cid={channel_id}"
@@ -499,7 +513,9 @@ class WebApi:
         trigger.used = True
         return trigger
 
-    def materialize_view(self, spec: Json, view_id: str, user_id: str, *, root: str, previous: str | None) -> Json:
+    def materialize_view(
+        self, spec: Json, view_id: str, user_id: str, *, root: str, previous: str | None
+    ) -> Json:
         """A view as Slack stores and returns it: ids filled in, a fresh hash, state emptied."""
 
         def text_obj(value: Any) -> Json | None:
@@ -573,16 +589,24 @@ class WebApi:
     def replace_view(self, view_id: str, spec: Json) -> Json:
         old = self.ws.views[view_id]
         if spec["type"] != old["type"]:
-            raise invalid_view([f"cannot change a {old['type']} view into a {spec['type']} [json-pointer:/view/type]"])
+            raise invalid_view(
+                [f"cannot change a {old['type']} view into a {spec['type']} [json-pointer:/view/type]"]
+            )
         return self.materialize_view(
-            spec, view_id, self.ws.view_owner[view_id], root=old["root_view_id"], previous=old["previous_view_id"]
+            spec,
+            view_id,
+            self.ws.view_owner[view_id],
+            root=old["root_view_id"],
+            previous=old["previous_view_id"],
         )
 
     def views_update(self, args: Json) -> Json:
         view_id = args.get("view_id")
         external_id = args.get("external_id")
         if not view_id and not external_id:
-            raise ApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] view_id or external_id"]})
+            raise ApiError(
+                "invalid_arguments", response_metadata={"messages": ["[ERROR] view_id or external_id"]}
+            )
         if not view_id:
             view_id = next((vid for vid, v in self.ws.views.items() if v["external_id"] == external_id), None)
         if view_id not in self.ws.views:
@@ -621,7 +645,11 @@ class WebApi:
             raise ApiError("invalid_arguments") from exc
         file_id = self.ids.new("F")
         self.ws.files[file_id] = UploadedFile(
-            id=file_id, filename=filename, length=length, alt_txt=args.get("alt_txt"), created=int(self.clock.now())
+            id=file_id,
+            filename=filename,
+            length=length,
+            alt_txt=args.get("alt_txt"),
+            created=int(self.clock.now()),
         )
         return {"ok": True, "upload_url": f"{self._public_url()}upload/v1/{file_id}", "file_id": file_id}
 

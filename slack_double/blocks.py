@@ -98,7 +98,9 @@ def _check_block_limits(block: dict[str, Any], path: str, seen_block_ids: set[st
         fields = block.get("fields") or []
         if isinstance(fields, list):
             if len(fields) > MAX_SECTION_FIELDS:
-                errors.append(f"section may have at most {MAX_SECTION_FIELDS} fields {_ptr(path + '/fields')}")
+                errors.append(
+                    f"section may have at most {MAX_SECTION_FIELDS} fields {_ptr(path + '/fields')}"
+                )
             for i, field in enumerate(fields):
                 ftext = _text_of(field)
                 if ftext is not None and len(ftext) > MAX_SECTION_FIELD_TEXT:
@@ -126,7 +128,9 @@ def _check_block_limits(block: dict[str, Any], path: str, seen_block_ids: set[st
             seen_action_ids.add(action_id)
         value = element.get("value")
         if element.get("type") == "button" and isinstance(value, str) and len(value) > MAX_BUTTON_VALUE:
-            errors.append(f"button value must be at most {MAX_BUTTON_VALUE} characters {_ptr(epath + '/value')}")
+            errors.append(
+                f"button value must be at most {MAX_BUTTON_VALUE} characters {_ptr(epath + '/value')}"
+            )
     return errors
 
 
@@ -187,7 +191,9 @@ def validate_view(view: Any, path: str = "/view") -> list[str]:
         for key in ("submit", "close"):
             text = _text_of(view.get(key))
             if text is not None and len(text) > MAX_MODAL_BUTTON:
-                errors.append(f"{key} must be at most {MAX_MODAL_BUTTON} characters {_ptr(f'{path}/{key}/text')}")
+                errors.append(
+                    f"{key} must be at most {MAX_MODAL_BUTTON} characters {_ptr(f'{path}/{key}/text')}"
+                )
         has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or [])
         if has_input and not view.get("submit"):
             errors.append(f"a modal with input blocks needs a submit button {_ptr(path + '/submit')}")

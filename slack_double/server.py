@@ -6,8 +6,9 @@ import asyncio
 import copy
 import json
 from collections import Counter
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -26,6 +27,8 @@ from slack_double.state import (
     User,
     Workspace,
 )
+
+T = TypeVar("T")
 
 RESPONSE_URL_MAX_USES = 5
 RESPONSE_URL_TTL_SECONDS = 30 * 60
@@ -95,10 +98,10 @@ class SlackDouble:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/response/{token}", self._handle_response_url)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
         # A short shutdown timeout: "timeout" faults leave handlers sleeping that stop() must not wait for.
-        site = web.TCPSite(self._runner, host, port, shutdown_timeout=0.1)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
         await site.start()
         bound_port = self._runner.addresses[0][1]
         self._url = f"http://{host}:{bound_port}/"
@@ -189,7 +192,13 @@ class SlackDouble:
         return group_id
 
     def post_as_user(
-        self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None, blocks: list[Json] | None = None
+        self,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[Json] | None = None,
     ) -> Json:
         """Put a human's message into a channel (what the app would then hear as a `message` event)."""
         channel = self.workspace.channels[channel_id]
@@ -283,6 +292,24 @@ class SlackDouble:
             lines = [f"{c.method}: {c.error}: {'; '.join(c.errors) or '-'}" for c in self.rejected_calls]
             raise AssertionError("Slack would have rejected these payloads:\n" + "\n".join(lines))
 
+    async def wait_for(
+        self, predicate: Callable[[], T], *, within: float = 2.0, interval: float = 0.005
+    ) -> T:
+        """Poll until `predicate()` is truthy and return it: apps keep working after they ack."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"condition not met within {within}s")
+            await asyncio.sleep(interval)
+
+    async def wait_for_call(self, method: str, *, count: int = 1, within: float = 2.0) -> Call:
+        """Wait until the app has made `count` calls to `method`; returns the latest."""
+        calls = await self.wait_for(lambda: self.calls_to(method)[count - 1 :], within=within)
+        return calls[-1]
+
     @property
     def ratelimited_total(self) -> int:
         return sum(self.ratelimited.values())
@@ -295,7 +322,12 @@ class SlackDouble:
         return trigger.value
 
     def issue_response_url(
-        self, user_id: str, channel_id: str | None, message_ts: str | None = None, *, is_ephemeral: bool = False
+        self,
+        user_id: str,
+        channel_id: str | None,
+        message_ts: str | None = None,
+        *,
+        is_ephemeral: bool = False,
     ) -> str:
         token = f"{self.ids.hex(8)}{self.ids.hex(16)}"
         self.workspace.response_urls[token] = ResponseUrl(
@@ -384,7 +416,14 @@ class SlackDouble:
     # ---- HTTP handlers -------------------------------------------------------------------------
 
     def _record(
-        self, method: str, args: Json, *, ok: bool, error: str | None = None, status: int = 200, errors: Any = None
+        self,
+        method: str,
+        args: Json,
+        *,
+        ok: bool,
+        error: str | None = None,
+        status: int = 200,
+        errors: Any = None,
     ) -> Call:
         call = Call(
             method=method,
@@ -476,7 +515,9 @@ class SlackDouble:
         return self._ratelimited_response(retry_after)
 
     def _ratelimited_response(self, retry_after: int) -> web.Response:
-        return self._json({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)})
+        return self._json(
+            {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+        )
 
     async def _inject(
         self, request: web.Request, call: Call, fault: Fault, applied_body: Json | None
@@ -545,7 +586,9 @@ class SlackDouble:
         if blocks is not None:
             errors = validate_message_blocks(blocks)
             if errors:
-                self._record("response_url", body, ok=False, error="invalid_blocks", status=400, errors=errors)
+                self._record(
+                    "response_url", body, ok=False, error="invalid_blocks", status=400, errors=errors
+                )
                 return "invalid_blocks"
             blocks = self.api.with_ids(blocks)
         text = str(body.get("text") or "")[:MAX_MESSAGE_TEXT]
@@ -562,7 +605,9 @@ class SlackDouble:
                 return "no_text"
             if body.get("response_type") == "in_channel":
                 message = self.api.bot_message(text, blocks, self.ids.ts())
-                self.api.add_message(self.workspace.channels[target.channel_id], message, body.get("thread_ts"))
+                self.api.add_message(
+                    self.workspace.channels[target.channel_id], message, body.get("thread_ts")
+                )
             else:
                 self.api.add_ephemeral(target.channel_id, target.user_id, text, blocks, body.get("thread_ts"))
         self._record("response_url", body, ok=True)

@@ -285,5 +285,7 @@ class Workspace:
         """Parent first, then replies oldest first, as conversations.replies returns them."""
         channel = self.channels[channel_id]
         parent = channel.messages.get(thread_ts)
-        replies = [m for m in channel.messages.values() if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
+        replies = [
+            m for m in channel.messages.values() if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts
+        ]
         return ([parent] if parent is not None else []) + replies
