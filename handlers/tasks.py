@@ -47,3 +47,8 @@ class BackgroundTasks:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def wait_idle(self) -> None:
+        """Wait until no background work is left, including work that work started (tests, the sandbox)."""
+        while self._tasks:
+            await asyncio.gather(*set(self._tasks), return_exceptions=True)

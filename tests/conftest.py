@@ -38,6 +38,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return normalise_database_url(f"sqlite:///{tmp_path / 'mend-test.db'}")
     url = postgres_url()
     if url is None:
+        if os.environ.get("MEND_REQUIRE_POSTGRES"):
+            pytest.fail(f"MEND_REQUIRE_POSTGRES is set but {PG_ENV} is not")
         pytest.skip(
             f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/mend_test); .ci/run sets it"
         )

@@ -58,8 +58,13 @@ class ReportOrigin:
     channel_id: str | None = None
     permalink: str | None = None
 
+    def __post_init__(self) -> None:
+        # Only a link Slack gave us may be shown as a link; anything else is dropped here, once.
+        if self.permalink is not None and not is_slack_permalink(self.permalink):
+            object.__setattr__(self, "permalink", None)
+
     def to_metadata(self) -> str:
-        data = {"c": self.channel_id, "p": self.permalink if is_slack_permalink(self.permalink) else None}
+        data = {"c": self.channel_id, "p": self.permalink}
         return json.dumps({k: v for k, v in data.items() if v})
 
     @classmethod
@@ -77,7 +82,7 @@ class ReportOrigin:
             channel_id=channel
             if isinstance(channel, str) and channel.isalnum() and len(channel) <= 32
             else None,
-            permalink=permalink if isinstance(permalink, str) and is_slack_permalink(permalink) else None,
+            permalink=permalink if isinstance(permalink, str) else None,
         )
 
 

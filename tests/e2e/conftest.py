@@ -1,0 +1,110 @@
+"""End-to-end harness: Mend running over HTTP, the Slack double as its Web API, and signed people."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app import Mend, build
+from settings import load_settings
+from slack_double.server import SlackDouble
+from slack_double.user import Person, SlackSender
+from storage.tables import CaseEventRow, CaseRow
+
+SIGNING_SECRET = "e2e-signing-secret-0123456789"
+
+
+@dataclass
+class Stack:
+    double: SlackDouble
+    mend: Mend
+    sender: SlackSender
+    alice: Person
+    bob: Person
+    support: str
+    recovery: str | None
+
+    async def settle(self) -> None:
+        """Wait for the work Mend does after its acks (posting cards, opening modals)."""
+        await self.mend.tasks.wait_idle()
+
+    async def case_rows(self) -> list[CaseRow]:
+        async with self.mend.db.transaction() as session:
+            return list((await session.execute(select(CaseRow).order_by(CaseRow.id))).scalars())
+
+    async def event_kinds(self, case_id: int) -> list[str]:
+        return [e.kind for e in await self.mend.cases.events(case_id)]
+
+    async def count_cases(self) -> int:
+        async with self.mend.db.transaction() as session:
+            return int((await session.execute(select(func.count()).select_from(CaseRow))).scalar_one())
+
+    async def forge_view_submission(
+        self, person: Person, view: dict[str, Any], values: dict[str, Any]
+    ) -> Any:
+        """Send a view_submission no Slack client would (limits ignored, or a replay of a closed view)."""
+        submitted = {**view, "state": {"values": values}}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.double.team_id, "domain": self.double.workspace.team_domain},
+            "user": {"id": person.id, "name": person.name, "team_id": self.double.team_id},
+            "api_app_id": self.double.app_id,
+            "token": self.double.verification_token,
+            "trigger_id": self.double.issue_trigger_id(person.id),
+            "view": submitted,
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        return await self.sender.post_interaction(payload)
+
+    async def count_events(self) -> int:
+        async with self.mend.db.transaction() as session:
+            return int((await session.execute(select(func.count()).select_from(CaseEventRow))).scalar_one())
+
+
+@asynccontextmanager
+async def running_stack(
+    database_url: str, *, with_recovery_channel: bool = True, **settings: Any
+) -> AsyncIterator[Stack]:
+    double = SlackDouble(seed=7)
+    await double.start()
+    alice = double.add_user("alice", real_name="Alice Agent", tz="Europe/London")
+    bob = double.add_user("bob", real_name="Bob Agent", tz="America/New_York")
+    support = double.add_channel("support", members=[alice, bob])
+    recovery = double.add_channel("recovery", members=[alice, bob]) if with_recovery_channel else None
+    config = load_settings(
+        slack_bot_token=double.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=double.api_url,
+        database_url=database_url,
+        recovery_channel=recovery,
+        **settings,
+    )
+    mend = build(config)
+    port = await mend.start(host="127.0.0.1", port=0)
+    sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, double)
+    try:
+        yield Stack(double, mend, sender, sender.person(alice), sender.person(bob), support, recovery)
+    finally:
+        await sender.close()
+        await mend.stop()
+        await double.stop()
+
+
+@pytest.fixture
+async def stack(database_url: str) -> AsyncIterator[Stack]:
+    async with running_stack(database_url) as running:
+        yield running
+
+
+@pytest.fixture
+def make_stack(database_url: str) -> Callable[..., AbstractAsyncContextManager[Stack]]:
+    def factory(**kwargs: Any) -> AbstractAsyncContextManager[Stack]:
+        return running_stack(database_url, **kwargs)
+
+    return factory

@@ -1,0 +1,88 @@
+"""Configuration: every problem named at once, a clean exit code 2, and Heroku-style URLs accepted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = {"slack_bot_token": "xoxb-123", "slack_signing_secret": "0123456789abcdef"}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "DATABASE_URL", "RECOVERY_", "FAILURE_", "PORT", "LOG_LEVEL")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults() -> None:
+    settings = load_settings(**GOOD)
+    assert settings.port == 3000
+    assert settings.database_url == "sqlite+aiosqlite:///mend.db"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert not settings.socket_mode
+    assert [c.key for c in settings.case_config().categories][:2] == ["delivery", "billing"]
+
+
+def test_heroku_postgres_url_is_normalised() -> None:
+    settings = load_settings(**GOOD, database_url="postgres://u:p@db.example:5432/mend")
+    assert settings.database_url == "postgresql+asyncpg://u:p@db.example:5432/mend"
+
+
+def test_secrets_are_not_shown_in_repr() -> None:
+    settings = load_settings(**GOOD)
+    assert "xoxb-123" not in repr(settings) and "0123456789abcdef" not in str(settings)
+
+
+def test_every_problem_is_named() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(
+            slack_bot_token="xoxp-user-token",
+            slack_app_token="nope",
+            port=70000,
+            recovery_channel="#support",
+            failure_categories="Billing, billing",
+        )
+    message = str(info.value)
+    for env in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "PORT",
+        "RECOVERY_CHANNEL",
+        "FAILURE_CATEGORIES",
+    ):
+        assert env in message
+    assert "Traceback" not in message
+
+
+def test_custom_categories_and_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAILURE_CATEGORIES", "Late flight, Lost bag, Other")
+    monkeypatch.setenv("RECOVERY_CHANNEL", "C0RECOVERY")
+    config = load_settings(**GOOD).case_config()
+    assert [c.label for c in config.categories] == ["Late flight", "Lost bag", "Other"]
+    assert config.recovery_channel_id == "C0RECOVERY"
+
+
+def test_app_exits_2_with_a_clear_message_and_no_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["PORT"] = "not-a-port"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in result.stderr and "PORT" in result.stderr
+    assert "Traceback" not in result.stderr
