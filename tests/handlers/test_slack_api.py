@@ -47,7 +47,7 @@ async def test_server_errors_retry_only_idempotent_methods() -> None:
 async def test_ambiguous_connection_errors_do_not_repeat_posts() -> None:
     dropped = aiohttp.ServerDisconnectedError()
     assert not await can_retry("chat.postMessage", error=dropped)
-    assert not await can_retry("chat.postMessage", error=asyncio.TimeoutError())
+    assert not await can_retry("chat.postMessage", error=TimeoutError())
     assert await can_retry("chat.update", error=dropped)
 
 
