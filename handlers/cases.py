@@ -158,7 +158,8 @@ class CaseListeners:
     async def open_report_from_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-        value = action.get("value") if isinstance(action.get("value"), str) else ""
+        raw_value = action.get("value")
+        value = raw_value if isinstance(raw_value, str) else ""
         self._open_report_later(
             body.get("trigger_id"), value, ReportOrigin(channel_id=channel), _user_id(body)
         )
