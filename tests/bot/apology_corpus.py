@@ -621,3 +621,193 @@ CORPUS: tuple[LabelledDraft, ...] = (
     ),
 )
 # fmt: on
+
+# Held-out drafts: written and labelled after the rules existed and committed before the coach was
+# ever run on them. They are never used to tune the rules, so the bench's held-out figures are the
+# honest estimate of how the coach does on drafts it has not seen.
+# fmt: off
+HELDOUT: tuple[LabelledDraft, ...] = (
+    _d(
+        "gym-owe-apology", "gym",
+        "Hi Marcus, we owe you an apology. We kept charging your membership for three months after you "
+        "cancelled in person at the front desk in January. I've refunded all three payments (£105) this "
+        "morning and you'll see them within five working days.",
+        T, T, T, T,
+    ),
+    _d(
+        "out-of-stock", "e-commerce",
+        "Apologies, the item is out of stock. We will notify you when it is back.",
+        T, F, F, F, (VAGUE,),
+    ),
+    _d(
+        "cleaner-no-show", "home services",
+        "This is totally unacceptable on our part and I want to make it right. Your cleaner didn't turn up "
+        "on Tuesday or Thursday, and you'd arranged to work from home both days to let her in. I'll "
+        "personally make sure a cleaner is there this Saturday at 9am, free of charge, and I'll text you "
+        "her name tonight.",
+        T, T, T, T,
+    ),
+    _d("sucks-sort-you-out", "saas", "Hey! Totally get it, that sucks. We'll sort you out.", F, F, F, F),
+    _d(
+        "blocked-card-abroad", "bank",
+        "I'm sorry for the wait on the phone earlier — 45 minutes is far too long, especially when you were "
+        "calling about a blocked card while abroad. I've unblocked the card now, and I'll call you at 6pm "
+        "your time to check it's working.",
+        T, T, T, T,
+    ),
+    _d(
+        "distress-noted", "clinic",
+        "We sincerely apologise for any distress caused. Please be assured that your feedback has been "
+        "noted.",
+        F, F, F, F, (MECH,),
+    ),
+    _d("not-happy-meal", "restaurant", "I'm sorry you weren't happy with your meal.", F, F, F, F, (NONAP,)),
+    _d(
+        "code-expired", "e-commerce",
+        "Sorry, but the discount code expired yesterday, as the email said. You'll need to place the order "
+        "at full price.",
+        F, F, F, F, (BLAME_C,),
+    ),
+    _d(
+        "supplier-late-parts", "repairs",
+        "The delay was caused by the supplier, who shipped the parts late. Nothing we could have done. Your "
+        "repair will be finished by Friday.",
+        F, F, T, F, (BLAME_O,),
+    ),
+    _d(
+        "physio-wrong-clinic", "clinic",
+        "I'm so sorry — I booked your physio session at the wrong clinic, so you drove 40 minutes to "
+        "Westfield for nothing. That's my mistake. I've rebooked you at the Hill Road clinic for Monday at "
+        "11am and I'm refunding your parking and fuel today.",
+        T, T, T, T,
+    ),
+    _d(
+        "my-bad-link", "saas",
+        "my bad!! the link i sent u was for the old plan. heres the right one, and ive applied the discount "
+        "to ur account already",
+        T, T, T, T,
+    ),
+    _d(
+        "sincere-apologies-working", "utilities",
+        "Dear Mr Adeyemi, Please accept our sincere apologies for the inconvenience. Our team is working "
+        "hard to resolve all issues. We thank you for your patience.",
+        F, F, F, F, (MECH, VAGUE),
+    ),
+    _d(
+        "passport-docs-lost", "government services",
+        "I'm really sorry we lost your passport application documents — I know you need them for your trip "
+        "on 3 August. I've put a trace on the courier bag and I'll phone you by noon tomorrow with what I've "
+        "found; if they haven't turned up, I'll arrange an urgent replacement appointment that same day.",
+        T, T, T, T,
+    ),
+    _d(
+        "atc-unavoidable", "airline",
+        "We're sorry your flight was delayed. Delays are sometimes unavoidable due to air traffic control "
+        "restrictions.",
+        T, F, F, F, (PASSIVE, BLAME_O),
+    ),
+    _d(
+        "router-mix-up", "telecom",
+        "Apologies for the mix up!! Your new router will arrive on 18 Sept, and the engineer will activate "
+        "it the same day.",
+        T, F, T, F,
+    ),
+    _d(
+        "mould-callbacks", "housing",
+        "I hear how stressful this has been. You were promised a call back three times last week about the "
+        "mould in your bathroom and nobody rang. I'm sorry; that's not good enough. A surveyor will visit on "
+        "Wednesday between 10 and 2, and I'll ring you Tuesday evening to confirm.",
+        T, T, T, T,
+    ),
+    _d(
+        "claim-outside-terms", "insurance",
+        "Regrettably your claim cannot be processed at this time as it falls outside the terms of your "
+        "policy.",
+        F, F, F, F, (POLICY,),
+    ),
+    _d(
+        "twin-room-try", "hotel",
+        "So sorry, we messed up your booking — you asked for a twin room and we gave you a double. We'll try "
+        "to move you tomorrow if something frees up.",
+        T, T, F, F, (VAGUE,),
+    ),
+    _d(
+        "plus-delivery-fee", "e-commerce",
+        "I'm sorry, I can see that you were charged £12.50 for a delivery that was meant to be free with "
+        "your Plus membership. I have refunded it. It should appear in 3-5 days.",
+        T, T, T, T,
+    ),
+    _d(
+        "explained-three-times", "bank",
+        "Look, I've explained this three times. The refund takes 10 working days. There is nothing I can do "
+        "to speed it up.",
+        F, F, F, F, (POLICY, BLAME_C),
+    ),
+    _d("confusion-bill", "utilities", "I'm sorry for the confusion over your bill.", F, F, F, F, (MECH,)),
+    _d(
+        "fasting-instructions", "clinic",
+        "Hi Fatima, I'm so sorry that our nurse gave you the wrong fasting instructions and your blood test "
+        "on Monday had to be cancelled. That was our error, not yours. I've booked a new test for Thursday "
+        "at 8:15am and I've emailed the correct instructions to you just now.",
+        T, T, T, T,
+    ),
+    _d(
+        "outage-restored", "saas",
+        "Our apologies for the outage this morning. Service has been restored.",
+        T, F, F, F,
+    ),
+    _d(
+        "misunderstanding-fee", "travel",
+        "I am sorry if there was any misunderstanding regarding the cancellation fee.",
+        F, F, F, F, (NONAP,),
+    ),
+    _d(
+        "dress-refund-x", "e-commerce",
+        "Ugh, I'm so sorry Jen — three weeks waiting for a refund on a dress you sent back is ridiculous and "
+        "it's on us. Refund's gone through today, you'll have it by Friday at the latest x",
+        T, T, T, T,
+    ),
+    _d(
+        "aware-engineers-working", "saas",
+        "We are aware of the issue and our engineers are working on it.",
+        F, F, F, F, (VAGUE,),
+    ),
+    _d(
+        "someone-from-billing", "telecom",
+        "Sorry about that. Someone from billing will call you.",
+        T, F, F, F, (VAGUE,),
+    ),
+    _d(
+        "pool-closed", "hotel",
+        "I'm sorry we didn't tell you the pool would be closed for your stay; you booked partly because of "
+        "it, and you were right to be annoyed. I've credited €60 to your room tonight and I'll ask the "
+        "manager to call you before 10am tomorrow about the rest of your stay.",
+        T, T, T, T,
+    ),
+    _d(
+        "wrong-colour-swap", "e-commerce",
+        "Im sorry ur order came with the wrong colour. Pls send it back with the prepaid label and we'll "
+        "swap it once it arrives at our warehouse.",
+        T, T, F, F,
+    ),
+    _d(
+        "driver-swore", "delivery",
+        "I'm so sorry. There's no excuse for how our driver spoke to you on Friday — swearing at a customer "
+        "is never acceptable, and I've reported it to his manager today. I'll let you know the outcome by "
+        "next Friday.",
+        T, T, T, T,
+    ),
+    _d(
+        "signed-contract", "telecom",
+        "I understand you're upset, but you signed the contract, so the early termination fee applies.",
+        F, F, F, F, (BLAME_C, POLICY),
+    ),
+    _d(
+        "sim-swap-wrong-serial", "telecom",
+        "Sorry for the hassle with your SIM swap, Ola. Your number was moved to the wrong SIM on Saturday "
+        "because we typed the wrong serial number — that's our mistake. The right SIM is active now, and "
+        "I've added 10GB of free data to say sorry.",
+        T, T, T, T,
+    ),
+)
+# fmt: on
