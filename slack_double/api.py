@@ -363,7 +363,8 @@ class WebApi:
 
     def conversations_info(self, args: Json) -> Json:
         channel = self.channel(require(args, "channel"))
-        return {"ok": True, "channel": channel.to_api(self.bot)}
+        with_count = as_bool(args.get("include_num_members"))
+        return {"ok": True, "channel": channel.to_api(self.bot, num_members=with_count)}
 
     def conversations_join(self, args: Json) -> Json:
         channel = self.channel(require(args, "channel"))

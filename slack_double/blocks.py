@@ -151,11 +151,11 @@ def validate_blocks(blocks: Any, *, max_blocks: int, path: str = "/blocks") -> l
         errors.extend(own)
         if own:
             continue  # one report per problem: slack_sdk would repeat the same limit in other words
-        parsed = Block.parse(block)
-        if parsed is None:
-            errors.append(f"unsupported block type {block['type']!r} {_ptr(bpath)}")
-            continue
         try:
+            parsed = Block.parse(block)
+            if parsed is None:
+                errors.append(f"unsupported block type {block['type']!r} {_ptr(bpath)}")
+                continue
             out = parsed.to_dict()
         except SlackObjectFormationError as exc:
             errors.append(f"{exc} {_ptr(bpath)}")

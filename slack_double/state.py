@@ -98,7 +98,7 @@ class Channel:
     # ts -> message, in posting order (ts only ever grows, so this is also ts order)
     messages: dict[str, Json] = field(default_factory=dict)
 
-    def to_api(self, viewer: str) -> Json:
+    def to_api(self, viewer: str, *, num_members: bool = False) -> Json:
         """The `channel` object of conversations.info as seen by `viewer` (the bot)."""
         if self.is_im:
             return {
@@ -116,7 +116,7 @@ class Channel:
                 "is_open": True,
                 "priority": 0,
             }
-        return {
+        shown: Json = {
             "id": self.id,
             "name": self.name,
             "is_channel": not self.is_private,
@@ -139,9 +139,11 @@ class Channel:
             "topic": {"value": self.topic, "creator": "", "last_set": 0},
             "purpose": {"value": self.purpose, "creator": "", "last_set": 0},
             "previous_names": [],
-            "num_members": len(self.members),
             "updated": self.created * 1000,
         }
+        if num_members:
+            shown["num_members"] = len(self.members)
+        return shown
 
 
 @dataclass

@@ -325,6 +325,9 @@ class Person:
     ) -> AppResponse:
         message = self.double.message(channel_id, message_ts)
         payload = self._common("message_action")
+        # Message shortcuts are the one payload Slack sends without api_app_id or user.username.
+        del payload["api_app_id"]
+        del payload["user"]["username"]
         payload.update(
             callback_id=callback_id,
             trigger_id=self.double.issue_trigger_id(self.id),
