@@ -20,6 +20,7 @@ __all__ = [
     "LATIN_MIN_SHARE",
     "LONG_DRAFT_CHARS",
     "MAX_EXCERPT_CHARS",
+    "MAX_REVIEW_CHARS",
     "NOT_ENGLISH_COACHING",
     "UNDERSTAND_MIN_CONTEXT_OVERLAP",
     "UNDERSTAND_MIN_DETAIL_WORDS",
@@ -77,6 +78,10 @@ UNDERSTAND_MIN_DETAIL_WORDS = 3
 UNDERSTAND_MIN_CONTEXT_OVERLAP = 2
 #: Past this length the coach adds a (non-blocking) nudge to shorten the message.
 LONG_DRAFT_CHARS = 3000
+#: Only this much of a draft is read. Slack caps a modal text input at 3,000 characters, so real drafts
+#: never reach it; the cap bounds the work (about 30 ms worst case) for pasted walls of text; coaching says
+#: that the rest was not read.
+MAX_REVIEW_CHARS = 8_000
 
 #: Flags that reject a draft even when all three signals are present, because they undo a signal:
 #: blame (of the customer or of someone else) and hiding behind policy take back the ownership the
@@ -724,7 +729,8 @@ def _absent(signal: Signal, reason: str) -> SignalVerdict:
 
 def review_apology(draft: str, *, case_context: CoachContext | None = None) -> ApologyReview:
     """Review a reply to a customer for the three signals and the anti-patterns the doctrine names."""
-    text = _normalise(draft)
+    raw = draft.strip()
+    text = _normalise(raw[:MAX_REVIEW_CHARS])
     status = _language_status(text) if text else ReviewStatus.EMPTY
     if status is not ReviewStatus.REVIEWED:
         reason = "empty" if status is ReviewStatus.EMPTY else "not_english"
@@ -759,7 +765,7 @@ def review_apology(draft: str, *, case_context: CoachContext | None = None) -> A
     trust = _trust_verdict(sentences, not_understanding)
     blocking = any(flag.blocking for flag in findings.flags)
     accepted = care.present and understand.present and trust.present and not blocking
-    coaching = _coach(care, understand, trust, findings.flags, case_context, len(text))
+    coaching = _coach(care, understand, trust, findings.flags, case_context, len(raw))
     return ApologyReview(
         status=status,
         care=care,
@@ -996,9 +1002,12 @@ def _coach(
             f"“{passive.excerpt}” hides who did it. Say “we”: “We charged you twice — that was our mistake.”"
         )
     if length > LONG_DRAFT_CHARS:
+        unread = (
+            f" I only read the first {MAX_REVIEW_CHARS:,} characters." if length > MAX_REVIEW_CHARS else ""
+        )
         lines.append(
             f"This draft is {length:,} characters long; customers read short messages. Keep the apology, "
-            f"the restated problem and the next step with its time, and cut the rest."
+            f"the restated problem and the next step with its time, and cut the rest.{unread}"
         )
     return lines
 
