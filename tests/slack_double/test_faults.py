@@ -6,6 +6,7 @@ import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slack_double import SlackDouble
@@ -73,7 +74,11 @@ async def test_disconnect_after_applying_duplicates_under_slack_sdks_default_ret
     """The ambiguous case idempotency has to handle: slack_sdk retries connection errors once by default."""
     channel = double.add_channel("ops")
     retrying = AsyncWebClient(
-        token=double.bot_token, base_url=double.api_url, retry_handlers=[AsyncConnectionErrorRetryHandler()]
+        token=double.bot_token,
+        base_url=double.api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(interval_calculator=FixedValueRetryIntervalCalculator(0.01))
+        ],
     )
     double.faults.add(method="chat.postMessage", kind="disconnect", applied=True)
 
