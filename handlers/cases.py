@@ -47,6 +47,10 @@ SUBCOMMANDS = frozenset({"help", "report"})
 # Saving a report happens before the ack (so a failure keeps the modal open); Slack allows 3 s in all.
 SAVE_DEADLINE_SECONDS = 2.0
 PERMALINK_DEADLINE_SECONDS = 1.0
+SLOW_SAVE_MESSAGE = (
+    "Mend's database is slow to answer right now. Your words are still here: please try again "
+    "in a moment with Open case."
+)
 
 
 @dataclass(frozen=True)
@@ -221,22 +225,31 @@ class CaseListeners:
             return
         # The save comes before the ack on purpose: if the database is down, the modal stays open with
         # the reporter's words in it instead of closing on a case that was never stored.
+        save = asyncio.ensure_future(
+            self._service.open_case(
+                report,
+                team_id=team_id,
+                reporter_user_id=user_id,
+                origin_channel_id=origin.channel_id,
+                report_key=str(view.get("id") or "") or None,
+            )
+        )
+        done, _ = await asyncio.wait({save}, timeout=SAVE_DEADLINE_SECONDS)
+        if not done:
+            # Slack's 3 seconds are nearly up. Let the save finish on its own (a resubmission of this
+            # modal finds the same case by its view id) and ask the reporter to try again.
+            self._tasks.spawn(
+                self._announce_when_saved(save),
+                user_id=user_id,
+                channel_id=origin.channel_id,
+                name="late-save",
+            )
+            await ack(response_action="errors", errors={ReportBlock.SUMMARY.value: SLOW_SAVE_MESSAGE})
+            return
         try:
-            case, created = await asyncio.wait_for(
-                self._service.open_case(
-                    report,
-                    team_id=team_id,
-                    reporter_user_id=user_id,
-                    origin_channel_id=origin.channel_id,
-                    report_key=str(view.get("id") or "") or None,
-                ),
-                SAVE_DEADLINE_SECONDS,
-            )
-        except (StorageUnavailable, TimeoutError):
-            await ack(
-                response_action="errors",
-                errors={ReportBlock.SUMMARY.value: StorageUnavailable().user_message},
-            )
+            case, created = save.result()
+        except StorageUnavailable as exc:
+            await ack(response_action="errors", errors={ReportBlock.SUMMARY.value: exc.user_message})
             return
         await ack()
         if created:
@@ -246,6 +259,14 @@ class CaseListeners:
                 channel_id=origin.channel_id,
                 name="announce-case",
             )
+
+    async def _announce_when_saved(self, save: asyncio.Future[tuple[Case, bool]]) -> None:
+        try:
+            case, created = await save
+        except StorageUnavailable:
+            return  # the reporter was already asked to submit again
+        if created:
+            await self._service.announce(case.id)
 
 
 def _user_id(body: dict[str, Any]) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import StorageUnavailable
@@ -60,12 +60,11 @@ class Database:
         try:
             async with self.sessions() as session, session.begin():
                 yield session
-        except (OperationalError, InterfaceError, OSError, TimeoutError) as exc:
+        except (IntegrityError, DataError, ProgrammingError):
+            raise  # the request or the code is wrong, not the database's availability
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            # Refused, dropped, locked, restarting, not accepting connections: all "try again shortly".
             raise StorageUnavailable() from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StorageUnavailable() from exc
-            raise
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
