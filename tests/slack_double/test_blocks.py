@@ -28,7 +28,7 @@ def button(action_id: str, value: str = "v") -> dict[str, Any]:
 async def rejection(client: AsyncWebClient, channel: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     with pytest.raises(SlackApiError) as info:
         await client.chat_postMessage(channel=channel, text="fallback", blocks=blocks)
-    return dict(info.value.response.data)  # type: ignore[arg-type]
+    return dict(info.value.response.data)
 
 
 @pytest.mark.parametrize(

@@ -41,8 +41,12 @@ async def test_server_error_only_on_the_chosen_method(double: SlackDouble, clien
 
 async def test_timeout_outlasts_the_client(double: SlackDouble) -> None:
     channel = double.add_channel("ops")
+    # slack_sdk annotates timeout as int, but aiohttp (which enforces it) takes fractions of a second.
     impatient = AsyncWebClient(
-        token=double.bot_token, base_url=double.api_url, timeout=0.2, retry_handlers=[]
+        token=double.bot_token,
+        base_url=double.api_url,
+        timeout=0.2,  # type: ignore[arg-type]
+        retry_handlers=[],
     )
     double.faults.add(method="chat.postMessage", kind="timeout", delay=1.0, applied=True)
 

@@ -136,7 +136,7 @@ async def test_bad_metadata_and_empty_messages_are_refused(
     double: SlackDouble, client: AsyncWebClient
 ) -> None:
     channel = double.add_channel("ops")
-    bad = client.chat_postMessage(channel=channel, text="x", metadata={"event_payload": {}})  # type: ignore[arg-type]
+    bad = client.chat_postMessage(channel=channel, text="x", metadata={"event_payload": {}})
     assert await error_of(bad) == "invalid_metadata_format"
     assert await error_of(client.chat_postMessage(channel=channel)) == "no_text"
 
