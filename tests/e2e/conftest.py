@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -61,6 +62,11 @@ class Stack:
             "is_enterprise_install": False,
         }
         return await self.sender.post_interaction(payload)
+
+    async def health(self) -> tuple[int, Any]:
+        url = self.sender.app_url.replace("/slack/events", "/healthz")
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            return response.status, await response.json()
 
     async def count_events(self) -> int:
         async with self.mend.db.transaction() as session:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-import aiohttp
 from sqlalchemy import text
 
 from handlers.ids import Command, MessageMetadata, ReportBlock
@@ -153,10 +151,9 @@ async def test_database_outage_keeps_the_modal_open_and_loses_nothing(
         assert response.status == 200
         assert "try again" in response.field_errors[ReportBlock.SUMMARY.value]
         assert stack.alice.current_view()["callback_id"] == "report_failure"  # the words are still there
-        async with aiohttp.ClientSession() as http:
-            async with http.get(stack.sender.app_url.replace("/slack/events", "/healthz")) as health:
-                # A locked SQLite file still answers reads; an unreachable PostgreSQL is unhealthy.
-                assert health.status == (503 if database_url.startswith("postgresql") else 200)
+        status, _ = await stack.health()
+        # A locked SQLite file still answers reads; an unreachable PostgreSQL is unhealthy.
+        assert status == (503 if database_url.startswith("postgresql") else 200)
     # Once the database is back, the same modal submits and the case opens.
     response = await stack.alice.submit_view(REPORT)
     assert response.field_errors == {}
@@ -166,10 +163,7 @@ async def test_database_outage_keeps_the_modal_open_and_loses_nothing(
 
 
 async def test_healthz_reports_the_database(stack: Stack) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(stack.sender.app_url.replace("/slack/events", "/healthz")) as health:
-            assert health.status == 200
-            assert json.loads(await health.text()) == {"ok": True, "database": "ok"}
+    assert await stack.health() == (200, {"ok": True, "database": "ok"})
 
 
 async def test_expired_trigger_is_explained_to_the_user(stack: Stack) -> None:
