@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "BLOCKING_FLAGS",
     "EMPTY_DRAFT_COACHING",
-    "ENGLISH_MIN_FUNCTION_WORD_SHARE",
     "ENGLISH_MIN_WORDS_TO_JUDGE",
     "FIELD_ERROR_MAX_CHARS",
+    "FOREIGN_MIN_FUNCTION_WORD_SHARE",
     "LATIN_MIN_SHARE",
     "LONG_DRAFT_CHARS",
     "MAX_EXCERPT_CHARS",
@@ -65,10 +65,12 @@ FIELD_ERROR_MAX_CHARS = 2000
 MAX_EXCERPT_CHARS = 80
 #: Share of letters that must be Latin script before the English rules are applied at all.
 LATIN_MIN_SHARE = 0.5
-#: Latin-script drafts whose share of common English function words is below this are treated as not
-#: English (e.g. Spanish); English prose sits far above 0.2 even in texting style.
-ENGLISH_MIN_FUNCTION_WORD_SHARE = 0.1
-#: Below this many words the function-word share is too noisy to call a draft "not English".
+#: A Latin-script draft is treated as another language (Spanish, French, German…) when its common
+#: function words of those languages outnumber the English ones and make up at least this share of words.
+#: Comparing against English rather than using an absolute floor keeps terse English ("Company policy
+#: doesn't allow refunds after 30 days.") from being waved through as foreign.
+FOREIGN_MIN_FUNCTION_WORD_SHARE = 0.15
+#: Below this many words the function-word counts are too noisy to call a draft "not English".
 ENGLISH_MIN_WORDS_TO_JUDGE = 6
 #: "I understand" needs a restated problem: a failure word plus at least this many content words in the
 #: same clause (e.g. "wrong" + "size" + "jacket"), so "your order hasn't arrived" alone is not enough.
@@ -228,7 +230,7 @@ def _normalise(draft: str) -> str:
 
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
-_WORD = re.compile(r"[a-z0-9£$€#]+(?:['.-][a-z0-9]+)*")
+_LATIN_WORD = re.compile(r"[a-z\u00e0-\u024f]+(?:'[a-z]+)?")
 
 
 def _words(spaced: str) -> frozenset[str]:
@@ -238,7 +240,17 @@ def _words(spaced: str) -> frozenset[str]:
 _ENGLISH_FUNCTION_WORDS = _words(
     "the a an to you your we our i my me is are was were be been it its this that and or but of for on "
     "in at with by from will would can could have has had not do did so if as about what when how "
-    "there they them their he she his her us ur u im ive ill thats dont sorry"
+    "there they them their he she his her us ur u im ive ill thats dont sorry doesn't don't didn't can't "
+    "won't isn't wasn't after before all any just only no yes please thanks thank hi up out"
+)
+# Spanish, French, German, Italian, Portuguese and Dutch function words that are not English words.
+_FOREIGN_FUNCTION_WORDS = _words(
+    "de la el los las del y que en un una su sus lo le les por para con se es muy pero mañana "
+    "et est une des du pour pas avec vous nous votre sur ce qui très "
+    "der die das und ist nicht ein eine zu mit sie wir ihr ihre auf für dem den sehr "
+    "il che di è non per della sono gli "
+    "o os um uma não com para seu sua muito "
+    "het een van niet ook zijn voor"
 )
 
 
@@ -249,10 +261,11 @@ def _language_status(text: str) -> ReviewStatus:
         return ReviewStatus.EMPTY
     if latin / (latin + other) < LATIN_MIN_SHARE:
         return ReviewStatus.NOT_ENGLISH
-    words = _WORD.findall(text.lower())
+    words = _LATIN_WORD.findall(text.lower())
     if len(words) >= ENGLISH_MIN_WORDS_TO_JUDGE:
-        share = sum(1 for w in words if w in _ENGLISH_FUNCTION_WORDS) / len(words)
-        if share < ENGLISH_MIN_FUNCTION_WORD_SHARE:
+        english = sum(1 for w in words if w in _ENGLISH_FUNCTION_WORDS)
+        foreign = sum(1 for w in words if w in _FOREIGN_FUNCTION_WORDS)
+        if foreign > english and foreign / len(words) >= FOREIGN_MIN_FUNCTION_WORD_SHARE:
             return ReviewStatus.NOT_ENGLISH
     return ReviewStatus.REVIEWED
 
@@ -296,6 +309,15 @@ def _sentence_index(sentences: list[_Sentence], offset: int) -> int:
 
 def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
+
+
+def _widen(text: str, start: int, end: int) -> str:
+    """The matched words, widened to whole words so a quote never starts mid-word ("'ll look into it")."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "'"):
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
 
 
 def _excerpt(text: str) -> str:
@@ -426,8 +448,10 @@ _FLAG_PATTERNS: dict[FlagKind, re.Pattern[str]] = {
         r"|\byou\s+(?:need|needed)\s+to\s+(?:read|check)\b"
     ),
     FlagKind.BLAMES_OTHERS: _rx(
-        r"\b" + _PARTY + r"(?:'s|')?\s+(?:fault|mistake|error|responsibility)\b"
-        r"|\b" + _PARTY + r"\s+(?:(?:messed|screwed|mucked)\s+(?:it\s+|this\s+|things\s+)?up|dropped\s+the\s+"
+        r"\b(?:\w+\s+)?" + _PARTY + r"(?:'s|')?\s+(?:fault|mistake|error|responsibility)\b"
+        r"|\b(?:\w+\s+)?"
+        + _PARTY
+        + r"\s+(?:(?:messed|screwed|mucked)\s+(?:it\s+|this\s+|things\s+)?up|dropped\s+the\s+"
         r"ball|got\s+it\s+wrong|made\s+an?\s+(?:\w+\s+)?(?:mistake|error)|forgot\s+to|failed\s+to)"
         r"|\bnot\s+(?:ours|our\s+fault|my\s+fault|on\s+us)\b|\b(?:isn't|wasn't|is\s+not|was\s+not)\s+"
         r"(?:our|my)\s+fault\b|\bnothing\s+to\s+do\s+with\s+(?:us|me)\b|\bout\s+of\s+(?:our|my)\s+hands\b"
@@ -578,7 +602,8 @@ def _find_flags(text: str, sentences: list[_Sentence], apologies: list[_Apology]
     found: dict[FlagKind, list[tuple[int, str]]] = {kind: [] for kind in FlagKind}
     for kind, pattern in _FLAG_PATTERNS.items():
         for match in pattern.finditer(text):
-            found[kind].append((_sentence_index(sentences, match.start()), match.group(0)))
+            quote = _widen(text, match.start(), match.end())
+            found[kind].append((_sentence_index(sentences, match.start()), quote))
     for apology in apologies:
         if apology.meaning in (_Meaning.CONDITIONAL, _Meaning.NEGATED):
             found[FlagKind.NON_APOLOGY].append((apology.sentence, apology.excerpt))
@@ -587,11 +612,11 @@ def _find_flags(text: str, sentences: list[_Sentence], apologies: list[_Apology]
     for idx, sentence in enumerate(sentences):
         hedge = _HEDGE.search(sentence.text)
         if hedge:
-            found[FlagKind.VAGUE_PROMISE].append((idx, hedge.group(0)))
+            found[FlagKind.VAGUE_PROMISE].append((idx, _widen(sentence.text, hedge.start(), hedge.end())))
             continue
         vague = _VAGUE_TIME.search(sentence.text)
         if vague and not _has_concrete_time(sentence.text):
-            found[FlagKind.VAGUE_PROMISE].append((idx, vague.group(0)))
+            found[FlagKind.VAGUE_PROMISE].append((idx, _widen(sentence.text, vague.start(), vague.end())))
 
     flags: list[Flag] = []
     flag_sentences: dict[FlagKind, set[int]] = {}
@@ -633,13 +658,16 @@ def _has_concrete_time(sentence: str) -> bool:
 
 
 def _care_verdict(apologies: list[_Apology], disowning: set[int]) -> SignalVerdict:
-    owned = [a for a in apologies if a.meaning is _Meaning.OWNED]
+    # "Sorry if you feel we let you down": the condition governs the whole sentence, ownership included.
+    conditional = {a.sentence for a in apologies if a.meaning in (_Meaning.CONDITIONAL, _Meaning.NEGATED)}
+    owned = [a for a in apologies if a.meaning is _Meaning.OWNED and a.sentence not in conditional]
     kept = [a for a in owned if a.sentence not in disowning]
     if kept:
         return SignalVerdict(
             signal=Signal.CARE, present=True, evidence=kept[0].excerpt, reason="owned_apology"
         )
-    if owned:
+    taken_back = {_Meaning.OWNED, _Meaning.REFUSAL, _Meaning.SYMPATHY}
+    if any(a.meaning in taken_back and a.sentence in disowning for a in apologies):
         reason = "apology_taken_back"
     else:
         meanings = {a.meaning for a in apologies}
@@ -959,7 +987,7 @@ def _coach(
             "formula_only": "“sorry for any inconvenience” is a formula, not an apology",
             "sympathy_only": "“sorry to hear” sounds like a bystander, not someone taking responsibility",
             "apology_for_refusal": "the apology is for the “no”, not for what went wrong",
-            "apology_taken_back": "the apology is taken back in the same sentence",
+            "apology_taken_back": "the apology is taken back by the excuse in the same sentence",
         }.get(care.reason, "there's no apology yet")
         lines.append(
             f"Show you care: {why}. Say sorry for what went wrong, and own it: {_care_example(context)}"
