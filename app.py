@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.cases import CaseService
@@ -18,7 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.playbook import DEFAULT_STEPS
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
-from handlers.slack_api import SlackPoster, make_web_client
+from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
 from settings import Settings, SettingsError, load_settings
@@ -41,12 +42,16 @@ class Mend:
     web_app: web.Application
     tasks: BackgroundTasks
     cases: CaseService
+    slack_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None, migrate: bool = True) -> int:
         """Bring the schema up to date and start serving HTTP; returns the bound port."""
         if migrate:
             await upgrade_to_head(self.db)
+        # One pooled session for every Web API call: without it slack_sdk opens a new connection (and,
+        # against Slack, a new TLS handshake) for each call.
+        self.slack_client.session = new_http_session()
         self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, self.settings.port if port is None else port)
@@ -62,6 +67,9 @@ class Mend:
             await self._runner.cleanup()
             self._runner = None
         await self.tasks.drain(SHUTDOWN_GRACE_SECONDS)
+        if self.slack_client.session is not None:
+            await self.slack_client.session.close()
+            self.slack_client.session = None
         await self.db.dispose()
 
 
@@ -93,6 +101,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         web_app=build_web_app(bolt, db.ping),
         tasks=tasks,
         cases=cases,
+        slack_client=client,
     )
 
 

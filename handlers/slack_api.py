@@ -108,9 +108,20 @@ def retry_after_seconds(headers: dict[str, Any], default: float) -> float:
     return default
 
 
-def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> AsyncWebClient:
+WEB_API_TIMEOUT_SECONDS = 10
+
+
+def make_web_client(token: str, base_url: str) -> AsyncWebClient:
     return AsyncWebClient(
-        token=token, base_url=base_url, timeout=timeout, retry_handlers=[SlackRetryPolicy()]
+        token=token, base_url=base_url, timeout=WEB_API_TIMEOUT_SECONDS, retry_handlers=[SlackRetryPolicy()]
+    )
+
+
+def new_http_session() -> aiohttp.ClientSession:
+    """A pooled session for the Web API client; it must be made inside the running event loop."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS),
+        connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=60),
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -90,16 +92,48 @@ def _severity_option(severity: Severity) -> Option:
     return Option(value=severity.value, text=PlainTextObject(text=f"{severity.label}", emoji=True))
 
 
-def build_report_modal(config: CaseConfig, *, summary: str = "", origin: ReportOrigin | None = None) -> View:
+def build_report_modal(
+    config: CaseConfig, *, summary: str = "", origin: ReportOrigin | None = None
+) -> dict[str, Any]:
+    """The report modal as a views.open payload, prefilled with `summary` and remembering its origin.
+
+    slack_sdk's `to_dict()` checks every limit but costs about 2 ms for this modal, on the path of every
+    `/recover`; so the modal is built and checked once per configuration, and only the parts that vary
+    (each already bounded: the prefill cut to the input's limit, metadata of ids and a checked link)
+    are filled into a copy.
+    """
     origin = origin or ReportOrigin()
+    payload: dict[str, Any] = json.loads(
+        _report_modal_template(config, with_source=origin.permalink is not None)
+    )
+    payload["private_metadata"] = origin.to_metadata()
+    for block in payload["blocks"]:
+        if block.get("block_id") == ReportBlock.SUMMARY.value and summary.strip():
+            block["element"]["initial_value"] = plain(summary, MAX_LONG_TEXT)
+        elif block.get("block_id") == ReportBlock.SOURCE.value:
+            block["elements"][0]["text"] = _source_text(origin)
+    return payload
+
+
+def _source_text(origin: ReportOrigin) -> str:
+    where = f" in <#{origin.channel_id}>" if origin.channel_id else ""
+    return f":link: From <{origin.permalink}|this message>{where}"
+
+
+@functools.lru_cache(maxsize=16)
+def _report_modal_template(config: CaseConfig, *, with_source: bool) -> str:
+    # The longest possible source line stands in for the real one, so the check covers it too.
+    longest = ReportOrigin(channel_id="C" + "0" * 31, permalink="https://x.slack.com/archives/C0/p1")
+    return json.dumps(
+        _report_modal_view(config, source_text=_source_text(longest) if with_source else None).to_dict()
+    )
+
+
+def _report_modal_view(config: CaseConfig, *, source_text: str | None) -> View:
     blocks: list[Block] = []
-    if origin.permalink:
-        where = f" in <#{origin.channel_id}>" if origin.channel_id else ""
+    if source_text is not None:
         blocks.append(
-            ContextBlock(
-                block_id=ReportBlock.SOURCE.value,
-                elements=[MarkdownTextObject(text=f":link: From <{origin.permalink}|this message>{where}")],
-            )
+            ContextBlock(block_id=ReportBlock.SOURCE.value, elements=[MarkdownTextObject(text=source_text)])
         )
     blocks += [
         InputBlock(
@@ -128,7 +162,6 @@ def build_report_modal(config: CaseConfig, *, summary: str = "", origin: ReportO
                 action_id=ReportBlock.SUMMARY.action_id,
                 multiline=True,
                 max_length=MAX_LONG_TEXT,
-                initial_value=plain(summary, MAX_LONG_TEXT) if summary.strip() else None,
                 placeholder="The failure, as the customer experienced it",
             ),
         ),
@@ -174,7 +207,6 @@ def build_report_modal(config: CaseConfig, *, summary: str = "", origin: ReportO
         title="Report a failure",
         submit="Open case",
         close="Cancel",
-        private_metadata=origin.to_metadata(),
         blocks=blocks,
     )
 
@@ -292,11 +324,6 @@ def build_unknown_command(word: str, full_text: str) -> list[Block]:
             )
         )
     return blocks
-
-
-def view_payload(view: View) -> dict[str, object]:
-    """Serialise a view; `to_dict()` is where slack_sdk checks Block Kit's limits."""
-    return view.to_dict()
 
 
 def blocks_payload(blocks: Sequence[Block]) -> list[dict[str, object]]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from slack_sdk.models.views import View
 
 from bot.cases import Case, CaseConfig, CaseReport, CaseState, MessageRef, Severity
 from bot.playbook import DEFAULT_STEPS
@@ -18,7 +20,6 @@ from handlers.blocks.cases import (
     build_thread_opening,
     build_unknown_command,
     case_card_text,
-    view_payload,
 )
 from handlers.blocks.text import escape_mrkdwn, safe_mrkdwn, shorten
 from handlers.ids import ReportBlock
@@ -54,6 +55,30 @@ def make_case(**report: object) -> Case:
 
 def all_text(payload: object) -> str:
     return json.dumps(payload, ensure_ascii=False)
+
+
+def checked(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload after slack_sdk's full validation, as a fresh build would have had it."""
+    assert View(**payload).to_dict() == payload
+    return payload
+
+
+def test_report_modal_payload_passes_full_validation_for_every_variant() -> None:
+    link = "https://acme.slack.com/archives/C0123/p1700000000000100?thread_ts=1700000000.000100&cid=C0123"
+    for summary in ("", "x" * 10_000, "<!channel> é 😀"):
+        for origin in (
+            None,
+            ReportOrigin(channel_id="C0123"),
+            ReportOrigin(channel_id="C0123", permalink=link),
+        ):
+            checked(build_report_modal(CONFIG, summary=summary, origin=origin))
+
+
+def test_report_modal_copies_do_not_share_state() -> None:
+    first = build_report_modal(CONFIG, summary="first")
+    build_report_modal(CONFIG, summary="second")
+    summary = next(b for b in first["blocks"] if b["block_id"] == ReportBlock.SUMMARY.value)
+    assert summary["element"]["initial_value"] == "first"
 
 
 def test_escape_neutralises_mentions_and_links() -> None:
@@ -100,9 +125,7 @@ def test_case_card_fits_block_kit_limits_for_huge_input(size: int) -> None:
 
 
 def test_report_modal_has_every_field_and_prefill() -> None:
-    view = view_payload(
-        build_report_modal(CONFIG, summary="Parcel lost", origin=ReportOrigin(channel_id="C1"))
-    )
+    view = build_report_modal(CONFIG, summary="Parcel lost", origin=ReportOrigin(channel_id="C1"))
     block_ids = [b.get("block_id") for b in view["blocks"]]  # type: ignore[union-attr]
     for block in ReportBlock:
         if block is not ReportBlock.SOURCE:
@@ -114,17 +137,17 @@ def test_report_modal_has_every_field_and_prefill() -> None:
 
 
 def test_report_modal_prefill_is_cut_to_the_input_limit() -> None:
-    view = view_payload(build_report_modal(CONFIG, summary="x" * 10_000))
+    view = checked(build_report_modal(CONFIG, summary="x" * 10_000))
     summary = next(b for b in view["blocks"] if b["block_id"] == ReportBlock.SUMMARY.value)  # type: ignore[index,union-attr]
     assert len(summary["element"]["initial_value"]) <= 3000
 
 
 def test_source_link_shown_only_for_slack_permalinks() -> None:
     good = "https://acme.slack.com/archives/C0123/p1700000000000100"
-    view = view_payload(build_report_modal(CONFIG, origin=ReportOrigin(channel_id="C0123", permalink=good)))
+    view = checked(build_report_modal(CONFIG, origin=ReportOrigin(channel_id="C0123", permalink=good)))
     assert good in all_text(view)
     forged = "https://evil.example/x|click>"
-    view = view_payload(build_report_modal(CONFIG, origin=ReportOrigin(channel_id="C0123", permalink=forged)))
+    view = checked(build_report_modal(CONFIG, origin=ReportOrigin(channel_id="C0123", permalink=forged)))
     assert "evil.example" not in all_text(view)
 
 
