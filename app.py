@@ -16,9 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
-from bot.playbook import DEFAULT_STEPS
+from bot.recovery import RecoveryService
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
+from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
 from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
@@ -26,6 +27,7 @@ from settings import Settings, SettingsError, load_settings
 from storage.cases import SqlCaseRepository
 from storage.db import Database
 from storage.migrate import upgrade_to_head
+from storage.recovery import SqlRecoveryRepository
 
 log = logging.getLogger("mend")
 
@@ -42,6 +44,7 @@ class Mend:
     web_app: web.Application
     tasks: BackgroundTasks
     cases: CaseService
+    recovery: RecoveryService
     slack_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
 
@@ -81,8 +84,21 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     errors = ErrorPolicy(poster)
     tasks = BackgroundTasks(errors)
     case_config = settings.case_config()
+    playbook = settings.playbook()
+    root_causes = settings.root_cause_category_list()
     cases = CaseService(
-        SqlCaseRepository(db), SlackCaseNotifier(poster, case_config, DEFAULT_STEPS), clock, case_config
+        SqlCaseRepository(db),
+        SlackCaseNotifier(poster, case_config, playbook.steps),
+        clock,
+        case_config,
+        playbook,
+    )
+    recovery = RecoveryService(
+        SqlRecoveryRepository(db),
+        SlackRecoveryNotifier(poster, case_config, root_causes),
+        clock,
+        case_config,
+        root_causes,
     )
 
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
@@ -93,7 +109,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    handlers.register(bolt, cases=CaseListeners(cases, poster, tasks), errors=errors)
+    handlers.register(
+        bolt,
+        cases=CaseListeners(cases, poster, tasks, after_announce=recovery.sync),
+        recovery=RecoveryListeners(recovery, poster, tasks),
+        errors=errors,
+    )
     return Mend(
         settings=settings,
         db=db,
@@ -101,6 +122,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         web_app=build_web_app(bolt, db.ping),
         tasks=tasks,
         cases=cases,
+        recovery=recovery,
         slack_client=client,
     )
 

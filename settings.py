@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.cases import DEFAULT_CATEGORY_LABELS, CaseConfig, categories_from_labels
+from bot.cases import (
+    DEFAULT_CATEGORY_LABELS,
+    DEFAULT_ROOT_CAUSE_LABELS,
+    CaseConfig,
+    Category,
+    categories_from_labels,
+)
+from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook
 from storage.db import normalise_database_url
 
 HINTS = {
@@ -21,6 +29,8 @@ HINTS = {
     "recovery_channel": "a channel id such as C0123456789 (channel details → About), or leave it unset",
     "failure_categories": "a comma-separated list such as 'Delivery, Billing, Other'",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "playbook_file": "the path of a TOML or YAML playbook (see README), or leave it unset for the default",
+    "root_cause_categories": "a comma-separated list such as 'Carrier / logistics, Billing error, Other'",
 }
 
 
@@ -35,6 +45,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     recovery_channel: str | None = None
     failure_categories: str = ", ".join(DEFAULT_CATEGORY_LABELS)
+    root_cause_categories: str = ", ".join(DEFAULT_ROOT_CAUSE_LABELS)
+    playbook_file: Path | None = None
     log_level: str = "INFO"
 
     @field_validator("slack_bot_token")
@@ -87,10 +99,17 @@ class Settings(BaseSettings):
             raise ValueError("must be a channel id like C0123456789, not a channel name")
         return value.strip()
 
-    @field_validator("failure_categories")
+    @field_validator("failure_categories", "root_cause_categories")
     @classmethod
     def _categories(cls, value: str) -> str:
-        categories_from_labels([part for part in value.split(",")])
+        categories_from_labels(value.split(","))
+        return value
+
+    @field_validator("playbook_file")
+    @classmethod
+    def _playbook_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_playbook(value)  # a PlaybookError (a ValueError) names the file, line and field
         return value
 
     @field_validator("log_level")
@@ -103,6 +122,12 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    def playbook(self) -> Playbook:
+        return load_playbook(self.playbook_file) if self.playbook_file else DEFAULT_PLAYBOOK
+
+    def root_cause_category_list(self) -> tuple[Category, ...]:
+        return categories_from_labels(self.root_cause_categories.split(","))
 
     def case_config(self) -> CaseConfig:
         return CaseConfig(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
 from bot.errors import CaseNotFound, NoCardChannel
+from bot.playbook import DEFAULT_PLAYBOOK, Playbook, Step
 
 # Slack's plain_text_input takes at most 3000 characters; the database keeps whatever arrives within them.
 MAX_LONG_TEXT = 3000
@@ -63,6 +64,18 @@ DEFAULT_CATEGORY_LABELS = (
     "Product defect",
     "Staff conduct",
     "Wait time",
+    "Communication",
+    "Other",
+)
+
+
+DEFAULT_ROOT_CAUSE_LABELS = (
+    "Carrier / logistics",
+    "Billing error",
+    "Product defect",
+    "Staff conduct",
+    "Policy",
+    "System outage",
     "Communication",
     "Other",
 )
@@ -223,10 +236,19 @@ class Case(BaseModel):
     thread_opened: bool
     created_at: datetime
     updated_at: datetime
+    closed_at: datetime | None = None
+    root_cause_category: str | None = None
+    root_cause_details: str | None = None
+    version: int = 0
+    card_version: int = 0
 
     @property
     def reference(self) -> str:
         return format_reference(self.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is CaseState.OPEN
 
 
 def format_reference(case_id: int) -> str:
@@ -262,6 +284,8 @@ class NewCase(BaseModel):
     # Identifies the submission (Slack's view id) so that a replayed submission opens no second case.
     report_key: str | None
     at: datetime
+    # The playbook as it is when the case opens: later edits of the playbook leave open cases alone.
+    steps: tuple[Step, ...] = ()
 
 
 class CaseRepository(Protocol):
@@ -292,12 +316,18 @@ class CaseService:
     """Opens cases and announces them; the only place that decides where a case card goes."""
 
     def __init__(
-        self, repo: CaseRepository, notifier: CaseNotifier, clock: Clock, config: CaseConfig
+        self,
+        repo: CaseRepository,
+        notifier: CaseNotifier,
+        clock: Clock,
+        config: CaseConfig,
+        playbook: Playbook = DEFAULT_PLAYBOOK,
     ) -> None:
         self._repo = repo
         self._notifier = notifier
         self._clock = clock
         self._config = config
+        self._playbook = playbook
 
     @property
     def config(self) -> CaseConfig:
@@ -324,6 +354,7 @@ class CaseService:
                 origin_channel_id=origin_channel_id,
                 report_key=report_key,
                 at=self._clock.now(),
+                steps=self._playbook.steps,
             )
         )
 

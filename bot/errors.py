@@ -40,3 +40,11 @@ class NoCardChannel(MendError):
             "I don't know where to post this case. Use /recover in a channel, or ask an admin to set "
             "RECOVERY_CHANNEL."
         )
+
+
+class InvalidInput(MendError):
+    """A value in a form that can't be used; `field` names the domain field so the form can show it there."""
+
+    def __init__(self, field: str, user_message: str) -> None:
+        super().__init__(user_message)
+        self.field = field

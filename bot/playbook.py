@@ -1,18 +1,53 @@
-"""The recovery playbook: the ordered steps a responder is guided through (defaults from the doctrine)."""
+"""The recovery playbook: its steps (defaults from the doctrine, or a team's file) and a case's progress."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import re
+import tomllib
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class StepAction(StrEnum):
+    """The work a step has its own button for, beside Done and Skip."""
+
+    APOLOGY = "apology"
+    OWNERSHIP = "ownership"
+    ROOT_CAUSE = "root_cause"
+    AMENDS = "amends"
+    FOLLOW_UP = "follow_up"
+    RECORD = "record"
 
 
 class Step(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    key: str
-    title: str
-    what: str
-    why: str
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    title: str = Field(min_length=1, max_length=80)
+    what: str = Field(min_length=1, max_length=600)
+    why: str = Field(default="", max_length=300)
+    words: tuple[str, ...] = Field(default=(), max_length=5)
     required: bool = True
+    action: StepAction | None = None
+
+    @field_validator("title", "what", "why")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("words")
+    @classmethod
+    def _words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for phrase in value:
+            if not phrase.strip() or len(phrase) > 200:
+                raise ValueError("each phrase must be 1 to 200 characters")
+        return tuple(p.strip() for p in value)
 
 
 DEFAULT_STEPS: tuple[Step, ...] = (
@@ -21,30 +56,38 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         title="Acknowledge and apologize",
         what="Send a sincere, personal apology that says you care, that you understand, and what you will do next.",
         why="A prompt, sincere response is what turns a failure into loyalty.",
+        words=("I'm sorry we let you down.", "I can see that …", "I will … by …"),
+        action=StepAction.APOLOGY,
     ),
     Step(
         key="listen",
         title="Listen and go over the complaint",
         what="Restate the problem, ask open questions, and capture the customer's own words.",
         why="The customer must feel understood before any fix lands.",
+        words=("Tell me what happened.", "So what I'm hearing is …", "What would make this right for you?"),
     ),
     Step(
         key="own",
         title="Take ownership",
         what="Name one owner; never pass the customer around or blame another team.",
         why="One person who owns the outcome is what makes the customer trust you.",
+        words=("I'll take care of this personally.", "I'm your contact until this is fixed."),
+        action=StepAction.OWNERSHIP,
     ),
     Step(
         key="root_cause",
         title="Find the root cause",
         what="Investigate yourself instead of making the customer troubleshoot.",
         why="Fixing the cause stops it happening to them, and to anyone else, again.",
+        words=("Let me look into this for you.",),
+        action=StepAction.ROOT_CAUSE,
     ),
     Step(
         key="fix",
         title="Fix the problem",
         what="Replace or redo what failed, quickly and fairly; don't stop until it is fixed.",
         why="An apology without a fix is only words.",
+        words=("I've … and you'll have it by ….",),
     ),
     Step(
         key="amends",
@@ -52,17 +95,209 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Offer something extra, sized by the compensation policy.",
         why="Well-dosed generosity repairs the relationship; stinginess adds insult to injury.",
         required=False,
+        action=StepAction.AMENDS,
     ),
     Step(
         key="follow_up",
         title="Follow up",
         what="Check later that the customer is satisfied, and keep every promise you made.",
         why="A promise forgotten undoes the recovery.",
+        words=("I wanted to check that everything is working for you now.",),
+        action=StepAction.FOLLOW_UP,
     ),
     Step(
         key="record",
         title="Document and learn",
         what="Record the problem, its root cause, the fix and the lesson.",
         why="Process recovery: every case should make the next failure less likely.",
+        action=StepAction.RECORD,
     ),
 )
+
+
+class Playbook(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    steps: tuple[Step, ...] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Playbook:
+        keys = [s.key for s in self.steps]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"step key {key!r} is used twice")
+        actions = [s.action for s in self.steps if s.action is not None]
+        for action in actions:
+            if actions.count(action) > 1:
+                raise ValueError(f"action {action.value!r} is given to two steps")
+        return self
+
+    def step(self, key: str) -> Step | None:
+        return next((s for s in self.steps if s.key == key), None)
+
+
+DEFAULT_PLAYBOOK = Playbook(steps=DEFAULT_STEPS)
+
+
+class PlaybookError(ValueError):
+    """A playbook file that cannot be used; the message names the file, the line or field, and the fix."""
+
+
+def load_playbook(path: Path) -> Playbook:
+    """Read a team's playbook from TOML or YAML.
+
+    A step whose key is a default step's key starts from that step, so a team can rename, reorder, drop
+    or make optional with a line or two; other keys are new steps and need a title and a `what`.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlaybookError(f"{path}: can't read the playbook file ({exc.strerror or exc}).") from exc
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        data, lines = _parse_toml(path, text)
+    elif suffix in {".yaml", ".yml"}:
+        data, lines = _parse_yaml(path, text)
+    else:
+        raise PlaybookError(f"{path}: use a .toml, .yaml or .yml file.")
+    return playbook_from_data(data, source=str(path), step_lines=lines)
+
+
+def playbook_from_data(data: Any, *, source: str = "playbook", step_lines: Sequence[int] = ()) -> Playbook:
+    if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
+        raise PlaybookError(
+            f"{source}: the file must have a list of `steps` (e.g. [[steps]] tables in TOML)."
+        )
+    defaults = {s.key: s for s in DEFAULT_STEPS}
+    steps: list[Step] = []
+    for index, raw in enumerate(data["steps"]):
+        where = _where(source, index, step_lines)
+        if not isinstance(raw, dict):
+            raise PlaybookError(f"{where}: each step must be a table of fields such as key, title and what.")
+        base = defaults.get(str(raw.get("key", "")))
+        merged = {**(base.model_dump(exclude_none=True) if base else {}), **raw}
+        try:
+            steps.append(Step.model_validate(merged))
+        except ValidationError as exc:
+            raise PlaybookError(f"{where}: {_explain(exc)}") from None
+    unknown = set(data) - {"steps"}
+    if unknown:
+        raise PlaybookError(f"{source}: unknown top-level field(s) {sorted(unknown)}; only `steps` is read.")
+    try:
+        return Playbook(steps=tuple(steps))
+    except ValidationError as exc:
+        raise PlaybookError(f"{source}: {_explain(exc)}") from None
+
+
+def _where(source: str, index: int, step_lines: Sequence[int]) -> str:
+    line = f" line {step_lines[index]}," if index < len(step_lines) else ""
+    return f"{source}:{line} step {index + 1}"
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"]) or "steps"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not a step field (use key, title, what, why, words, required, action)"
+        elif error["type"] == "enum":
+            message = f"must be one of {', '.join(a.value for a in StepAction)}"
+        parts.append(f"`{field}` {message}")
+    return "; ".join(parts)
+
+
+def _parse_toml(path: Path, text: str) -> tuple[Any, list[int]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlaybookError(f"{path}: not valid TOML: {exc}") from None
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\[\s*steps\s*\]\]", line)]
+    return data, lines
+
+
+def _parse_yaml(path: Path, text: str) -> tuple[Any, list[int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlaybookError(f"{path}: not valid YAML: {exc}") from None
+    lines: list[int] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if getattr(key, "value", None) == "steps" and isinstance(value, yaml.SequenceNode):
+                lines = [item.start_mark.line + 1 for item in value.value]
+    return data, lines
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class CaseStep(BaseModel):
+    """One step of one case: a snapshot of the playbook step when the case opened, and what happened."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: int
+    position: int
+    step: Step
+    status: StepStatus = StepStatus.PENDING
+    actor_user_id: str | None = None
+    at: datetime | None = None
+    note: str | None = None
+    prompt_channel_id: str | None = None
+    prompt_ts: str | None = None
+    # What the step's Slack prompt shows now, so only prompts whose state changed are redrawn.
+    rendered_status: StepStatus | None = None
+
+    @property
+    def key(self) -> str:
+        return self.step.key
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not StepStatus.PENDING
+
+
+class Progress(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    finished: int
+    total: int
+    current: CaseStep | None
+    missing_required: tuple[CaseStep, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.finished}/{self.total}"
+
+
+def progress_of(steps: Sequence[CaseStep]) -> Progress:
+    ordered = sorted(steps, key=lambda s: s.position)
+    return Progress(
+        finished=sum(1 for s in ordered if s.finished),
+        total=len(ordered),
+        current=next((s for s in ordered if not s.finished), None),
+        missing_required=tuple(s for s in ordered if s.step.required and not s.finished),
+    )
+
+
+class StepChange(BaseModel):
+    """Finish one step of a case, with whatever the step's own action records on the case."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: int
+    step_key: str
+    status: StepStatus
+    actor_user_id: str
+    at: datetime
+    note: str | None = None
+    event_kind: str
+    event_data: dict[str, Any] = Field(default_factory=dict)
+    new_owner_user_id: str | None = None
+    root_cause_category: str | None = None
+    root_cause_details: str | None = None

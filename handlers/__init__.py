@@ -6,12 +6,31 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.cases import CaseListeners
 from handlers.errors import ErrorPolicy
-from handlers.ids import Action, Command, Shortcut, View
+from handlers.ids import Action, Command, Shortcut, StepAction, StepView, View
+from handlers.recovery import RecoveryListeners
 
 
-def register(app: AsyncApp, *, cases: CaseListeners, errors: ErrorPolicy) -> None:
+def register(
+    app: AsyncApp, *, cases: CaseListeners, recovery: RecoveryListeners, errors: ErrorPolicy
+) -> None:
+    # Reporting
     app.command(Command.RECOVER.value)(cases.handle_recover_command)
     app.shortcut(Shortcut.START_RECOVERY.value)(cases.start_recovery_from_message)
     app.action(Action.REPORT_FROM_TEXT.value)(cases.open_report_from_button)
     app.view_submission(View.REPORT.value)(cases.submit_report)
+
+    # The playbook, in the case thread
+    app.action(StepAction.DONE.value)(recovery.complete_step)
+    app.action(StepAction.SKIP.value)(recovery.open_skip_modal)
+    app.view_submission(StepView.SKIP.value)(recovery.submit_skip)
+    app.action(StepAction.DRAFT_APOLOGY.value)(recovery.open_apology_modal)
+    app.action(StepAction.APOLOGY_TEMPLATE.value)(recovery.choose_apology_template)
+    app.view_submission(StepView.APOLOGY.value)(recovery.submit_apology)
+    app.action(StepAction.TAKE_OWNERSHIP.value)(recovery.take_ownership)
+    app.action(StepAction.ASSIGN_OWNER.value)(recovery.open_assign_owner_modal)
+    app.view_submission(StepView.ASSIGN_OWNER.value)(recovery.submit_assign_owner)
+    app.action(StepAction.RECORD_ROOT_CAUSE.value)(recovery.open_root_cause_modal)
+    app.view_submission(StepView.ROOT_CAUSE.value)(recovery.submit_root_cause)
+    app.action(StepAction.CLOSE_CASE.value)(recovery.close_case)
+
     app.error(errors.handle_listener_error)

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases import Case, CaseConfig, CaseService, MessageRef, ReportField, validate_report
-from bot.errors import MendError, StorageUnavailable
+from bot.errors import MendError
 from bot.playbook import Step
 from handlers.blocks.cases import (
     ReportOrigin,
@@ -26,6 +26,7 @@ from handlers.blocks.cases import (
     case_card_text,
 )
 from handlers.blocks.text import escape_mrkdwn
+from handlers.forms import save_then_ack
 from handlers.ids import MessageMetadata, ReportBlock
 from handlers.slack_api import SlackPoster, error_code
 from handlers.tasks import BackgroundTasks
@@ -44,13 +45,7 @@ FIELD_BLOCKS: dict[ReportField, ReportBlock] = {
     ReportField.CATEGORY: ReportBlock.CATEGORY,
 }
 SUBCOMMANDS = frozenset({"help", "report"})
-# Saving a report happens before the ack (so a failure keeps the modal open); Slack allows 3 s in all.
-SAVE_DEADLINE_SECONDS = 2.0
 PERMALINK_DEADLINE_SECONDS = 1.0
-SLOW_SAVE_MESSAGE = (
-    "Mend's database is slow to answer right now. Your words are still here: please try again "
-    "in a moment with Open case."
-)
 
 
 @dataclass(frozen=True)
@@ -135,10 +130,18 @@ class SlackCaseNotifier:
 class CaseListeners:
     """Bolt listeners for reporting. Each acks from memory, then hands the slow part to a background task."""
 
-    def __init__(self, service: CaseService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
+    def __init__(
+        self,
+        service: CaseService,
+        poster: SlackPoster,
+        tasks: BackgroundTasks,
+        after_announce: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self._service = service
         self._poster = poster
         self._tasks = tasks
+        # What happens once a case's thread is open (the playbook posts its first step there).
+        self._after_announce = after_announce
 
     @property
     def _client(self) -> AsyncWebClient:
@@ -225,48 +228,34 @@ class CaseListeners:
             return
         # The save comes before the ack on purpose: if the database is down, the modal stays open with
         # the reporter's words in it instead of closing on a case that was never stored.
-        save = asyncio.ensure_future(
+        saved = await save_then_ack(
+            ack,
             self._service.open_case(
                 report,
                 team_id=team_id,
                 reporter_user_id=user_id,
                 origin_channel_id=origin.channel_id,
                 report_key=str(view.get("id") or "") or None,
-            )
+            ),
+            tasks=self._tasks,
+            user_id=user_id,
+            error_block=ReportBlock.SUMMARY.value,
+            when_late=self._announce_if_new,
         )
-        done, _ = await asyncio.wait({save}, timeout=SAVE_DEADLINE_SECONDS)
-        if not done:
-            # Slack's 3 seconds are nearly up. Let the save finish on its own (a resubmission of this
-            # modal finds the same case by its view id) and ask the reporter to try again.
+        if saved is not None:
             self._tasks.spawn(
-                self._announce_when_saved(save),
-                user_id=user_id,
-                channel_id=origin.channel_id,
-                name="late-save",
-            )
-            await ack(response_action="errors", errors={ReportBlock.SUMMARY.value: SLOW_SAVE_MESSAGE})
-            return
-        try:
-            case, created = save.result()
-        except StorageUnavailable as exc:
-            await ack(response_action="errors", errors={ReportBlock.SUMMARY.value: exc.user_message})
-            return
-        await ack()
-        if created:
-            self._tasks.spawn(
-                self._service.announce(case.id),
+                self._announce_if_new(saved),
                 user_id=user_id,
                 channel_id=origin.channel_id,
                 name="announce-case",
             )
 
-    async def _announce_when_saved(self, save: asyncio.Future[tuple[Case, bool]]) -> None:
-        try:
-            case, created = await save
-        except StorageUnavailable:
-            return  # the reporter was already asked to submit again
+    async def _announce_if_new(self, saved: tuple[Case, bool]) -> None:
+        case, created = saved
         if created:
             await self._service.announce(case.id)
+            if self._after_announce is not None:
+                await self._after_announce(case.id)
 
 
 def _user_id(body: dict[str, Any]) -> str | None:

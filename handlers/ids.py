@@ -49,3 +49,45 @@ class MessageMetadata(StrEnum):
 
     CASE_CARD = "mend_case_card"
     CASE_THREAD = "mend_case_thread"
+    STEP_PROMPT = "mend_step_prompt"
+    CASE_CLOSED = "mend_case_closed"
+
+
+class StepAction(StrEnum):
+    """`action_id`s of the buttons on a step prompt and on the case card."""
+
+    DONE = "step_done"
+    SKIP = "step_skip"
+    DRAFT_APOLOGY = "step_draft_apology"
+    TAKE_OWNERSHIP = "step_take_ownership"
+    ASSIGN_OWNER = "step_assign_owner"
+    RECORD_ROOT_CAUSE = "step_record_root_cause"
+    CLOSE_CASE = "case_close"
+    APOLOGY_TEMPLATE = "apology_template"
+
+
+class StepView(StrEnum):
+    """`callback_id`s of the playbook's modals."""
+
+    SKIP = "step_skip"
+    APOLOGY = "step_apology"
+    ASSIGN_OWNER = "step_assign_owner"
+    ROOT_CAUSE = "step_root_cause"
+
+
+class StepBlock(StrEnum):
+    """`block_id`s inside the playbook's modals (each input's action_id is the block_id with `_input`)."""
+
+    REASON = "skip_reason"
+    APOLOGY_DRAFT = "apology_draft"
+    APOLOGY_OVERRIDE = "apology_override"
+    APOLOGY_TEMPLATES = "apology_templates"
+    OWNER = "owner"
+    ROOT_CAUSE_CATEGORY = "root_cause_category"
+    ROOT_CAUSE_DETAILS = "root_cause_details"
+    STEP_ACTIONS = "step_actions"
+    CARD_ACTIONS = "card_actions"
+
+    @property
+    def action_id(self) -> str:
+        return f"{self.value}_input"

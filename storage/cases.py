@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.cases import Case, CaseEvent, CaseReport, CaseState, MessageRef, NewCase, Severity
 from bot.errors import CaseNotFound
+from bot.playbook import StepStatus
 from storage.db import Database
-from storage.tables import CaseEventRow, CaseRow
+from storage.tables import CaseEventRow, CaseRow, CaseStepRow
 
 
 def case_from_row(row: CaseRow) -> Case:
@@ -38,6 +39,11 @@ def case_from_row(row: CaseRow) -> Case:
         thread_opened=row.thread_opened_at is not None,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        closed_at=row.closed_at,
+        root_cause_category=row.root_cause_category,
+        root_cause_details=row.root_cause_details,
+        version=row.version,
+        card_version=row.card_version,
     )
 
 
@@ -66,6 +72,9 @@ class SqlCaseRepository:
             owner_user_id=new.reporter_user_id,
             origin_channel_id=new.origin_channel_id,
             report_key=new.report_key,
+            # Version 1 against a card drawn at 0: the first sync after announcing draws the full card.
+            version=1,
+            card_version=0,
             created_at=new.at,
             updated_at=new.at,
         )
@@ -86,6 +95,17 @@ class SqlCaseRepository:
                 session.add(
                     event_row(row.id, "owner_assigned", new.reporter_user_id, new.at, owner=row.owner_user_id)
                 )
+                for position, step in enumerate(new.steps):
+                    session.add(
+                        CaseStepRow(
+                            case_id=row.id,
+                            position=position,
+                            step_key=step.key,
+                            definition=step.model_dump(mode="json"),
+                            required=step.required,
+                            status=StepStatus.PENDING.value,
+                        )
+                    )
             return case_from_row(row), True
         except IntegrityError:
             # The unique report_key says this submission was stored already: hand back that case.

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -67,6 +79,13 @@ class CaseRow(Base):
     thread_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Slack's view id of the report modal: a replayed submission finds its case instead of making another.
     report_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    root_cause_category: Mapped[str | None] = mapped_column(String(64))
+    root_cause_details: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Every change bumps `version`; `card_version` is the version the Slack card shows. A card is redrawn
+    # only while it lags, so many quick changes cost one chat.update and a failed one is caught up later.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    card_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -85,3 +104,25 @@ class CaseEventRow(Base):
     actor_user_id: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CaseStepRow(Base):
+    """A case's copy of a playbook step, taken when the case opened, and what became of it."""
+
+    __tablename__ = "case_steps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    step_key: Mapped[str] = mapped_column(String(40))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    required: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    actor_user_id: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    prompt_channel_id: Mapped[str | None] = mapped_column(String(32))
+    prompt_ts: Mapped[str | None] = mapped_column(String(32))
+    rendered_status: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (UniqueConstraint("case_id", "step_key"),)

@@ -26,7 +26,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState, Severity
-from bot.playbook import Step
+from bot.playbook import Progress, Step
+from handlers.blocks.recovery import build_card_progress
 from handlers.blocks.text import escape_mrkdwn, is_slack_permalink, plain, quote, safe_mrkdwn
 from handlers.ids import Action, ReportBlock
 from handlers.ids import View as ViewId
@@ -217,7 +218,7 @@ def case_title(case: Case, config: CaseConfig) -> str:
     return f"{case.reference} · {label} · {case.report.customer_display}"
 
 
-def build_case_card(case: Case, config: CaseConfig) -> list[Block]:
+def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = None) -> list[Block]:
     """The thread's parent message: everything a responder needs at a glance, whatever the customer typed."""
     report = case.report
     state = ":white_check_mark: Closed" if case.state is CaseState.CLOSED else ":large_green_circle: Open"
@@ -245,7 +246,7 @@ def build_case_card(case: Case, config: CaseConfig) -> list[Block]:
     if report.source_permalink and is_slack_permalink(report.source_permalink):
         context += f" · <{report.source_permalink}|original message>"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
-    return blocks
+    return blocks + build_card_progress(case, progress)
 
 
 def case_card_text(case: Case, config: CaseConfig) -> str:

@@ -102,7 +102,7 @@ async def test_app_serves_then_stops_cleanly_on_sigterm(
     assert "Shutting down" in log and "Traceback" not in log
     # The in-flight announcement finished before the process left.
     cards = [m for m in double.messages(channel) if m.get("metadata")]
-    assert len(cards) == 1 and len(double.thread(channel, cards[0]["ts"])) == 2
+    assert len(cards) == 1 and len(double.thread(channel, cards[0]["ts"])) == 3  # card, opening, step 1
 
 
 async def test_release_step_migrates(database_url: str, tmp_path: Path) -> None:

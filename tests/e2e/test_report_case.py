@@ -59,7 +59,11 @@ async def test_recover_opens_modal_and_submit_opens_case_thread(stack: Stack) ->
     # ... a thread whose first reply says what happens next ...
     parent, *replies = stack.double.thread(stack.recovery, card["ts"])  # type: ignore[arg-type]
     assert parent["ts"] == card["ts"]
-    assert len(replies) == 1 and "Acknowledge and apologize" in mrkdwn_of(replies[0]["blocks"])
+    opening, first_step = replies
+    assert "Acknowledge and apologize" in mrkdwn_of(opening["blocks"])
+    assert first_step["metadata"]["event_type"] == MessageMetadata.STEP_PROMPT.value
+    # ... and the card shows the playbook's progress.
+    assert "Progress *0/8*" in mrkdwn_of(card["blocks"])
     # ... and the reporter is told where it is, with a link to the thread.
     [notice] = stack.double.ephemerals(user_id=stack.alice.id, channel_id=stack.support)
     assert "R-0001" in notice.text and "/archives/" in notice.text
@@ -192,4 +196,4 @@ async def test_without_recovery_channel_the_card_goes_where_recover_was_typed(
         [row] = await stack.case_rows()
         assert row.card_channel_id == stack.support
         cards = [m for m in stack.double.messages(stack.support) if m.get("metadata")]
-        assert len(cards) == 1 and len(stack.double.thread(stack.support, cards[0]["ts"])) == 2
+        assert len(cards) == 1 and len(stack.double.thread(stack.support, cards[0]["ts"])) == 3

@@ -68,7 +68,7 @@ async def test_dropped_connection_after_posting_does_not_post_the_card_twice(sta
     [card] = cards_in(stack, stack.recovery)  # type: ignore[arg-type]
     [row] = await stack.case_rows()
     assert row.card_ts == card["ts"]
-    assert len(stack.double.thread(stack.recovery, card["ts"])) == 2  # type: ignore[arg-type]
+    assert len(stack.double.thread(stack.recovery, card["ts"])) == 3  # type: ignore[arg-type]
     assert await stack.event_kinds(row.id) == ["reported", "owner_assigned", "card_posted", "thread_opened"]
 
 

@@ -1,0 +1,293 @@
+"""Guiding a case through its playbook: finishing steps, the apology, ownership, root cause and closing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.apology_coach import ApologyReview, CoachContext, review_apology
+from bot.cases import Case, CaseConfig, Category, MessageRef
+from bot.clock import Clock
+from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
+from bot.playbook import CaseStep, Progress, StepAction, StepChange, StepStatus, progress_of
+
+MAX_NOTE = 3000
+
+
+class RecoveryRepository(Protocol):
+    async def load(self, case_id: int) -> tuple[Case, list[CaseStep]] | None: ...
+
+    async def finish_step(self, change: StepChange) -> bool:
+        """Apply the change if the case is open and the step still pending; False otherwise, nothing written."""
+        ...
+
+    async def record_prompt(self, case_id: int, step_key: str, ref: MessageRef) -> bool: ...
+
+    async def mark_rendered(self, case_id: int, step_key: str, status: StepStatus) -> None: ...
+
+    async def mark_card_rendered(self, case_id: int, version: int) -> None: ...
+
+    async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
+        """Close an open case; False if it was closed already."""
+        ...
+
+
+class RecoveryNotifier(Protocol):
+    """What guiding a case needs from the chat surface."""
+
+    async def post_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> MessageRef: ...
+
+    async def redraw_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> None: ...
+
+    async def update_case_card(self, case: Case, progress: Progress) -> None: ...
+
+    async def announce_closed(self, case: Case, actor_user_id: str) -> None: ...
+
+
+class StepAlreadyFinished(MendError):
+    def __init__(self, step: CaseStep) -> None:
+        done = "skipped" if step.status is StepStatus.SKIPPED else "done"
+        who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
+        super().__init__(f"“{step.step.title}” was already {done}{who}. Nothing changed.")
+
+
+class CaseClosed(MendError):
+    def __init__(self, case: Case) -> None:
+        super().__init__(f"Case {case.reference} is closed, so nothing changed.")
+
+
+class RecoveryService:
+    """The rules of moving a case along; Slack shows the result through `sync`, which can always be rerun."""
+
+    def __init__(
+        self,
+        repo: RecoveryRepository,
+        notifier: RecoveryNotifier,
+        clock: Clock,
+        config: CaseConfig,
+        root_causes: Sequence[Category],
+    ) -> None:
+        self._repo = repo
+        self._notifier = notifier
+        self._clock = clock
+        self._config = config
+        self.root_causes = tuple(root_causes)
+        # One sync at a time per case in this process, so two quick clicks cannot post a prompt twice.
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def load(self, case_id: int, team_id: str) -> tuple[Case, list[CaseStep]]:
+        """A case and its steps, for a person of `team_id`; another workspace's case is refused."""
+        loaded = await self._repo.load(case_id)
+        if loaded is None:
+            raise CaseNotFound(case_id)
+        case, steps = loaded
+        if case.team_id != team_id:
+            raise NotAllowed("That case belongs to another workspace.")
+        return case, steps
+
+    async def step(self, case_id: int, step_key: str, team_id: str) -> tuple[Case, CaseStep]:
+        case, steps = await self.load(case_id, team_id)
+        step = next((s for s in steps if s.key == step_key), None)
+        if step is None:
+            raise MendError(f"Case {case.reference} has no step “{step_key}”.")
+        return case, step
+
+    async def open_step(self, case_id: int, step_key: str, team_id: str) -> tuple[Case, CaseStep]:
+        """A step someone is about to act on: it must be pending and its case open."""
+        case, step = await self.step(case_id, step_key, team_id)
+        if not case.is_open:
+            raise CaseClosed(case)
+        if step.finished:
+            raise StepAlreadyFinished(step)
+        return case, step
+
+    async def complete_step(self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str) -> None:
+        await self.open_step(case_id, step_key, team_id)
+        await self._finish(
+            StepChange(
+                case_id=case_id,
+                step_key=step_key,
+                status=StepStatus.DONE,
+                actor_user_id=actor_user_id,
+                at=self._clock.now(),
+                event_kind="step_done",
+                event_data={"step": step_key},
+            ),
+            team_id,
+        )
+
+    async def skip_step(
+        self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str, reason: str | None
+    ) -> None:
+        _case, step = await self.open_step(case_id, step_key, team_id)
+        reason = (reason or "").strip() or None
+        if step.step.required and not reason:
+            raise InvalidInput("reason", "This step is required: say why it is being skipped.")
+        if reason and len(reason) > MAX_NOTE:
+            raise InvalidInput("reason", f"Please keep the reason under {MAX_NOTE} characters.")
+        await self._finish(
+            StepChange(
+                case_id=case_id,
+                step_key=step_key,
+                status=StepStatus.SKIPPED,
+                actor_user_id=actor_user_id,
+                at=self._clock.now(),
+                note=reason,
+                event_kind="step_skipped",
+                event_data={"step": step_key, "reason": reason},
+            ),
+            team_id,
+        )
+
+    async def take_ownership(
+        self, case_id: int, *, actor_user_id: str, team_id: str, owner_user_id: str | None = None
+    ) -> None:
+        owner = owner_user_id or actor_user_id
+        step_key = await self._step_with_action(case_id, StepAction.OWNERSHIP, team_id)
+        await self._finish(
+            StepChange(
+                case_id=case_id,
+                step_key=step_key,
+                status=StepStatus.DONE,
+                actor_user_id=actor_user_id,
+                at=self._clock.now(),
+                event_kind="owner_assigned",
+                event_data={"owner": owner, "step": step_key},
+                new_owner_user_id=owner,
+            ),
+            team_id,
+        )
+
+    async def record_root_cause(
+        self, case_id: int, *, actor_user_id: str, team_id: str, category: str | None, details: str | None
+    ) -> None:
+        known = {c.key: c for c in self.root_causes}
+        if category not in known:
+            raise InvalidInput("category", "Choose the root cause from the list.")
+        details = (details or "").strip()
+        if not details:
+            raise InvalidInput("details", "Say what caused it, in a sentence or two.")
+        if len(details) > MAX_NOTE:
+            raise InvalidInput("details", f"Please keep this under {MAX_NOTE} characters.")
+        step_key = await self._step_with_action(case_id, StepAction.ROOT_CAUSE, team_id)
+        await self._finish(
+            StepChange(
+                case_id=case_id,
+                step_key=step_key,
+                status=StepStatus.DONE,
+                actor_user_id=actor_user_id,
+                at=self._clock.now(),
+                note=details,
+                event_kind="root_cause_recorded",
+                event_data={"category": category, "step": step_key},
+                root_cause_category=category,
+                root_cause_details=details,
+            ),
+            team_id,
+        )
+
+    def coach(self, case: Case, draft: str) -> ApologyReview:
+        report = case.report
+        category = self._config.category(report.category)
+        context = CoachContext(
+            customer_name=report.customer_name,
+            summary=report.summary,
+            category=category.label if category else report.category,
+        )
+        return review_apology(draft, case_context=context)
+
+    async def send_apology(
+        self, case_id: int, *, actor_user_id: str, team_id: str, draft: str | None, override: bool
+    ) -> ApologyReview:
+        """Record the apology sent to the customer; a draft the coach would stop comes back with coaching."""
+        draft = (draft or "").strip()
+        if not draft:
+            raise InvalidInput("draft", "Write the message you will send the customer first.")
+        if len(draft) > MAX_NOTE:
+            raise InvalidInput("draft", f"Slack takes at most {MAX_NOTE} characters here; please shorten it.")
+        step_key = await self._step_with_action(case_id, StepAction.APOLOGY, team_id)
+        case, _ = await self.load(case_id, team_id)
+        review = self.coach(case, draft)
+        error = review.field_error()
+        if error and not override:
+            raise InvalidInput("draft", error)
+        await self._finish(
+            StepChange(
+                case_id=case_id,
+                step_key=step_key,
+                status=StepStatus.DONE,
+                actor_user_id=actor_user_id,
+                at=self._clock.now(),
+                note=draft,
+                event_kind="apology_sent",
+                event_data={
+                    "step": step_key,
+                    "override": bool(error and override),
+                    "signals": {s.value: present for s, present in review.signals.items()},
+                    "flags": sorted(f.value for f in review.flag_kinds),
+                },
+            ),
+            team_id,
+        )
+        return review
+
+    async def close_case(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
+        case, steps = await self.load(case_id, team_id)
+        if not case.is_open:
+            raise CaseClosed(case)
+        missing = progress_of(steps).missing_required
+        if missing:
+            names = ", ".join(f"“{s.step.title}”" for s in missing)
+            raise MendError(
+                f"Case {case.reference} can't be closed yet: {names} "
+                f"{'is' if len(missing) == 1 else 'are'} still open. Finish or skip "
+                f"{'it' if len(missing) == 1 else 'them'} (with a reason) first."
+            )
+        if not await self._repo.close(case_id, actor_user_id, self._clock.now()):
+            raise CaseClosed(case)
+        closed, _ = await self.load(case_id, team_id)
+        await self._notifier.announce_closed(closed, actor_user_id)
+        await self.sync(case_id)
+
+    async def _step_with_action(self, case_id: int, action: StepAction, team_id: str) -> str:
+        case, steps = await self.load(case_id, team_id)
+        step = next((s for s in steps if s.step.action is action), None)
+        if step is None:
+            raise MendError(f"Case {case.reference}'s playbook has no step for this.")
+        await self.open_step(case_id, step.key, team_id)
+        return step.key
+
+    async def _finish(self, change: StepChange, team_id: str) -> None:
+        if not await self._repo.finish_step(change):
+            # Someone else got there first (or the case closed meanwhile): explain what they see now.
+            await self.open_step(change.case_id, change.step_key, team_id)
+            raise MendError("That didn't go through; please try again.")
+        await self.sync(change.case_id)
+
+    async def sync(self, case_id: int) -> None:
+        """Make Slack show what the database says: redraw changed prompts, post the next one, update the card.
+
+        Safe to run any number of times, from any process: each part records what it has drawn.
+        """
+        lock = self._locks.setdefault(case_id, asyncio.Lock())
+        async with lock:
+            loaded = await self._repo.load(case_id)
+            if loaded is None:
+                return
+            case, steps = loaded
+            if case.card is None or not case.thread_opened:
+                return  # the case is still being announced; that ends with a sync of its own
+            progress = progress_of(steps)
+            for step in steps:
+                if step.prompt_ts and step.rendered_status is not step.status:
+                    await self._notifier.redraw_step_prompt(case, step, progress)
+                    await self._repo.mark_rendered(case_id, step.key, step.status)
+            current = progress.current
+            if case.is_open and current is not None and current.prompt_ts is None:
+                ref = await self._notifier.post_step_prompt(case, current, progress)
+                await self._repo.record_prompt(case_id, current.key, ref)
+            if case.version > case.card_version:
+                await self._notifier.update_case_card(case, progress)
+                await self._repo.mark_card_rendered(case_id, case.version)

@@ -1,0 +1,377 @@
+"""Block Kit for guiding a case: step prompts in the thread, the playbook's modals, the card's actions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.apology_templates import Situation
+from bot.cases import Case, Category
+from bot.playbook import CaseStep, Progress, StepAction, StepStatus
+from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
+from handlers.ids import StepAction as ActionId
+from handlers.ids import StepBlock, StepView
+
+SECTION_LIMIT = 3000
+
+
+@dataclass(frozen=True)
+class StepRef:
+    """Which step of which case a button or modal is about; travels in button values and private_metadata."""
+
+    case_id: int
+    step_key: str
+    version: int = 0
+
+    def encode(self) -> str:
+        data: dict[str, Any] = {"c": self.case_id, "s": self.step_key}
+        if self.version:
+            data["v"] = self.version
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: Any) -> StepRef | None:
+        """Read a value that came back from Slack's client: it may be anything, so check everything."""
+        if not isinstance(raw, str) or len(raw) > 2000:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        case_id, step_key, version = data.get("c"), data.get("s", ""), data.get("v", 0)
+        if not isinstance(case_id, int) or isinstance(case_id, bool) or not 0 < case_id < 2**53:
+            return None
+        if not isinstance(step_key, str) or len(step_key) > 40:
+            return None
+        if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version < 1000:
+            version = 0
+        return cls(case_id=case_id, step_key=step_key, version=version)
+
+
+#: The step actions whose flows exist; the others get their buttons when their features land.
+AVAILABLE_ACTIONS = frozenset({StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE})
+
+
+def _date(at: datetime | None) -> str:
+    if at is None:
+        return ""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+def _step_heading(step: CaseStep, progress: Progress) -> str:
+    return f"Step {step.position + 1} of {progress.total} · {escape_mrkdwn(step.step.title)}"
+
+
+def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Block]:
+    """The live prompt for the step a case is on: what to do, why, words that help, and its buttons."""
+    definition = step.step
+    optional = "" if definition.required else " _(optional)_"
+    text = f"*{_step_heading(step, progress)}*{optional}\n{escape_mrkdwn(definition.what)}"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
+    context = []
+    if definition.why:
+        context.append(MarkdownTextObject(text=f"_Why it matters:_ {safe_mrkdwn(definition.why, 1000)}"))
+    if definition.words:
+        words = " · ".join(f"“{escape_mrkdwn(w)}”" for w in definition.words)
+        context.append(MarkdownTextObject(text=f"_Words that help:_ {words}"[:2000]))
+    if context:
+        blocks.append(ContextBlock(elements=context))
+    ref = StepRef(case.id, step.key).encode()
+    buttons: list[ButtonElement] = []
+    if definition.action in AVAILABLE_ACTIONS:
+        buttons += _action_buttons(definition.action, ref)
+    buttons += [
+        ButtonElement(action_id=ActionId.DONE.value, text="Done", value=ref),
+        ButtonElement(action_id=ActionId.SKIP.value, text="Skip…", value=ref),
+    ]
+    blocks.append(ActionsBlock(block_id=StepBlock.STEP_ACTIONS.value, elements=buttons))
+    return blocks
+
+
+def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
+    if action is StepAction.APOLOGY:
+        return [
+            ButtonElement(
+                action_id=ActionId.DRAFT_APOLOGY.value, text="Draft apology", value=ref, style="primary"
+            )
+        ]
+    if action is StepAction.OWNERSHIP:
+        return [
+            ButtonElement(
+                action_id=ActionId.TAKE_OWNERSHIP.value, text="Take ownership", value=ref, style="primary"
+            ),
+            ButtonElement(action_id=ActionId.ASSIGN_OWNER.value, text="Assign someone…", value=ref),
+        ]
+    if action is StepAction.ROOT_CAUSE:
+        return [
+            ButtonElement(
+                action_id=ActionId.RECORD_ROOT_CAUSE.value,
+                text="Record root cause",
+                value=ref,
+                style="primary",
+            )
+        ]
+    return []
+
+
+def build_finished_step(
+    case: Case, step: CaseStep, progress: Progress, root_causes: Sequence[Category]
+) -> list[Block]:
+    """A finished prompt, redrawn in place: who did it and when, what was recorded, and no buttons."""
+    who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
+    when = f" · {_date(step.at)}" if step.at else ""
+    if step.status is StepStatus.SKIPPED:
+        head = f":next_track_button: ~{_step_heading(step, progress)}~ · skipped{who}{when}"
+    else:
+        head = f":white_check_mark: *{_step_heading(step, progress)}* · done{who}{when}"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=head[:SECTION_LIMIT]))]
+    detail = _finished_detail(case, step, root_causes)
+    if detail:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=detail)))
+    return blocks
+
+
+def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:
+    note = step.note
+    if step.status is StepStatus.SKIPPED:
+        return f"_Reason:_ {safe_mrkdwn(note, 2900)}" if note else None
+    if step.step.action is StepAction.APOLOGY and note:
+        return f"*Apology sent to the customer:*\n{quote(safe_mrkdwn(note, 2800))}"
+    if step.step.action is StepAction.OWNERSHIP:
+        return f"Owner: <@{case.owner_user_id}>"
+    if step.step.action is StepAction.ROOT_CAUSE and case.root_cause_category:
+        label = next(
+            (c.label for c in root_causes if c.key == case.root_cause_category), case.root_cause_category
+        )
+        details = safe_mrkdwn(case.root_cause_details or "", 2800)
+        return f"*Root cause:* {escape_mrkdwn(label)}\n{details}"
+    return None
+
+
+def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
+    """The case card's progress line and its actions (added under the card built by build_case_card)."""
+    if progress is None:
+        return []
+    if case.is_open:
+        nxt = (
+            f"Next: *{escape_mrkdwn(progress.current.step.title)}*"
+            if progress.current
+            else "All steps finished"
+        )
+        text = f":bar_chart: Progress *{progress.label}* · {nxt}"
+    else:
+        text = f":bar_chart: Progress *{progress.label}* · closed {_date(case.closed_at)}"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    if case.is_open:
+        blocks.append(
+            ActionsBlock(
+                block_id=StepBlock.CARD_ACTIONS.value,
+                elements=[
+                    ButtonElement(
+                        action_id=ActionId.CLOSE_CASE.value,
+                        text="Close case",
+                        value=StepRef(case.id, "").encode(),
+                        confirm=ConfirmObject(
+                            title="Close this case?",
+                            text="Every required step must be done or skipped with a reason.",
+                            confirm="Close case",
+                            deny="Not yet",
+                        ),
+                    )
+                ],
+            )
+        )
+    return blocks
+
+
+def build_skip_modal(case: Case, step: CaseStep) -> View:
+    required = step.step.required
+    return View(
+        type="modal",
+        callback_id=StepView.SKIP.value,
+        title="Skip a step",
+        submit="Skip step",
+        close="Cancel",
+        private_metadata=StepRef(case.id, step.key).encode(),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{case.reference}* · {escape_mrkdwn(step.step.title)}"
+                    + ("\nThis step is required, so a reason is needed." if required else "")
+                )
+            ),
+            InputBlock(
+                block_id=StepBlock.REASON.value,
+                label="Why skip it?",
+                optional=not required,
+                element=PlainTextInputElement(
+                    action_id=StepBlock.REASON.action_id, multiline=True, max_length=3000
+                ),
+            ),
+        ],
+    )
+
+
+def build_apology_modal(
+    case: Case, step: CaseStep, *, draft: str = "", version: int = 0, situation: Situation | None = None
+) -> View:
+    """The apology drafting modal: the case for reference, templates by situation, the draft, an override.
+
+    Choosing a template redraws the modal with a new draft block_id (`version`): Slack keeps what was
+    typed in an input unless its block_id changes.
+    """
+    report = case.report
+    reference = (
+        f"*{case.reference}* · {safe_mrkdwn(report.customer_display, 200)}\n"
+        f"*What went wrong:* {safe_mrkdwn(report.summary, 1200)}"
+    )
+    if report.customer_words:
+        reference += f"\n*In their words:* {safe_mrkdwn(report.customer_words, 1000)}"
+    template_options = [Option(value=s.value, text=PlainTextObject(text=s.label)) for s in Situation]
+    initial = next((o for o in template_options if situation and o.value == situation.value), None)
+    draft_block = StepBlock.APOLOGY_DRAFT.value + (f"_{version}" if version else "")
+    return View(
+        type="modal",
+        callback_id=StepView.APOLOGY.value,
+        title="Draft the apology",
+        submit="Record as sent",
+        close="Cancel",
+        private_metadata=StepRef(case.id, step.key, version).encode(),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=reference[:SECTION_LIMIT])),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Carry the three signals: *I care* (a real, owned apology), *I understand* "
+                        "(their problem in specifics), *you can trust me* (a concrete next step and when)."
+                    )
+                ]
+            ),
+            DividerBlock(),
+            ActionsBlock(
+                block_id=StepBlock.APOLOGY_TEMPLATES.value,
+                elements=[
+                    StaticSelectElement(
+                        action_id=ActionId.APOLOGY_TEMPLATE.value,
+                        placeholder="Start from a template…",
+                        options=template_options,
+                        initial_option=initial,
+                    )
+                ],
+            ),
+            InputBlock(
+                block_id=draft_block,
+                label="Your message to the customer",
+                element=PlainTextInputElement(
+                    action_id=StepBlock.APOLOGY_DRAFT.action_id,
+                    multiline=True,
+                    max_length=3000,
+                    initial_value=plain(draft, 3000) if draft.strip() else None,
+                ),
+            ),
+            InputBlock(
+                block_id=StepBlock.APOLOGY_OVERRIDE.value,
+                label="Coach",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=StepBlock.APOLOGY_OVERRIDE.action_id,
+                    options=[
+                        Option(
+                            value="send_as_written",
+                            text=PlainTextObject(text="Send as written, even if the coach has suggestions"),
+                        )
+                    ],
+                ),
+            ),
+        ],
+    )
+
+
+def build_assign_owner_modal(case: Case, step: CaseStep, current_owner: str) -> View:
+    return View(
+        type="modal",
+        callback_id=StepView.ASSIGN_OWNER.value,
+        title="Assign an owner",
+        submit="Assign",
+        close="Cancel",
+        private_metadata=StepRef(case.id, step.key).encode(),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{case.reference}*: one named owner sees it through.")
+            ),
+            InputBlock(
+                block_id=StepBlock.OWNER.value,
+                label="Owner",
+                element=UserSelectElement(action_id=StepBlock.OWNER.action_id, initial_user=current_owner),
+            ),
+        ],
+    )
+
+
+def build_root_cause_modal(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> View:
+    return View(
+        type="modal",
+        callback_id=StepView.ROOT_CAUSE.value,
+        title="Record the root cause",
+        submit="Record",
+        close="Cancel",
+        private_metadata=StepRef(case.id, step.key).encode(),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}\n"
+                    "Investigate it yourself: don't make the customer troubleshoot."
+                )
+            ),
+            InputBlock(
+                block_id=StepBlock.ROOT_CAUSE_CATEGORY.value,
+                label="Root cause",
+                element=StaticSelectElement(
+                    action_id=StepBlock.ROOT_CAUSE_CATEGORY.action_id,
+                    placeholder="Choose one",
+                    options=[Option(value=c.key, text=PlainTextObject(text=c.label)) for c in root_causes],
+                ),
+            ),
+            InputBlock(
+                block_id=StepBlock.ROOT_CAUSE_DETAILS.value,
+                label="What caused it",
+                element=PlainTextInputElement(
+                    action_id=StepBlock.ROOT_CAUSE_DETAILS.action_id, multiline=True, max_length=3000
+                ),
+            ),
+        ],
+    )
+
+
+def build_case_closed_notice(case: Case, actor_user_id: str) -> list[Block]:
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":white_check_mark: Case *{case.reference}* was closed by <@{actor_user_id}>."
+            )
+        )
+    ]

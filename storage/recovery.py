@@ -1,0 +1,144 @@
+"""SQL storage of a case's progress through its playbook: conditional step changes and what Slack shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.cases import Case, CaseState, MessageRef
+from bot.playbook import CaseStep, Step, StepChange, StepStatus
+from storage.cases import case_from_row, event_row
+from storage.db import Database
+from storage.tables import CaseRow, CaseStepRow
+
+
+def step_from_row(row: CaseStepRow) -> CaseStep:
+    return CaseStep(
+        case_id=row.case_id,
+        position=row.position,
+        step=Step.model_validate(row.definition),
+        status=StepStatus(row.status),
+        actor_user_id=row.actor_user_id,
+        at=row.at,
+        note=row.note,
+        prompt_channel_id=row.prompt_channel_id,
+        prompt_ts=row.prompt_ts,
+        rendered_status=StepStatus(row.rendered_status) if row.rendered_status else None,
+    )
+
+
+class _Abort(Exception):
+    """Roll the transaction back: a condition did not hold."""
+
+
+class SqlRecoveryRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self, case_id: int) -> tuple[Case, list[CaseStep]] | None:
+        async with self._db.transaction() as session:
+            row = await session.get(CaseRow, case_id)
+            if row is None:
+                return None
+            steps = (
+                await session.execute(
+                    select(CaseStepRow).where(CaseStepRow.case_id == case_id).order_by(CaseStepRow.position)
+                )
+            ).scalars()
+            return case_from_row(row), [step_from_row(s) for s in steps]
+
+    async def finish_step(self, change: StepChange) -> bool:
+        case_values: dict[str, Any] = {"version": CaseRow.version + 1, "updated_at": change.at}
+        if change.new_owner_user_id:
+            case_values["owner_user_id"] = change.new_owner_user_id
+        if change.root_cause_category:
+            case_values["root_cause_category"] = change.root_cause_category
+            case_values["root_cause_details"] = change.root_cause_details
+        try:
+            async with self._db.transaction() as session:
+                # The case row first: on PostgreSQL its row lock orders concurrent changes to one case.
+                bumped = await session.execute(
+                    update(CaseRow)
+                    .where(CaseRow.id == change.case_id, CaseRow.state == CaseState.OPEN.value)
+                    .values(**case_values)
+                )
+                if not bumped.rowcount:  # type: ignore[attr-defined]
+                    raise _Abort
+                finished = await session.execute(
+                    update(CaseStepRow)
+                    .where(
+                        CaseStepRow.case_id == change.case_id,
+                        CaseStepRow.step_key == change.step_key,
+                        CaseStepRow.status == StepStatus.PENDING.value,
+                    )
+                    .values(
+                        status=change.status.value,
+                        actor_user_id=change.actor_user_id,
+                        at=change.at,
+                        note=change.note,
+                    )
+                )
+                if not finished.rowcount:  # type: ignore[attr-defined]
+                    raise _Abort
+                session.add(
+                    event_row(
+                        change.case_id,
+                        change.event_kind,
+                        change.actor_user_id,
+                        change.at,
+                        **change.event_data,
+                    )
+                )
+        except _Abort:
+            return False
+        return True
+
+    async def record_prompt(self, case_id: int, step_key: str, ref: MessageRef) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(CaseStepRow)
+                .where(
+                    CaseStepRow.case_id == case_id,
+                    CaseStepRow.step_key == step_key,
+                    CaseStepRow.prompt_ts.is_(None),
+                )
+                .values(
+                    prompt_channel_id=ref.channel_id,
+                    prompt_ts=ref.ts,
+                    rendered_status=StepStatus.PENDING.value,
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def mark_rendered(self, case_id: int, step_key: str, status: StepStatus) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(CaseStepRow)
+                .where(CaseStepRow.case_id == case_id, CaseStepRow.step_key == step_key)
+                .values(rendered_status=status.value)
+            )
+
+    async def mark_card_rendered(self, case_id: int, version: int) -> None:
+        async with self._db.transaction() as session:
+            # Never move backwards: a slower sync that drew an older version must not hide a newer one.
+            await session.execute(
+                update(CaseRow)
+                .where(CaseRow.id == case_id, CaseRow.card_version < version)
+                .values(card_version=version)
+            )
+
+    async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(CaseRow)
+                .where(CaseRow.id == case_id, CaseRow.state == CaseState.OPEN.value)
+                .values(
+                    state=CaseState.CLOSED.value, closed_at=at, updated_at=at, version=CaseRow.version + 1
+                )
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return False
+            session.add(event_row(case_id, "closed", actor_user_id, at))
+            return True
