@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -49,6 +50,14 @@ _TEMPLATES = {
         "anyone else, again.]"
     ),
 }
+
+
+_PLACEHOLDER = re.compile(r"\[(?:what you|day and time|the best alternative)[^\]]*\]", re.IGNORECASE)
+
+
+def unfilled_placeholders(draft: str) -> list[str]:
+    """The template's [bracketed] parts still in a draft: never meant to reach a customer."""
+    return _PLACEHOLDER.findall(draft)
 
 
 class FilledTemplate(BaseModel):

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.apology_coach import ApologyReview, CoachContext, review_apology
+from bot.apology_templates import unfilled_placeholders
 from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
@@ -207,6 +208,9 @@ class RecoveryService:
             raise InvalidInput("draft", "Write the message you will send the customer first.")
         if len(draft) > MAX_NOTE:
             raise InvalidInput("draft", f"Slack takes at most {MAX_NOTE} characters here; please shorten it.")
+        placeholders = unfilled_placeholders(draft)
+        if placeholders:
+            raise InvalidInput("draft", f"Fill in the template's {placeholders[0]} before sending.")
         step_key = await self._step_with_action(case_id, StepAction.APOLOGY, team_id)
         case, _ = await self.load(case_id, team_id)
         review = self.coach(case, draft)

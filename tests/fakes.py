@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.cases import Case, CaseEvent, CaseState, MessageRef, NewCase
 from bot.errors import CaseNotFound
+from bot.playbook import CaseStep, Progress, Step, StepChange, StepStatus
 
 
 class InMemoryCaseRepository:
@@ -29,6 +30,7 @@ class InMemoryCaseRepository:
             thread_opened=False,
             created_at=new.at,
             updated_at=new.at,
+            version=1,
         )
         self.cases[case.id] = case
         if new.report_key:
@@ -83,3 +85,100 @@ class RecordingCaseNotifier:
 
     async def tell_reporter_case_opened(self, case: Case) -> None:
         self.reporter_notices.append(case.id)
+
+
+class InMemoryRecoveryRepository:
+    """The recovery port over an InMemoryCaseRepository's cases, with the same conditional semantics."""
+
+    def __init__(self, cases: InMemoryCaseRepository) -> None:
+        self.cases = cases
+        self.steps: dict[int, list[CaseStep]] = {}
+
+    def start(self, case: Case, steps: tuple[Step, ...]) -> None:
+        self.steps[case.id] = [CaseStep(case_id=case.id, position=i, step=s) for i, s in enumerate(steps)]
+
+    async def load(self, case_id: int) -> tuple[Case, list[CaseStep]] | None:
+        case = self.cases.cases.get(case_id)
+        return (case, list(self.steps.get(case_id, []))) if case else None
+
+    def _replace(self, case_id: int, key: str, **changes: object) -> None:
+        self.steps[case_id] = [
+            s.model_copy(update=changes) if s.key == key else s for s in self.steps[case_id]
+        ]
+
+    async def finish_step(self, change: StepChange) -> bool:
+        case = self.cases.cases[change.case_id]
+        step = next(s for s in self.steps[change.case_id] if s.key == change.step_key)
+        if not case.is_open or step.finished:
+            return False
+        self._replace(
+            change.case_id,
+            change.step_key,
+            status=change.status,
+            actor_user_id=change.actor_user_id,
+            at=change.at,
+            note=change.note,
+        )
+        updates: dict[str, object] = {"version": case.version + 1}
+        if change.new_owner_user_id:
+            updates["owner_user_id"] = change.new_owner_user_id
+        if change.root_cause_category:
+            updates.update(
+                root_cause_category=change.root_cause_category, root_cause_details=change.root_cause_details
+            )
+        self.cases._update(change.case_id, **updates)
+        self.cases.event_log.append(
+            CaseEvent(
+                case_id=change.case_id,
+                kind=change.event_kind,
+                actor_user_id=change.actor_user_id,
+                at=change.at,
+                data=change.event_data,
+            )
+        )
+        return True
+
+    async def record_prompt(self, case_id: int, step_key: str, ref: MessageRef) -> bool:
+        self._replace(
+            case_id,
+            step_key,
+            prompt_channel_id=ref.channel_id,
+            prompt_ts=ref.ts,
+            rendered_status=StepStatus.PENDING,
+        )
+        return True
+
+    async def mark_rendered(self, case_id: int, step_key: str, status: StepStatus) -> None:
+        self._replace(case_id, step_key, rendered_status=status)
+
+    async def mark_card_rendered(self, case_id: int, version: int) -> None:
+        self.cases._update(case_id, card_version=max(version, self.cases.cases[case_id].card_version))
+
+    async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
+        if not self.cases.cases[case_id].is_open:
+            return False
+        self.cases._update(
+            case_id, state=CaseState.CLOSED, closed_at=at, version=self.cases.cases[case_id].version + 1
+        )
+        return True
+
+
+class RecordingRecoveryNotifier:
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+        self.redraws: list[tuple[str, StepStatus]] = []
+        self.cards: list[str] = []
+        self.closed: list[int] = []
+
+    async def post_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> MessageRef:
+        self.prompts.append(step.key)
+        return MessageRef(channel_id="C1", ts=f"2.{len(self.prompts):06d}")
+
+    async def redraw_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> None:
+        self.redraws.append((step.key, step.status))
+
+    async def update_case_card(self, case: Case, progress: Progress) -> None:
+        self.cards.append(progress.label)
+
+    async def announce_closed(self, case: Case, actor_user_id: str) -> None:
+        self.closed.append(case.id)

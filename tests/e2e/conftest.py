@@ -18,6 +18,15 @@ from slack_double.user import Person, SlackSender
 from storage.tables import CaseEventRow, CaseRow
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
+REPORT_VALUES = {
+    "customer_name": "Dana Cole",
+    "customer_ref": "order #4411",
+    "summary": "Birthday cake arrived crushed, two hours late",
+    "customer_words": "My daughter's party was ruined.",
+    "impact": "Had to buy another cake at full price",
+    "severity": "major",
+    "category": "delivery",
+}
 
 
 @dataclass
@@ -62,6 +71,16 @@ class Stack:
             "is_enterprise_install": False,
         }
         return await self.sender.post_interaction(payload)
+
+    async def report_case(self, person: Person | None = None, **values: str) -> CaseRow:
+        """Report a case through /recover and the modal, as a person would; returns its row."""
+        person = person or self.alice
+        await person.slash_command("/recover", "", channel_id=self.support)
+        await self.settle()
+        response = await person.submit_view({**REPORT_VALUES, **values})
+        assert response.status == 200 and response.field_errors == {}, response.body
+        await self.settle()
+        return (await self.case_rows())[-1]
 
     async def health(self) -> tuple[int, Any]:
         url = self.sender.app_url.replace("/slack/events", "/healthz")

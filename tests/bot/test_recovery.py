@@ -1,0 +1,145 @@
+"""Service tests for guiding a case, on in-memory fakes: the rules, and sync drawing only what changed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.cases import CaseConfig, CaseReport, MessageRef, NewCase, Severity, categories_from_labels
+from bot.clock import FrozenClock
+from bot.errors import InvalidInput, MendError, NotAllowed
+from bot.playbook import DEFAULT_STEPS, StepStatus
+from bot.recovery import CaseClosed, RecoveryService, StepAlreadyFinished
+from tests.fakes import InMemoryCaseRepository, InMemoryRecoveryRepository, RecordingRecoveryNotifier
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+ROOT_CAUSES = categories_from_labels(["Carrier / logistics", "Other"])
+GOOD = (
+    "Hi Dana, I'm sorry we let you down: your parcel arrived crushed two days late. I understand how "
+    "frustrating that is. I've sent a replacement by express and it will arrive by noon tomorrow."
+)
+
+
+@pytest.fixture
+async def world() -> tuple[RecoveryService, InMemoryRecoveryRepository, RecordingRecoveryNotifier, int]:
+    cases = InMemoryCaseRepository()
+    case, _ = await cases.add(
+        NewCase(
+            team_id="T1",
+            report=CaseReport(
+                customer_name="Dana",
+                summary="Parcel arrived crushed two days late",
+                severity=Severity.MAJOR,
+                category="delivery",
+            ),
+            reporter_user_id="U1",
+            origin_channel_id="C1",
+            report_key=None,
+            at=NOW,
+        )
+    )
+    await cases.record_card(case.id, MessageRef(channel_id="C1", ts="1.1"), NOW)
+    await cases.record_thread_opened(case.id, NOW)
+    repo = InMemoryRecoveryRepository(cases)
+    repo.start(case, DEFAULT_STEPS)
+    notifier = RecordingRecoveryNotifier()
+    service = RecoveryService(repo, notifier, FrozenClock(NOW), CaseConfig(), ROOT_CAUSES)
+    return service, repo, notifier, case.id
+
+
+World = tuple[RecoveryService, InMemoryRecoveryRepository, RecordingRecoveryNotifier, int]
+
+
+async def status(repo: InMemoryRecoveryRepository, case_id: int, key: str) -> StepStatus:
+    loaded = await repo.load(case_id)
+    assert loaded is not None
+    return next(s for s in loaded[1] if s.key == key).status
+
+
+async def test_sync_posts_the_current_prompt_once_and_the_card_while_it_lags(world: World) -> None:
+    service, _repo, notifier, case_id = world
+    await service.sync(case_id)
+    await service.sync(case_id)
+    assert notifier.prompts == ["apologize"] and notifier.cards == ["0/8"]
+    await service.complete_step(case_id, "apologize", actor_user_id="U1", team_id="T1")
+    await service.sync(case_id)
+    await service.sync(case_id)
+    assert notifier.prompts == ["apologize", "listen"]
+    assert notifier.redraws == [("apologize", StepStatus.DONE)]
+    assert notifier.cards == ["0/8", "1/8"]
+
+
+async def test_a_finished_step_cannot_be_finished_again(world: World) -> None:
+    service, _repo, _notifier, case_id = world
+    await service.complete_step(case_id, "listen", actor_user_id="U1", team_id="T1")
+    with pytest.raises(StepAlreadyFinished, match="already done by <@U1>"):
+        await service.complete_step(case_id, "listen", actor_user_id="U2", team_id="T1")
+    with pytest.raises(StepAlreadyFinished):
+        await service.skip_step(case_id, "listen", actor_user_id="U2", team_id="T1", reason="x")
+
+
+async def test_required_steps_need_a_reason_to_be_skipped(
+    world: World,
+) -> None:
+    service, repo, _notifier, case_id = world
+    with pytest.raises(InvalidInput) as info:
+        await service.skip_step(case_id, "fix", actor_user_id="U1", team_id="T1", reason="   ")
+    assert info.value.field == "reason"
+    await service.skip_step(case_id, "amends", actor_user_id="U1", team_id="T1", reason=None)
+    assert await status(repo, case_id, "amends") is StepStatus.SKIPPED
+
+
+async def test_another_workspace_is_refused(world: World) -> None:
+    service, repo, _notifier, case_id = world
+    with pytest.raises(NotAllowed):
+        await service.complete_step(case_id, "listen", actor_user_id="U9", team_id="T2")
+    assert await status(repo, case_id, "listen") is StepStatus.PENDING
+
+
+async def test_apology_is_coached_then_recorded(world: World) -> None:
+    service, repo, _notifier, case_id = world
+    with pytest.raises(InvalidInput) as info:
+        await service.send_apology(
+            case_id, actor_user_id="U1", team_id="T1", draft="Sorry if you feel upset.", override=False
+        )
+    assert info.value.field == "draft"
+    with pytest.raises(InvalidInput, match=r"\[day and time\]"):
+        await service.send_apology(
+            case_id, actor_user_id="U1", team_id="T1", draft="I'm sorry, by [day and time].", override=True
+        )
+    review = await service.send_apology(case_id, actor_user_id="U1", team_id="T1", draft=GOOD, override=False)
+    assert review.accepted
+    assert await status(repo, case_id, "apologize") is StepStatus.DONE
+    [event] = [e for e in repo.cases.event_log if e.kind == "apology_sent"]
+    assert event.data["override"] is False
+
+
+async def test_ownership_and_root_cause_update_the_case(world: World) -> None:
+    service, repo, _notifier, case_id = world
+    await service.take_ownership(case_id, actor_user_id="U1", team_id="T1", owner_user_id="U7")
+    with pytest.raises(InvalidInput) as info:
+        await service.record_root_cause(
+            case_id, actor_user_id="U1", team_id="T1", category="weather", details="x"
+        )
+    assert info.value.field == "category"
+    await service.record_root_cause(
+        case_id, actor_user_id="U1", team_id="T1", category="carrier_logistics", details="Van"
+    )
+    case = repo.cases.cases[case_id]
+    assert case.owner_user_id == "U7" and case.root_cause_category == "carrier_logistics"
+
+
+async def test_close_needs_every_required_step_then_happens_once(world: World) -> None:
+    service, _repo, notifier, case_id = world
+    with pytest.raises(MendError, match="can't be closed yet"):
+        await service.close_case(case_id, actor_user_id="U1", team_id="T1")
+    for step in DEFAULT_STEPS:
+        if step.required:
+            await service.complete_step(case_id, step.key, actor_user_id="U1", team_id="T1")
+    await service.close_case(case_id, actor_user_id="U1", team_id="T1")
+    assert notifier.closed == [case_id]
+    with pytest.raises(CaseClosed):
+        await service.close_case(case_id, actor_user_id="U1", team_id="T1")
+    with pytest.raises(CaseClosed):
+        await service.skip_step(case_id, "amends", actor_user_id="U1", team_id="T1", reason=None)
