@@ -237,8 +237,11 @@ class Case(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    acknowledged_at: datetime | None = None
     root_cause_category: str | None = None
     root_cause_details: str | None = None
+    reopen_count: int = 0
+    closed_notice_ts: str | None = None
     version: int = 0
     card_version: int = 0
 

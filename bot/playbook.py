@@ -20,6 +20,7 @@ class StepAction(StrEnum):
     APOLOGY = "apology"
     OWNERSHIP = "ownership"
     ROOT_CAUSE = "root_cause"
+    FIX = "fix"  # a role rather than a button: the moment the failure is fixed (timeline, follow-ups)
     AMENDS = "amends"
     FOLLOW_UP = "follow_up"
     RECORD = "record"
@@ -88,6 +89,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Replace or redo what failed, quickly and fairly; don't stop until it is fixed.",
         why="An apology without a fix is only words.",
         words=("I've … and you'll have it by ….",),
+        action=StepAction.FIX,
     ),
     Step(
         key="amends",
@@ -301,3 +303,5 @@ class StepChange(BaseModel):
     new_owner_user_id: str | None = None
     root_cause_category: str | None = None
     root_cause_details: str | None = None
+    # The apology went out: the case's "time to acknowledge" ends here.
+    acknowledges: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.apology_coach import ApologyReview, CoachContext, review_apology
 from bot.apology_templates import unfilled_placeholders
@@ -13,6 +13,7 @@ from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
 from bot.playbook import CaseStep, Progress, StepAction, StepChange, StepStatus, progress_of
+from bot.records import CaseRecord, RecordField, validate_record
 
 MAX_NOTE = 3000
 
@@ -34,6 +35,21 @@ class RecoveryRepository(Protocol):
         """Close an open case; False if it was closed already."""
         ...
 
+    async def write_record(self, record: CaseRecord, finish: StepChange | None, *, close: bool) -> bool:
+        """Store the record, finish its step and, with `close`, close the case: all or nothing.
+
+        False (nothing written) when the case is no longer open or the step was finished meanwhile.
+        """
+        ...
+
+    async def get_record(self, case_id: int) -> CaseRecord | None: ...
+
+    async def reopen(self, case_id: int, actor_user_id: str, at: datetime, reason: str) -> bool:
+        """Reopen a closed case; False if it was open already."""
+        ...
+
+    async def record_closed_notice(self, case_id: int, ref: MessageRef, reopen_count: int) -> None: ...
+
 
 class RecoveryNotifier(Protocol):
     """What guiding a case needs from the chat surface."""
@@ -44,7 +60,11 @@ class RecoveryNotifier(Protocol):
 
     async def update_case_card(self, case: Case, progress: Progress) -> None: ...
 
-    async def announce_closed(self, case: Case, actor_user_id: str) -> None: ...
+    async def post_closing_summary(
+        self, case: Case, steps: Sequence[CaseStep], record: CaseRecord | None
+    ) -> MessageRef: ...
+
+    async def announce_reopened(self, case: Case, actor_user_id: str, reason: str) -> None: ...
 
 
 class StepAlreadyFinished(MendError):
@@ -52,6 +72,15 @@ class StepAlreadyFinished(MendError):
         done = "skipped" if step.status is StepStatus.SKIPPED else "done"
         who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
         super().__init__(f"“{step.step.title}” was already {done}{who}. Nothing changed.")
+
+
+def _cant_close(case: Case, missing: Sequence[CaseStep]) -> str:
+    names = ", ".join(f"“{s.step.title}”" for s in missing)
+    one = len(missing) == 1
+    return (
+        f"Case {case.reference} can't be closed yet: {names} {'is' if one else 'are'} still open. "
+        f"Finish or skip {'it' if one else 'them'} (with a reason) first."
+    )
 
 
 class CaseClosed(MendError):
@@ -105,7 +134,7 @@ class RecoveryService:
         return case, step
 
     async def complete_step(self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str) -> None:
-        await self.open_step(case_id, step_key, team_id)
+        _case, step = await self.open_step(case_id, step_key, team_id)
         await self._finish(
             StepChange(
                 case_id=case_id,
@@ -115,6 +144,7 @@ class RecoveryService:
                 at=self._clock.now(),
                 event_kind="step_done",
                 event_data={"step": step_key},
+                acknowledges=step.step.action is StepAction.APOLOGY,
             ),
             team_id,
         )
@@ -226,6 +256,7 @@ class RecoveryService:
                 at=self._clock.now(),
                 note=draft,
                 event_kind="apology_sent",
+                acknowledges=True,
                 event_data={
                     "step": step_key,
                     "override": bool(error and override),
@@ -243,17 +274,63 @@ class RecoveryService:
             raise CaseClosed(case)
         missing = progress_of(steps).missing_required
         if missing:
-            names = ", ".join(f"“{s.step.title}”" for s in missing)
-            raise MendError(
-                f"Case {case.reference} can't be closed yet: {names} "
-                f"{'is' if len(missing) == 1 else 'are'} still open. Finish or skip "
-                f"{'it' if len(missing) == 1 else 'them'} (with a reason) first."
-            )
+            raise MendError(_cant_close(case, missing))
         if not await self._repo.close(case_id, actor_user_id, self._clock.now()):
             raise CaseClosed(case)
-        closed, _ = await self.load(case_id, team_id)
-        await self._notifier.announce_closed(closed, actor_user_id)
-        await self.sync(case_id)
+
+    async def write_record(
+        self, case_id: int, *, actor_user_id: str, team_id: str, raw: dict[RecordField, Any]
+    ) -> bool:
+        """Store the written record; it closes the case when nothing else required is open. True if closed."""
+        case, steps = await self.load(case_id, team_id)
+        if not case.is_open:
+            raise CaseClosed(case)
+        now = self._clock.now()
+        record, problems = validate_record(
+            raw, self.root_causes, case_id=case_id, actor_user_id=actor_user_id, at=now
+        )
+        if record is None:
+            field, message = next(iter(problems.items()))
+            raise InvalidInput(field.value, message)
+        step = next((s for s in steps if s.step.action is StepAction.RECORD), None)
+        finish = None
+        if step is not None and not step.finished:
+            finish = StepChange(
+                case_id=case_id,
+                step_key=step.key,
+                status=StepStatus.DONE,
+                actor_user_id=actor_user_id,
+                at=now,
+                note=record.what_happened,
+                event_kind="record_written",
+                event_data={"step": step.key, "root_cause": record.root_cause_category},
+                root_cause_category=record.root_cause_category,
+            )
+        still_open = [s for s in progress_of(steps).missing_required if step is None or s.key != step.key]
+        close = not still_open
+        if not await self._repo.write_record(record, finish, close=close):
+            # Closed or finished by someone else meanwhile: explain what the person sees now.
+            if step is not None:
+                await self.open_step(case_id, step.key, team_id)
+            raise MendError("That didn't go through; please try again.")
+        return close
+
+    async def reopen_case(
+        self, case_id: int, *, actor_user_id: str, team_id: str, reason: str | None
+    ) -> None:
+        case, _ = await self.load(case_id, team_id)
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput("reason", "Say why the case is being reopened.")
+        if len(reason) > MAX_NOTE:
+            raise InvalidInput("reason", f"Please keep the reason under {MAX_NOTE} characters.")
+        if case.is_open or not await self._repo.reopen(case_id, actor_user_id, self._clock.now(), reason):
+            raise MendError(f"Case {case.reference} is open already.")
+
+    async def announce_reopened(self, case_id: int, *, actor_user_id: str, reason: str) -> None:
+        loaded = await self._repo.load(case_id)
+        if loaded is not None:
+            await self._notifier.announce_reopened(loaded[0], actor_user_id, reason)
 
     async def _step_with_action(self, case_id: int, action: StepAction, team_id: str) -> str:
         case, steps = await self.load(case_id, team_id)
@@ -292,6 +369,10 @@ class RecoveryService:
             if case.is_open and current is not None and current.prompt_ts is None:
                 ref = await self._notifier.post_step_prompt(case, current, progress)
                 await self._repo.record_prompt(case_id, current.key, ref)
+            if not case.is_open and case.closed_notice_ts is None:
+                record = await self._repo.get_record(case_id)
+                ref = await self._notifier.post_closing_summary(case, steps, record)
+                await self._repo.record_closed_notice(case_id, ref, case.reopen_count)
             if case.version > case.card_version:
                 await self._notifier.update_case_card(case, progress)
                 await self._repo.mark_card_rendered(case_id, case.version)

@@ -31,6 +31,10 @@ def register(
     app.view_submission(StepView.ASSIGN_OWNER.value)(recovery.submit_assign_owner)
     app.action(StepAction.RECORD_ROOT_CAUSE.value)(recovery.open_root_cause_modal)
     app.view_submission(StepView.ROOT_CAUSE.value)(recovery.submit_root_cause)
+    app.action(StepAction.WRITE_RECORD.value)(recovery.open_record_modal)
+    app.view_submission(StepView.RECORD.value)(recovery.submit_record)
     app.action(StepAction.CLOSE_CASE.value)(recovery.close_case)
+    app.action(StepAction.REOPEN_CASE.value)(recovery.open_reopen_modal)
+    app.view_submission(StepView.REOPEN.value)(recovery.submit_reopen)
 
     app.error(errors.handle_listener_error)

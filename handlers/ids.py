@@ -51,6 +51,7 @@ class MessageMetadata(StrEnum):
     CASE_THREAD = "mend_case_thread"
     STEP_PROMPT = "mend_step_prompt"
     CASE_CLOSED = "mend_case_closed"
+    CASE_REOPENED = "mend_case_reopened"
 
 
 class StepAction(StrEnum):
@@ -63,6 +64,8 @@ class StepAction(StrEnum):
     ASSIGN_OWNER = "step_assign_owner"
     RECORD_ROOT_CAUSE = "step_record_root_cause"
     CLOSE_CASE = "case_close"
+    REOPEN_CASE = "case_reopen"
+    WRITE_RECORD = "step_write_record"
     APOLOGY_TEMPLATE = "apology_template"
 
 
@@ -73,6 +76,8 @@ class StepView(StrEnum):
     APOLOGY = "step_apology"
     ASSIGN_OWNER = "step_assign_owner"
     ROOT_CAUSE = "step_root_cause"
+    RECORD = "case_record"
+    REOPEN = "case_reopen"
 
 
 class StepBlock(StrEnum):
@@ -87,6 +92,13 @@ class StepBlock(StrEnum):
     ROOT_CAUSE_DETAILS = "root_cause_details"
     STEP_ACTIONS = "step_actions"
     CARD_ACTIONS = "card_actions"
+    RECORD_ROOT_CAUSE = "record_root_cause"
+    RECORD_WHAT_HAPPENED = "record_what_happened"
+    RECORD_WHAT_FIXED = "record_what_fixed"
+    RECORD_PREVENTION = "record_prevention"
+    RECORD_PROCESS_OWNER = "record_process_owner"
+    RECORD_LESSON = "record_lesson"
+    REOPEN_REASON = "reopen_reason"
 
     @property
     def action_id(self) -> str:

@@ -12,14 +12,18 @@ from bot.apology_templates import Situation, fill_template
 from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.errors import InvalidInput, MendError, SlackUnavailable
 from bot.playbook import CaseStep, Progress, StepStatus
+from bot.records import CaseRecord, RecordField
 from bot.recovery import RecoveryService
 from handlers.blocks.cases import build_case_card, case_card_text
 from handlers.blocks.recovery import (
     StepRef,
     build_apology_modal,
     build_assign_owner_modal,
-    build_case_closed_notice,
+    build_closing_summary,
     build_finished_step,
+    build_record_modal,
+    build_reopen_modal,
+    build_reopened_notice,
     build_root_cause_modal,
     build_skip_modal,
     build_step_prompt,
@@ -72,16 +76,29 @@ class SlackRecoveryNotifier:
         blocks = build_case_card(case, self._config, progress)
         await self._update(case.card.channel_id, case.card.ts, case_card_text(case, self._config), blocks)
 
-    async def announce_closed(self, case: Case, actor_user_id: str) -> None:
+    async def post_closing_summary(
+        self, case: Case, steps: Sequence[CaseStep], record: CaseRecord | None
+    ) -> MessageRef:
+        assert case.card is not None, "the summary goes in the case thread"
+        return await self._poster.post_once(
+            channel_id=case.card.channel_id,
+            thread_ts=case.card.ts,
+            text=f"Case {case.reference} is closed.",
+            blocks=build_closing_summary(case, steps, record, self._root_causes),
+            event_type=MessageMetadata.CASE_CLOSED.value,
+            key=f"{case.id}:{case.reopen_count}",
+        )
+
+    async def announce_reopened(self, case: Case, actor_user_id: str, reason: str) -> None:
         if case.card is None:
             return
         await self._poster.post_once(
             channel_id=case.card.channel_id,
             thread_ts=case.card.ts,
-            text=f"Case {case.reference} was closed.",
-            blocks=build_case_closed_notice(case, actor_user_id),
-            event_type=MessageMetadata.CASE_CLOSED.value,
-            key=str(case.id),
+            text=f"Case {case.reference} was reopened.",
+            blocks=build_reopened_notice(case, actor_user_id, reason),
+            event_type=MessageMetadata.CASE_REOPENED.value,
+            key=f"{case.id}:{case.reopen_count}",
         )
 
     async def _update(self, channel_id: str, ts: str, text: str, blocks: Sequence[Any]) -> None:
@@ -165,6 +182,26 @@ class RecoveryListeners:
         async def work(ref: StepRef, user_id: str, team_id: str) -> None:
             case, step = await self._service.open_step(ref.case_id, ref.step_key, team_id)
             await self._open(body, build_root_cause_modal(case, step, self._service.root_causes))
+
+        self._run(body, action, work, sync=False)
+
+    async def open_record_modal(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+
+        async def work(ref: StepRef, user_id: str, team_id: str) -> None:
+            case, step = await self._service.open_step(ref.case_id, ref.step_key, team_id)
+            await self._open(body, build_record_modal(case, step.key, self._service.root_causes))
+
+        self._run(body, action, work, sync=False)
+
+    async def open_reopen_modal(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+
+        async def work(ref: StepRef, user_id: str, team_id: str) -> None:
+            case, _ = await self._service.load(ref.case_id, team_id)
+            if case.is_open:
+                raise MendError(f"Case {case.reference} is open already.")
+            await self._open(body, build_reopen_modal(case))
 
         self._run(body, action, work, sync=False)
 
@@ -271,6 +308,52 @@ class RecoveryListeners:
             },
         )
 
+    async def submit_record(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        blocks = {
+            RecordField.ROOT_CAUSE: StepBlock.RECORD_ROOT_CAUSE,
+            RecordField.WHAT_HAPPENED: StepBlock.RECORD_WHAT_HAPPENED,
+            RecordField.WHAT_FIXED: StepBlock.RECORD_WHAT_FIXED,
+            RecordField.PREVENTION: StepBlock.RECORD_PREVENTION,
+            RecordField.PROCESS_OWNER: StepBlock.RECORD_PROCESS_OWNER,
+            RecordField.LESSON: StepBlock.RECORD_LESSON,
+        }
+        raw: dict[RecordField, Any] = {
+            field: _input_value(_element(view, b.value, b.action_id)) for field, b in blocks.items()
+        }
+
+        async def save(ref: StepRef, user_id: str, team_id: str) -> None:
+            await self._service.write_record(ref.case_id, actor_user_id=user_id, team_id=team_id, raw=raw)
+
+        await self._submit(
+            ack,
+            body,
+            view,
+            save,
+            error_block=StepBlock.RECORD_WHAT_HAPPENED.value,
+            fields={field.value: block.value for field, block in blocks.items()},
+        )
+
+    async def submit_reopen(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = _text_value(view, StepBlock.REOPEN_REASON.value, StepBlock.REOPEN_REASON.action_id)
+
+        async def save(ref: StepRef, user_id: str, team_id: str) -> None:
+            await self._service.reopen_case(
+                ref.case_id, actor_user_id=user_id, team_id=team_id, reason=reason
+            )
+
+        async def announce(ref: StepRef, user_id: str) -> None:
+            await self._service.announce_reopened(ref.case_id, actor_user_id=user_id, reason=reason or "")
+
+        await self._submit(
+            ack,
+            body,
+            view,
+            save,
+            error_block=StepBlock.REOPEN_REASON.value,
+            fields={"reason": StepBlock.REOPEN_REASON.value},
+            then=announce,
+        )
+
     # ---- plumbing -----------------------------------------------------------------------------
 
     def _run(
@@ -314,7 +397,9 @@ class RecoveryListeners:
         *,
         error_block: str,
         fields: dict[str, str],
+        then: Callable[[StepRef, str], Awaitable[None]] | None = None,
     ) -> None:
+        """A playbook modal: save before the ack, then (after it) `then` and a sync of the case."""
         ref = StepRef.decode(view.get("private_metadata"))
         user_id, team_id = _actor(body)
         if ref is None or user_id is None or team_id is None:
@@ -327,12 +412,19 @@ class RecoveryListeners:
             user_id=user_id,
             error_block=error_block,
             field_blocks=fields,
-            when_late=lambda _done: self._service.sync(ref.case_id),
+            when_late=lambda _done: self._after_save(ref, user_id, then),
         )
         if saved:
             self._tasks.spawn(
-                self._service.sync(ref.case_id), user_id=user_id, channel_id=None, name="sync-case"
+                self._after_save(ref, user_id, then), user_id=user_id, channel_id=None, name="sync-case"
             )
+
+    async def _after_save(
+        self, ref: StepRef, user_id: str, then: Callable[[StepRef, str], Awaitable[None]] | None
+    ) -> None:
+        if then is not None:
+            await then(ref, user_id)
+        await self._service.sync(ref.case_id)
 
 
 async def _returning_true(work: Coroutine[Any, Any, None]) -> bool:
@@ -356,6 +448,14 @@ def _element(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, A
     block = values.get(block_id) if isinstance(values, dict) else None
     element = block.get(action_id) if isinstance(block, dict) else None
     return element if isinstance(element, dict) else {}
+
+
+def _input_value(element: dict[str, Any]) -> Any:
+    """An input's value whatever its type: text, a selected option's value, or a selected user."""
+    option = element.get("selected_option")
+    if isinstance(option, dict):
+        return option.get("value")
+    return element.get("selected_user") or element.get("value")
 
 
 def _text_value(view: dict[str, Any], block_id: str, action_id: str) -> str | None:

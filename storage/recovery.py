@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import Case, CaseState, MessageRef
 from bot.playbook import CaseStep, Step, StepChange, StepStatus
+from bot.records import CaseRecord
 from storage.cases import case_from_row, event_row
 from storage.db import Database
+from storage.records import CaseRecordRow, apply_record, record_from_row
 from storage.tables import CaseRow, CaseStepRow
 
 
@@ -50,50 +53,41 @@ class SqlRecoveryRepository:
             return case_from_row(row), [step_from_row(s) for s in steps]
 
     async def finish_step(self, change: StepChange) -> bool:
-        case_values: dict[str, Any] = {"version": CaseRow.version + 1, "updated_at": change.at}
-        if change.new_owner_user_id:
-            case_values["owner_user_id"] = change.new_owner_user_id
-        if change.root_cause_category:
-            case_values["root_cause_category"] = change.root_cause_category
-            case_values["root_cause_details"] = change.root_cause_details
         try:
             async with self._db.transaction() as session:
-                # The case row first: on PostgreSQL its row lock orders concurrent changes to one case.
-                bumped = await session.execute(
-                    update(CaseRow)
-                    .where(CaseRow.id == change.case_id, CaseRow.state == CaseState.OPEN.value)
-                    .values(**case_values)
-                )
-                if not bumped.rowcount:  # type: ignore[attr-defined]
-                    raise _Abort
-                finished = await session.execute(
-                    update(CaseStepRow)
-                    .where(
-                        CaseStepRow.case_id == change.case_id,
-                        CaseStepRow.step_key == change.step_key,
-                        CaseStepRow.status == StepStatus.PENDING.value,
-                    )
-                    .values(
-                        status=change.status.value,
-                        actor_user_id=change.actor_user_id,
-                        at=change.at,
-                        note=change.note,
-                    )
-                )
-                if not finished.rowcount:  # type: ignore[attr-defined]
-                    raise _Abort
-                session.add(
-                    event_row(
-                        change.case_id,
-                        change.event_kind,
-                        change.actor_user_id,
-                        change.at,
-                        **change.event_data,
-                    )
-                )
+                await _apply_step_change(session, change)
         except _Abort:
             return False
         return True
+
+    async def write_record(self, record: CaseRecord, finish: StepChange | None, *, close: bool) -> bool:
+        at = record.recorded_at
+        try:
+            async with self._db.transaction() as session:
+                if finish is not None:
+                    await _apply_step_change(session, finish)
+                else:
+                    await _bump_open_case(
+                        session,
+                        record.case_id,
+                        {"updated_at": at, "root_cause_category": record.root_cause_category},
+                    )
+                    session.add(event_row(record.case_id, "record_written", record.recorded_by, at))
+                row = await session.get(CaseRecordRow, record.case_id)
+                if row is None:
+                    row = CaseRecordRow(case_id=record.case_id)
+                    session.add(row)
+                apply_record(row, record)
+                if close:
+                    await _close(session, record.case_id, record.recorded_by, at)
+        except _Abort:
+            return False
+        return True
+
+    async def get_record(self, case_id: int) -> CaseRecord | None:
+        async with self._db.transaction() as session:
+            row = await session.get(CaseRecordRow, case_id)
+            return record_from_row(row) if row else None
 
     async def record_prompt(self, case_id: int, step_key: str, ref: MessageRef) -> bool:
         async with self._db.transaction() as session:
@@ -130,15 +124,93 @@ class SqlRecoveryRepository:
             )
 
     async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
+        try:
+            async with self._db.transaction() as session:
+                await _close(session, case_id, actor_user_id, at)
+        except _Abort:
+            return False
+        return True
+
+    async def reopen(self, case_id: int, actor_user_id: str, at: datetime, reason: str) -> bool:
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(CaseRow)
-                .where(CaseRow.id == case_id, CaseRow.state == CaseState.OPEN.value)
+                .where(CaseRow.id == case_id, CaseRow.state == CaseState.CLOSED.value)
                 .values(
-                    state=CaseState.CLOSED.value, closed_at=at, updated_at=at, version=CaseRow.version + 1
+                    state=CaseState.OPEN.value,
+                    closed_at=None,
+                    closed_notice_ts=None,
+                    reopen_count=CaseRow.reopen_count + 1,
+                    updated_at=at,
+                    version=CaseRow.version + 1,
                 )
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 return False
-            session.add(event_row(case_id, "closed", actor_user_id, at))
+            session.add(event_row(case_id, "reopened", actor_user_id, at, reason=reason))
             return True
+
+    async def record_closed_notice(self, case_id: int, ref: MessageRef, reopen_count: int) -> None:
+        async with self._db.transaction() as session:
+            # Only for the closing it was posted for: a reopen in between makes it history.
+            await session.execute(
+                update(CaseRow)
+                .where(
+                    CaseRow.id == case_id,
+                    CaseRow.state == CaseState.CLOSED.value,
+                    CaseRow.reopen_count == reopen_count,
+                )
+                .values(closed_notice_ts=ref.ts)
+            )
+
+
+async def _bump_open_case(session: AsyncSession, case_id: int, values: dict[str, Any]) -> None:
+    """Bump an open case's version (locking its row on PostgreSQL); abort if it is not open."""
+    bumped = await session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == case_id, CaseRow.state == CaseState.OPEN.value)
+        .values(version=CaseRow.version + 1, **values)
+    )
+    if not bumped.rowcount:  # type: ignore[attr-defined]
+        raise _Abort
+
+
+async def _apply_step_change(session: AsyncSession, change: StepChange) -> None:
+    case_values: dict[str, Any] = {"updated_at": change.at}
+    if change.new_owner_user_id:
+        case_values["owner_user_id"] = change.new_owner_user_id
+    if change.root_cause_category:
+        case_values["root_cause_category"] = change.root_cause_category
+    if change.root_cause_details:
+        case_values["root_cause_details"] = change.root_cause_details
+    if change.acknowledges:
+        case_values["acknowledged_at"] = func.coalesce(CaseRow.acknowledged_at, change.at)
+    # The case row first: on PostgreSQL its row lock orders concurrent changes to one case.
+    await _bump_open_case(session, change.case_id, case_values)
+    finished = await session.execute(
+        update(CaseStepRow)
+        .where(
+            CaseStepRow.case_id == change.case_id,
+            CaseStepRow.step_key == change.step_key,
+            CaseStepRow.status == StepStatus.PENDING.value,
+        )
+        .values(
+            status=change.status.value, actor_user_id=change.actor_user_id, at=change.at, note=change.note
+        )
+    )
+    if not finished.rowcount:  # type: ignore[attr-defined]
+        raise _Abort
+    session.add(
+        event_row(change.case_id, change.event_kind, change.actor_user_id, change.at, **change.event_data)
+    )
+
+
+async def _close(session: AsyncSession, case_id: int, actor_user_id: str, at: datetime) -> None:
+    result = await session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == case_id, CaseRow.state == CaseState.OPEN.value)
+        .values(state=CaseState.CLOSED.value, closed_at=at, updated_at=at, version=CaseRow.version + 1)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise _Abort
+    session.add(event_row(case_id, "closed", actor_user_id, at))

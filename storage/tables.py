@@ -81,7 +81,12 @@ class CaseRow(Base):
     report_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     root_cause_category: Mapped[str | None] = mapped_column(String(64))
     root_cause_details: Mapped[str | None] = mapped_column(Text)
+    # When the apology went out: the start of "time to acknowledge", kept here so trends stay cheap.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The closing summary in the thread; empty while the case is open or the summary is still to post.
+    closed_notice_ts: Mapped[str | None] = mapped_column(String(32))
     # Every change bumps `version`; `card_version` is the version the Slack card shows. A card is redrawn
     # only while it lags, so many quick changes cost one chat.update and a failed one is caught up later.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -92,6 +97,9 @@ class CaseRow(Base):
     __table_args__ = (
         Index("ix_cases_team_state", "team_id", "state"),
         Index("ix_cases_owner_state", "owner_user_id", "state"),
+        Index("ix_cases_team_created", "team_id", "created_at"),
+        Index("ix_cases_team_closed", "team_id", "closed_at"),
+        Index("ix_cases_team_root_cause", "team_id", "root_cause_category", "created_at"),
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.cases import Case, CaseEvent, CaseState, MessageRef, NewCase
 from bot.errors import CaseNotFound
 from bot.playbook import CaseStep, Progress, Step, StepChange, StepStatus
+from bot.records import CaseRecord
 
 
 class InMemoryCaseRepository:
@@ -93,6 +95,7 @@ class InMemoryRecoveryRepository:
     def __init__(self, cases: InMemoryCaseRepository) -> None:
         self.cases = cases
         self.steps: dict[int, list[CaseStep]] = {}
+        self.records: dict[int, CaseRecord] = {}
 
     def start(self, case: Case, steps: tuple[Step, ...]) -> None:
         self.steps[case.id] = [CaseStep(case_id=case.id, position=i, step=s) for i, s in enumerate(steps)]
@@ -162,6 +165,38 @@ class InMemoryRecoveryRepository:
         )
         return True
 
+    async def write_record(self, record: CaseRecord, finish: StepChange | None, *, close: bool) -> bool:
+        if not self.cases.cases[record.case_id].is_open:
+            return False
+        if finish is not None and not await self.finish_step(finish):
+            return False
+        self.records[record.case_id] = record
+        if close:
+            await self.close(record.case_id, record.recorded_by, record.recorded_at)
+        return True
+
+    async def get_record(self, case_id: int) -> CaseRecord | None:
+        return self.records.get(case_id)
+
+    async def reopen(self, case_id: int, actor_user_id: str, at: datetime, reason: str) -> bool:
+        case = self.cases.cases[case_id]
+        if case.is_open:
+            return False
+        self.cases._update(
+            case_id,
+            state=CaseState.OPEN,
+            closed_at=None,
+            closed_notice_ts=None,
+            reopen_count=case.reopen_count + 1,
+            version=case.version + 1,
+        )
+        return True
+
+    async def record_closed_notice(self, case_id: int, ref: MessageRef, reopen_count: int) -> None:
+        case = self.cases.cases[case_id]
+        if not case.is_open and case.reopen_count == reopen_count:
+            self.cases._update(case_id, closed_notice_ts=ref.ts)
+
 
 class RecordingRecoveryNotifier:
     def __init__(self) -> None:
@@ -169,6 +204,7 @@ class RecordingRecoveryNotifier:
         self.redraws: list[tuple[str, StepStatus]] = []
         self.cards: list[str] = []
         self.closed: list[int] = []
+        self.reopened: list[int] = []
 
     async def post_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> MessageRef:
         self.prompts.append(step.key)
@@ -180,5 +216,11 @@ class RecordingRecoveryNotifier:
     async def update_case_card(self, case: Case, progress: Progress) -> None:
         self.cards.append(progress.label)
 
-    async def announce_closed(self, case: Case, actor_user_id: str) -> None:
+    async def post_closing_summary(
+        self, case: Case, steps: Sequence[CaseStep], record: CaseRecord | None
+    ) -> MessageRef:
         self.closed.append(case.id)
+        return MessageRef(channel_id="C1", ts=f"3.{len(self.closed):06d}")
+
+    async def announce_reopened(self, case: Case, actor_user_id: str, reason: str) -> None:
+        self.reopened.append(case.id)

@@ -30,6 +30,7 @@ from slack_sdk.models.views import View
 from bot.apology_templates import Situation
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
+from bot.records import CaseRecord, human_duration, timeline_of
 from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
 from handlers.ids import StepAction as ActionId
 from handlers.ids import StepBlock, StepView
@@ -73,7 +74,9 @@ class StepRef:
 
 
 #: The step actions whose flows exist; the others get their buttons when their features land.
-AVAILABLE_ACTIONS = frozenset({StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE})
+AVAILABLE_ACTIONS = frozenset(
+    {StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE, StepAction.RECORD}
+)
 
 
 def _date(at: datetime | None) -> str:
@@ -135,6 +138,12 @@ def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
                 style="primary",
             )
         ]
+    if action is StepAction.RECORD:
+        return [
+            ButtonElement(
+                action_id=ActionId.WRITE_RECORD.value, text="Write the record", value=ref, style="primary"
+            )
+        ]
     return []
 
 
@@ -163,6 +172,8 @@ def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]
         return f"*Apology sent to the customer:*\n{quote(safe_mrkdwn(note, 2800))}"
     if step.step.action is StepAction.OWNERSHIP:
         return f"Owner: <@{case.owner_user_id}>"
+    if step.step.action is StepAction.RECORD and note:
+        return f"*What happened:* {safe_mrkdwn(note, 2800)}"
     if step.step.action is StepAction.ROOT_CAUSE and case.root_cause_category:
         label = next(
             (c.label for c in root_causes if c.key == case.root_cause_category), case.root_cause_category
@@ -186,25 +197,22 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
     else:
         text = f":bar_chart: Progress *{progress.label}* · closed {_date(case.closed_at)}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    ref = StepRef(case.id, "").encode()
     if case.is_open:
-        blocks.append(
-            ActionsBlock(
-                block_id=StepBlock.CARD_ACTIONS.value,
-                elements=[
-                    ButtonElement(
-                        action_id=ActionId.CLOSE_CASE.value,
-                        text="Close case",
-                        value=StepRef(case.id, "").encode(),
-                        confirm=ConfirmObject(
-                            title="Close this case?",
-                            text="Every required step must be done or skipped with a reason.",
-                            confirm="Close case",
-                            deny="Not yet",
-                        ),
-                    )
-                ],
-            )
+        button = ButtonElement(
+            action_id=ActionId.CLOSE_CASE.value,
+            text="Close case",
+            value=ref,
+            confirm=ConfirmObject(
+                title="Close this case?",
+                text="Every required step must be done or skipped with a reason.",
+                confirm="Close case",
+                deny="Not yet",
+            ),
         )
+    else:
+        button = ButtonElement(action_id=ActionId.REOPEN_CASE.value, text="Reopen…", value=ref)
+    blocks.append(ActionsBlock(block_id=StepBlock.CARD_ACTIONS.value, elements=[button]))
     return blocks
 
 
@@ -367,11 +375,124 @@ def build_root_cause_modal(case: Case, step: CaseStep, root_causes: Sequence[Cat
     )
 
 
-def build_case_closed_notice(case: Case, actor_user_id: str) -> list[Block]:
+def build_closing_summary(
+    case: Case, steps: Sequence[CaseStep], record: CaseRecord | None, root_causes: Sequence[Category]
+) -> list[Block]:
+    """The recovery in a few lines: the timeline with durations, the root cause, the fix and the lesson."""
+    lines = [
+        f"*{entry.label}* · {_date(entry.at)}"
+        + (f" · +{human_duration(entry.since_report)}" if entry.since_report else "")
+        for entry in timeline_of(case, steps)
+    ]
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"
+            )
+        ),
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:SECTION_LIMIT])),
+    ]
+    category = record.root_cause_category if record else case.root_cause_category
+    facts = []
+    if category:
+        label = next((c.label for c in root_causes if c.key == category), category)
+        facts.append(f"*Root cause:* {escape_mrkdwn(label)}")
+    if record is not None:
+        facts.append(f"*What fixed it:* {safe_mrkdwn(record.what_fixed, 900)}")
+        if record.prevention:
+            owner = f" (owner <@{record.process_owner_user_id}>)" if record.process_owner_user_id else ""
+            facts.append(f"*Prevention:* {safe_mrkdwn(record.prevention, 900)}{owner}")
+        if record.lesson:
+            facts.append(f"*Lesson:* {safe_mrkdwn(record.lesson, 600)}")
+    if facts:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(facts)[:SECTION_LIMIT])))
+    return blocks
+
+
+def build_reopened_notice(case: Case, actor_user_id: str, reason: str) -> list[Block]:
     return [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f":white_check_mark: Case *{case.reference}* was closed by <@{actor_user_id}>."
+                text=f":arrows_counterclockwise: Case *{case.reference}* was reopened by <@{actor_user_id}>.\n"
+                f"_Reason:_ {safe_mrkdwn(reason, 2800)}"
             )
         )
     ]
+
+
+def build_record_modal(case: Case, step_key: str, root_causes: Sequence[Category]) -> View:
+    """Document and learn: root cause, what happened, what fixed it, prevention (with an owner), lesson."""
+    options = [Option(value=c.key, text=PlainTextObject(text=c.label)) for c in root_causes]
+    initial = next((o for o in options if o.value == case.root_cause_category), None)
+
+    def text_input(
+        block: StepBlock, label: str, *, optional: bool = False, hint: str | None = None
+    ) -> InputBlock:
+        return InputBlock(
+            block_id=block.value,
+            label=label,
+            optional=optional,
+            hint=hint,
+            element=PlainTextInputElement(action_id=block.action_id, multiline=True, max_length=3000),
+        )
+
+    return View(
+        type="modal",
+        callback_id=StepView.RECORD.value,
+        title="Write the record",
+        submit="Save record",
+        close="Cancel",
+        private_metadata=StepRef(case.id, step_key).encode(),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}\n"
+                    "Saving the record closes the case once every required step is finished."
+                )
+            ),
+            InputBlock(
+                block_id=StepBlock.RECORD_ROOT_CAUSE.value,
+                label="Root cause",
+                element=StaticSelectElement(
+                    action_id=StepBlock.RECORD_ROOT_CAUSE.action_id,
+                    placeholder="Choose one",
+                    options=options,
+                    initial_option=initial,
+                ),
+            ),
+            text_input(StepBlock.RECORD_WHAT_HAPPENED, "What happened"),
+            text_input(StepBlock.RECORD_WHAT_FIXED, "What fixed it"),
+            text_input(StepBlock.RECORD_PREVENTION, "How to prevent it", optional=True),
+            InputBlock(
+                block_id=StepBlock.RECORD_PROCESS_OWNER.value,
+                label="Process owner",
+                optional=True,
+                hint="Who makes sure the prevention happens",
+                element=UserSelectElement(action_id=StepBlock.RECORD_PROCESS_OWNER.action_id),
+            ),
+            text_input(StepBlock.RECORD_LESSON, "Lesson learned", optional=True),
+        ],
+    )
+
+
+def build_reopen_modal(case: Case) -> View:
+    return View(
+        type="modal",
+        callback_id=StepView.REOPEN.value,
+        title="Reopen the case",
+        submit="Reopen",
+        close="Cancel",
+        private_metadata=StepRef(case.id, "").encode(),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}")
+            ),
+            InputBlock(
+                block_id=StepBlock.REOPEN_REASON.value,
+                label="Why reopen it?",
+                element=PlainTextInputElement(
+                    action_id=StepBlock.REOPEN_REASON.action_id, multiline=True, max_length=3000
+                ),
+            ),
+        ],
+    )

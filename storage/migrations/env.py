@@ -8,6 +8,8 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
+# Every module that defines tables, so the metadata (and autogenerate) sees the whole schema.
+import storage.records  # noqa: F401
 from storage.db import Database
 from storage.tables import Base
 

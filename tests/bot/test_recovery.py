@@ -138,7 +138,9 @@ async def test_close_needs_every_required_step_then_happens_once(world: World) -
         if step.required:
             await service.complete_step(case_id, step.key, actor_user_id="U1", team_id="T1")
     await service.close_case(case_id, actor_user_id="U1", team_id="T1")
-    assert notifier.closed == [case_id]
+    await service.sync(case_id)
+    await service.sync(case_id)
+    assert notifier.closed == [case_id]  # one summary, however often Slack is synced
     with pytest.raises(CaseClosed):
         await service.close_case(case_id, actor_user_id="U1", team_id="T1")
     with pytest.raises(CaseClosed):

@@ -153,7 +153,11 @@ async def test_a_case_walked_from_report_to_closed(stack: Stack) -> None:
     closed = await case_row(stack, row.id)
     assert closed.state == "closed" and closed.closed_at is not None
     assert "Closed" in text_of(card(stack)) and "Close case" not in text_of(card(stack))
-    assert "was closed by" in text_of(thread(stack)[-1])
+    summary = text_of(thread(stack)[-1])
+    assert "Recovery summary" in summary and "Carrier / logistics" in summary
+    for moment in ("Reported", "Apologised", "Fixed", "Closed"):
+        assert f"*{moment}*" in summary
+    assert "Followed up" not in summary  # skipped, so not a moment of this recovery
     kinds = [e.kind for e in await events(stack, row.id)]
     assert kinds[:2] == ["reported", "owner_assigned"] and kinds[-1] == "closed"
     assert kinds.count("step_done") == 3 and kinds.count("step_skipped") == 2
@@ -349,3 +353,93 @@ def test_bad_playbook_file_stops_start_up(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "PLAYBOOK_FILE" in result.stderr and "line 3" in result.stderr and "titel" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def finish_all_but_record(stack: Stack) -> None:
+    await click(stack, StepAction.DRAFT_APOLOGY.value)
+    await stack.alice.submit_view({"Your message to the customer": GOOD_APOLOGY})
+    await stack.settle()
+    for _ in range(2):  # listen, own
+        await click(stack, StepAction.DONE.value)
+    await click(stack, StepAction.RECORD_ROOT_CAUSE.value)
+    await stack.alice.submit_view({"Root cause": "billing_error", "What caused it": "A double charge"})
+    await stack.settle()
+    await click(stack, StepAction.DONE.value)  # fix
+    await click(stack, StepAction.SKIP.value)  # amends (optional)
+    await stack.alice.submit_view({})
+    await stack.settle()
+    await click(stack, StepAction.DONE.value)  # follow up
+
+
+RECORD = {
+    "Root cause": "billing_error",
+    "What happened": "The card was charged twice for one order",
+    "What fixed it": "Refunded the duplicate charge the same day",
+    "How to prevent it": "Idempotency key on the payment call",
+    "Lesson learned": "Retries without a key double-charge",
+}
+
+
+async def test_writing_the_record_closes_the_case_with_a_summary_then_it_can_be_reopened(
+    stack: Stack,
+) -> None:
+    row = await stack.report_case()
+    await finish_all_but_record(stack)
+    await click(stack, StepAction.WRITE_RECORD.value)
+    view = stack.alice.current_view()
+    category = next(b for b in view["blocks"] if b.get("block_id") == StepBlock.RECORD_ROOT_CAUSE.value)
+    assert category["element"]["initial_option"]["value"] == "billing_error"  # from the root-cause step
+    missing = await stack.alice.submit_view({"Root cause": "billing_error"}, enforce_required=False)
+    assert set(missing.field_errors) == {StepBlock.RECORD_WHAT_HAPPENED.value}
+    saved = await stack.alice.submit_view({**RECORD, "Process owner": stack.bob.id})
+    assert saved.field_errors == {}
+    await stack.settle()
+
+    closed = await case_row(stack, row.id)
+    assert closed.state == "closed" and closed.root_cause_category == "billing_error"
+    assert closed.acknowledged_at is not None and closed.acknowledged_at <= closed.closed_at  # type: ignore[operator]
+    summary = text_of(thread(stack)[-1])
+    assert "Recovery summary" in summary and "Refunded the duplicate charge" in summary
+    assert (
+        "Idempotency key" in summary
+        and f"<@{stack.bob.id}>" in summary
+        and "Retries without a key" in summary
+    )
+    assert "Reopen" in text_of(card(stack))
+
+    # Reopen: a reason is required; the card and thread open again, and the case can close again.
+    await click(stack, StepAction.REOPEN_CASE.value)
+    no_reason = await stack.alice.submit_view({}, enforce_required=False)
+    assert StepBlock.REOPEN_REASON.value in no_reason.field_errors
+    await stack.alice.submit_view({StepBlock.REOPEN_REASON.value: "Customer was charged a third time"})
+    await stack.settle()
+    reopened = await case_row(stack, row.id)
+    assert reopened.state == "open" and reopened.reopen_count == 1 and reopened.closed_at is None
+    assert "was reopened by" in text_of(thread(stack)[-1]) and "charged a third time" in text_of(
+        thread(stack)[-1]
+    )
+    assert "Close case" in text_of(card(stack))
+    await click(stack, StepAction.CLOSE_CASE.value)
+    assert (await case_row(stack, row.id)).state == "closed"
+    summaries = [
+        m for m in thread(stack) if (m.get("metadata") or {}).get("event_type") == "mend_case_closed"
+    ]
+    assert len(summaries) == 2  # one per closing
+    kinds = [e.kind for e in await events(stack, row.id)]
+    assert kinds.count("closed") == 2 and kinds.count("reopened") == 1 and "record_written" in kinds
+
+
+async def test_record_with_required_steps_open_is_saved_without_closing(
+    make_stack: Callable[..., AbstractAsyncContextManager[Stack]], tmp_path: Path
+) -> None:
+    playbook = tmp_path / "short.toml"
+    playbook.write_text('[[steps]]\nkey = "record"\n\n[[steps]]\nkey = "fix"\n')
+    async with make_stack(playbook_file=playbook) as stack:
+        row = await stack.report_case()
+        await click(stack, StepAction.WRITE_RECORD.value)
+        assert (await stack.alice.submit_view(RECORD)).field_errors == {}
+        await stack.settle()
+        case = await case_row(stack, row.id)
+        assert case.state == "open"  # "Fix the problem" is still open
+        assert (await steps(stack, row.id))["record"].status == "done"
+        assert "Progress *1/2*" in text_of(card(stack))
