@@ -16,9 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
+from bot.insights import InsightsService
 from bot.recovery import RecoveryService
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
+from handlers.home import HomeListeners, HomePublisher
 from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
 from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
@@ -26,6 +28,7 @@ from handlers.web import build_web_app
 from settings import Settings, SettingsError, load_settings
 from storage.cases import SqlCaseRepository
 from storage.db import Database
+from storage.insights import SqlInsightsRepository
 from storage.migrate import upgrade_to_head
 from storage.recovery import SqlRecoveryRepository
 
@@ -45,6 +48,7 @@ class Mend:
     tasks: BackgroundTasks
     cases: CaseService
     recovery: RecoveryService
+    home: HomePublisher
     slack_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
 
@@ -109,10 +113,14 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
+    insights = InsightsService(SqlInsightsRepository(db), clock, root_causes)
+    home = HomePublisher(insights, poster, clock, tasks)
+    recovery.observe(home.refresh_for_case)
     handlers.register(
         bolt,
         cases=CaseListeners(cases, poster, tasks, after_announce=recovery.sync),
         recovery=RecoveryListeners(recovery, poster, tasks),
+        home=HomeListeners(home, tasks),
         errors=errors,
     )
     return Mend(
@@ -123,6 +131,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         tasks=tasks,
         cases=cases,
         recovery=recovery,
+        home=home,
         slack_client=client,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -98,8 +98,11 @@ class RecoveryService:
         clock: Clock,
         config: CaseConfig,
         root_causes: Sequence[Category],
+        observers: Sequence[Callable[[Case], Awaitable[None]]] = (),
     ) -> None:
         self._repo = repo
+        # Told about a case after each sync (the Home tab keeps itself fresh this way).
+        self._observers = list(observers)
         self._notifier = notifier
         self._clock = clock
         self._config = config
@@ -376,3 +379,8 @@ class RecoveryService:
             if case.version > case.card_version:
                 await self._notifier.update_case_card(case, progress)
                 await self._repo.mark_card_rendered(case_id, case.version)
+        for observer in self._observers:
+            await observer(case)
+
+    def observe(self, observer: Callable[[Case], Awaitable[None]]) -> None:
+        self._observers.append(observer)

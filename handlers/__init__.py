@@ -6,18 +6,25 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.cases import CaseListeners
 from handlers.errors import ErrorPolicy
+from handlers.home import HomeListeners
 from handlers.ids import Action, Command, Shortcut, StepAction, StepView, View
 from handlers.recovery import RecoveryListeners
 
 
 def register(
-    app: AsyncApp, *, cases: CaseListeners, recovery: RecoveryListeners, errors: ErrorPolicy
+    app: AsyncApp,
+    *,
+    cases: CaseListeners,
+    recovery: RecoveryListeners,
+    home: HomeListeners,
+    errors: ErrorPolicy,
 ) -> None:
     # Reporting
     app.command(Command.RECOVER.value)(cases.handle_recover_command)
     app.shortcut(Shortcut.START_RECOVERY.value)(cases.start_recovery_from_message)
     app.action(Action.REPORT_FROM_TEXT.value)(cases.open_report_from_button)
     app.view_submission(View.REPORT.value)(cases.submit_report)
+    app.action(Action.OPEN_REPORT.value)(cases.open_report_from_home)
 
     # The playbook, in the case thread
     app.action(StepAction.DONE.value)(recovery.complete_step)
@@ -36,5 +43,8 @@ def register(
     app.action(StepAction.CLOSE_CASE.value)(recovery.close_case)
     app.action(StepAction.REOPEN_CASE.value)(recovery.open_reopen_modal)
     app.view_submission(StepView.REOPEN.value)(recovery.submit_reopen)
+
+    # App Home
+    app.event("app_home_opened")(home.show_home)
 
     app.error(errors.handle_listener_error)

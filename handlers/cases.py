@@ -171,6 +171,11 @@ class CaseListeners:
             body.get("trigger_id"), value, ReportOrigin(channel_id=channel), _user_id(body)
         )
 
+    async def open_report_from_home(self, ack: Ack, body: dict[str, Any]) -> None:
+        """The Home tab's "Report a failure": no channel, so the card goes to RECOVERY_CHANNEL."""
+        await ack()
+        self._open_report_later(body.get("trigger_id"), "", ReportOrigin(), _user_id(body))
+
     async def start_recovery_from_message(self, ack: Ack, shortcut: dict[str, Any]) -> None:
         await ack()
         channel_id = (shortcut.get("channel") or {}).get("id")

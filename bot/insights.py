@@ -1,0 +1,145 @@
+"""What the team sees over time: cases opened and closed, time to acknowledge and resolve, root-cause trends."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.cases import Case, Category
+from bot.clock import Clock
+
+WEEKS_OF_TREND = 4
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    start: datetime
+    end: datetime
+
+
+class WindowStats(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    window: Window
+    opened: int
+    closed: int
+    median_acknowledge: timedelta | None
+    median_resolve: timedelta | None
+
+
+class RootCauseTrend(BaseModel):
+    """Cases per root cause, one count per week, oldest first (the last is this week so far)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: Category
+    weekly: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.weekly)
+
+
+class TeamView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    this_week: WindowStats
+    last_weeks: WindowStats
+    root_causes: tuple[RootCauseTrend, ...]
+
+
+class OpenCase(BaseModel):
+    """A line of someone's "my open cases": the case and the step it waits on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case: Case
+    next_step: str | None
+
+
+class InsightsRepository(Protocol):
+    async def counts(self, team_id: str, start: datetime, end: datetime) -> tuple[int, int]:
+        """Cases opened, and cases closed, in [start, end)."""
+        ...
+
+    async def acknowledge_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
+        """Report to apology, for cases opened in [start, end) that were acknowledged."""
+        ...
+
+    async def resolve_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
+        """Report to close, for cases closed in [start, end)."""
+        ...
+
+    async def root_cause_counts(
+        self, team_id: str, starts: Sequence[datetime], end: datetime
+    ) -> dict[str, list[int]]:
+        """Per root cause, cases opened in each [starts[i], starts[i+1]) (the last up to `end`)."""
+        ...
+
+    async def open_cases(self, team_id: str, owner_user_id: str, limit: int) -> list[OpenCase]: ...
+
+    async def count_open_cases(self, team_id: str, owner_user_id: str) -> int: ...
+
+
+def week_start(at: datetime) -> datetime:
+    """Monday 00:00 UTC of the week `at` falls in."""
+    day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def median(values: Sequence[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+class InsightsService:
+    def __init__(self, repo: InsightsRepository, clock: Clock, root_causes: Sequence[Category]) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._root_causes = tuple(root_causes)
+
+    async def window_stats(self, team_id: str, window: Window) -> WindowStats:
+        opened, closed = await self._repo.counts(team_id, window.start, window.end)
+        return WindowStats(
+            window=window,
+            opened=opened,
+            closed=closed,
+            median_acknowledge=median(
+                await self._repo.acknowledge_durations(team_id, window.start, window.end)
+            ),
+            median_resolve=median(await self._repo.resolve_durations(team_id, window.start, window.end)),
+        )
+
+    async def team_view(self, team_id: str) -> TeamView:
+        now = self._clock.now()
+        this_week = week_start(now)
+        first = this_week - timedelta(weeks=WEEKS_OF_TREND)
+        starts = [first + timedelta(weeks=i) for i in range(WEEKS_OF_TREND + 1)]
+        counts = await self._repo.root_cause_counts(team_id, starts, now)
+        known = {c.key: c for c in self._root_causes}
+        trends = [
+            RootCauseTrend(category=known.get(key, Category(key=key, label=key)), weekly=tuple(weekly))
+            for key, weekly in counts.items()
+        ]
+        trends.sort(key=lambda t: (-t.total, t.category.label))
+        return TeamView(
+            this_week=await self.window_stats(team_id, Window(label="This week", start=this_week, end=now)),
+            last_weeks=await self.window_stats(
+                team_id, Window(label=f"Last {WEEKS_OF_TREND} weeks", start=first, end=this_week)
+            ),
+            root_causes=tuple(trends[:6]),
+        )
+
+    async def my_open_cases(self, team_id: str, user_id: str, limit: int = 15) -> tuple[list[OpenCase], int]:
+        """The person's open cases, most severe and oldest first, and how many there are in all."""
+        return (
+            await self._repo.open_cases(team_id, user_id, limit),
+            await self._repo.count_open_cases(team_id, user_id),
+        )

@@ -1,0 +1,99 @@
+"""The App Home tab: published when a person opens it, and kept fresh when their cases change."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from bot.cases import Case
+from bot.clock import Clock
+from bot.insights import InsightsService
+from handlers.blocks.home import HomeContent, build_home
+from handlers.slack_api import SlackPoster
+from handlers.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+
+Ack = Callable[..., Awaitable[None]]
+#: Adds a section to someone's Home tab (approvals waiting, promises coming due); None when there's nothing.
+HomeSection = Callable[[str, str], Awaitable[Sequence[Block] | None]]
+
+
+class HomePublisher:
+    """Builds and publishes Home tabs; bursts of changes for one person coalesce into one publish."""
+
+    def __init__(
+        self,
+        insights: InsightsService,
+        poster: SlackPoster,
+        clock: Clock,
+        tasks: BackgroundTasks,
+        sections: Sequence[HomeSection] = (),
+    ) -> None:
+        self._insights = insights
+        self._poster = poster
+        self._clock = clock
+        self._tasks = tasks
+        self._sections = list(sections)
+        # People who opened the tab in this process: only their tabs are worth keeping fresh.
+        self._viewers: dict[str, str] = {}
+        self._running: set[str] = set()
+        self._dirty: set[str] = set()
+
+    def add_section(self, section: HomeSection) -> None:
+        self._sections.append(section)
+
+    async def content_for(self, team_id: str, user_id: str) -> HomeContent:
+        my_cases, count = await self._insights.my_open_cases(team_id, user_id)
+        extra = [s for s in [await section(team_id, user_id) for section in self._sections] if s]
+        return HomeContent(
+            user_id=user_id,
+            my_cases=my_cases,
+            my_case_count=count,
+            team=await self._insights.team_view(team_id),
+            now=self._clock.now(),
+            extra_sections=extra,
+        )
+
+    async def publish(self, team_id: str, user_id: str) -> None:
+        self._viewers[user_id] = team_id
+        if user_id in self._running:
+            self._dirty.add(user_id)  # the publish under way will run once more with the newest data
+            return
+        self._running.add(user_id)
+        try:
+            while True:
+                self._dirty.discard(user_id)
+                view = build_home(await self.content_for(team_id, user_id))
+                await self._poster.client.views_publish(user_id=user_id, view=view)
+                if user_id not in self._dirty:
+                    break
+        finally:
+            self._running.discard(user_id)
+
+    async def refresh_for_case(self, case: Case) -> None:
+        for user_id in {case.owner_user_id, case.reporter_user_id}:
+            if user_id in self._viewers:
+                self._tasks.spawn(
+                    self.publish(case.team_id, user_id), user_id=None, channel_id=None, name="home"
+                )
+
+
+class HomeListeners:
+    def __init__(self, publisher: HomePublisher, tasks: BackgroundTasks) -> None:
+        self._publisher = publisher
+        self._tasks = tasks
+
+    async def show_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """`app_home_opened`: publish the person's tab (the Messages tab opens the same event: ignored)."""
+        if event.get("tab") != "home":
+            return
+        user_id, team_id = event.get("user"), body.get("team_id")
+        if not isinstance(user_id, str) or not isinstance(team_id, str):
+            return
+        self._tasks.spawn(
+            self._publisher.publish(team_id, user_id), user_id=None, channel_id=None, name="home"
+        )

@@ -1,0 +1,132 @@
+"""SQL for trends and the Home tab: counts and durations over time windows, and a person's open cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, func, select
+
+from bot.cases import CaseState, Severity
+from bot.insights import OpenCase
+from bot.playbook import StepStatus
+from storage.cases import case_from_row
+from storage.db import Database
+from storage.tables import CaseRow, CaseStepRow
+
+_SEVERITY_RANK = case(
+    {s.value: s.rank for s in Severity},
+    value=CaseRow.severity,
+    else_=0,
+)
+
+
+class SqlInsightsRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def counts(self, team_id: str, start: datetime, end: datetime) -> tuple[int, int]:
+        async with self._db.transaction() as session:
+            opened = await session.scalar(
+                select(func.count()).where(
+                    CaseRow.team_id == team_id, CaseRow.created_at >= start, CaseRow.created_at < end
+                )
+            )
+            closed = await session.scalar(
+                select(func.count()).where(
+                    CaseRow.team_id == team_id, CaseRow.closed_at >= start, CaseRow.closed_at < end
+                )
+            )
+            return int(opened or 0), int(closed or 0)
+
+    async def acknowledge_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(CaseRow.created_at, CaseRow.acknowledged_at).where(
+                    CaseRow.team_id == team_id,
+                    CaseRow.created_at >= start,
+                    CaseRow.created_at < end,
+                    CaseRow.acknowledged_at.is_not(None),
+                )
+            )
+            return [acked - created for created, acked in rows if acked is not None]
+
+    async def resolve_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(CaseRow.created_at, CaseRow.closed_at).where(
+                    CaseRow.team_id == team_id, CaseRow.closed_at >= start, CaseRow.closed_at < end
+                )
+            )
+            return [closed - created for created, closed in rows if closed is not None]
+
+    async def root_cause_counts(
+        self, team_id: str, starts: Sequence[datetime], end: datetime
+    ) -> dict[str, list[int]]:
+        bounds = [*starts[1:], end]
+        counts: dict[str, list[int]] = {}
+        async with self._db.transaction() as session:
+            for index, (start, stop) in enumerate(zip(starts, bounds, strict=True)):
+                rows = await session.execute(
+                    select(CaseRow.root_cause_category, func.count())
+                    .where(
+                        CaseRow.team_id == team_id,
+                        CaseRow.created_at >= start,
+                        CaseRow.created_at < stop,
+                        CaseRow.root_cause_category.is_not(None),
+                    )
+                    .group_by(CaseRow.root_cause_category)
+                )
+                for category, count in rows:
+                    counts.setdefault(str(category), [0] * len(starts))[index] = int(count)
+        return counts
+
+    async def open_cases(self, team_id: str, owner_user_id: str, limit: int) -> list[OpenCase]:
+        async with self._db.transaction() as session:
+            rows = list(
+                (
+                    await session.execute(
+                        select(CaseRow)
+                        .where(
+                            CaseRow.team_id == team_id,
+                            CaseRow.owner_user_id == owner_user_id,
+                            CaseRow.state == CaseState.OPEN.value,
+                        )
+                        .order_by(_SEVERITY_RANK.desc(), CaseRow.created_at, CaseRow.id)
+                        .limit(limit)
+                    )
+                ).scalars()
+            )
+            if not rows:
+                return []
+            first_pending = (
+                select(CaseStepRow.case_id, func.min(CaseStepRow.position).label("position"))
+                .where(
+                    CaseStepRow.case_id.in_([r.id for r in rows]),
+                    CaseStepRow.status == StepStatus.PENDING.value,
+                )
+                .group_by(CaseStepRow.case_id)
+                .subquery()
+            )
+            steps = await session.execute(
+                select(CaseStepRow.case_id, CaseStepRow.definition).join(
+                    first_pending,
+                    and_(
+                        CaseStepRow.case_id == first_pending.c.case_id,
+                        CaseStepRow.position == first_pending.c.position,
+                    ),
+                )
+            )
+            titles = {case_id: str(definition.get("title", "")) for case_id, definition in steps}
+            return [OpenCase(case=case_from_row(r), next_step=titles.get(r.id)) for r in rows]
+
+    async def count_open_cases(self, team_id: str, owner_user_id: str) -> int:
+        async with self._db.transaction() as session:
+            count = await session.scalar(
+                select(func.count()).where(
+                    CaseRow.team_id == team_id,
+                    CaseRow.owner_user_id == owner_user_id,
+                    CaseRow.state == CaseState.OPEN.value,
+                )
+            )
+            return int(count or 0)

@@ -1,0 +1,77 @@
+"""End to end: the App Home tab for an agent, kept fresh as cases change, and reporting from it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from handlers.ids import Action, StepAction
+from tests.e2e.conftest import Stack
+from tests.e2e.test_playbook import GOOD_APOLOGY, click
+
+
+def home_text(stack: Stack, user_id: str) -> str:
+    home = stack.double.home_tab(user_id)
+    assert home is not None, "no Home tab was published"
+    return json.dumps(home["blocks"], ensure_ascii=False)
+
+
+async def open_home(stack: Stack, person: Any) -> str:
+    response = await person.open_home()
+    assert response.status == 200
+    await stack.settle()
+    return home_text(stack, person.id)
+
+
+async def test_home_shows_my_open_cases_and_the_team_view(stack: Stack) -> None:
+    first = await stack.report_case()
+    await stack.report_case(customer_name="Lee Park", severity="critical", category="billing")
+    text = await open_home(stack, stack.alice)
+    assert "Your open cases* (2)" in text
+    # Most severe first, each with the step it waits on.
+    assert text.index("Lee Park") < text.index("Dana Cole")
+    assert "next: *Acknowledge and apologize*" in text
+    assert "This week" in text and "Opened *2*" in text
+    assert "Team view" in text
+    # Bob owns nothing yet.
+    assert "Your open cases* (0)" in await open_home(stack, stack.bob)
+    # The Messages tab fires the same event: no Home tab is published for it.
+    publishes = len(stack.double.calls_to("views.publish"))
+    await stack.sender.send_event(
+        {"type": "app_home_opened", "user": stack.alice.id, "channel": "D1", "tab": "messages"}
+    )
+    await stack.settle()
+    assert len(stack.double.calls_to("views.publish")) == publishes
+    assert first.id
+
+
+async def test_home_refreshes_when_a_case_changes(stack: Stack) -> None:
+    await stack.report_case()
+    await open_home(stack, stack.alice)
+    await open_home(stack, stack.bob)
+    await click(stack, StepAction.DRAFT_APOLOGY.value)
+    await stack.alice.submit_view({"Your message to the customer": GOOD_APOLOGY})
+    await stack.settle()
+    assert "next: *Listen and go over the complaint*" in home_text(stack, stack.alice.id)
+    assert "Median time to acknowledge" in home_text(stack, stack.alice.id)
+    await click(stack, StepAction.DONE.value)
+    await click(stack, StepAction.TAKE_OWNERSHIP.value, person=stack.bob)
+    assert "Your open cases* (0)" in home_text(stack, stack.alice.id)
+    assert "Your open cases* (1)" in home_text(stack, stack.bob.id)
+    assert stack.double.rejected_calls == []
+
+
+async def test_report_a_failure_from_home(stack: Stack) -> None:
+    await open_home(stack, stack.alice)
+    await stack.alice.click(Action.OPEN_REPORT.value)
+    await stack.settle()
+    assert stack.alice.current_view()["callback_id"] == "report_failure"
+    await stack.alice.submit_view(
+        {"customer_name": "Sam", "summary": "Wrong size sent", "severity": "minor", "category": "delivery"}
+    )
+    await stack.settle()
+    [row] = await stack.case_rows()
+    assert row.card_channel_id == stack.recovery and row.origin_channel_id is None
+    # No channel to answer in: the reporter hears from Mend in its DM.
+    dm = stack.double.dm_channel_id(stack.alice.id)
+    assert dm is not None and any("R-0001" in str(m.get("text")) for m in stack.double.messages(dm))
