@@ -62,4 +62,4 @@ def test_home_fits_limits_and_escapes() -> None:
     assert len(view["blocks"]) <= 100
     text = str(view)
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text
-    assert "…and 25 more." in text and "42m" in text and "Carrier &lt;b&gt;" in text and "▁▂▄▆█" in text
+    assert "…and 25 more." in text and "42m" in text and "Carrier &lt;b&gt;" in text and "▂▄▅▇█" in text
