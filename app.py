@@ -17,10 +17,12 @@ import handlers
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
 from bot.insights import InsightsService
+from bot.learning import LearningService
 from bot.recovery import RecoveryService
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
 from handlers.home import HomeListeners, HomePublisher
+from handlers.learning import LearningListeners, SlackLearningNotifier
 from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
 from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
@@ -29,6 +31,7 @@ from settings import Settings, SettingsError, load_settings
 from storage.cases import SqlCaseRepository
 from storage.db import Database
 from storage.insights import SqlInsightsRepository
+from storage.learning import SqlLearningRepository
 from storage.migrate import upgrade_to_head
 from storage.recovery import SqlRecoveryRepository
 
@@ -116,11 +119,23 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     insights = InsightsService(SqlInsightsRepository(db), clock, root_causes)
     home = HomePublisher(insights, poster, clock, tasks)
     recovery.observe(home.refresh_for_case)
+    learning = LearningService(
+        SqlLearningRepository(db),
+        SlackLearningNotifier(
+            poster, labels=lambda key: next((c.label for c in root_causes if c.key == key), key)
+        ),
+        clock,
+        settings.recurrence_config(),
+        root_causes,
+    )
+    learning_listeners = LearningListeners(learning, poster, tasks)
+    recovery.observe(learning_listeners.case_changed)
     handlers.register(
         bolt,
         cases=CaseListeners(cases, poster, tasks, after_announce=recovery.sync),
         recovery=RecoveryListeners(recovery, poster, tasks),
         home=HomeListeners(home, tasks),
+        learning=learning_listeners,
         errors=errors,
     )
     return Mend(

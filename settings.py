@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.cases import (
     Category,
     categories_from_labels,
 )
+from bot.learning import RecurrenceConfig
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook
 from storage.db import normalise_database_url
 
@@ -29,6 +31,9 @@ HINTS = {
     "recovery_channel": "a channel id such as C0123456789 (channel details → About), or leave it unset",
     "failure_categories": "a comma-separated list such as 'Delivery, Billing, Other'",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "process_channel": "the id of the channel for recurrence alerts (e.g. C0123456789), or leave it unset",
+    "recurrence_threshold": "a whole number from 2 to 100: how many cases with one root cause raise an alert",
+    "recurrence_window_days": "a whole number of days from 1 to 90",
     "playbook_file": "the path of a TOML or YAML playbook (see README), or leave it unset for the default",
     "root_cause_categories": "a comma-separated list such as 'Carrier / logistics, Billing error, Other'",
 }
@@ -47,6 +52,9 @@ class Settings(BaseSettings):
     failure_categories: str = ", ".join(DEFAULT_CATEGORY_LABELS)
     root_cause_categories: str = ", ".join(DEFAULT_ROOT_CAUSE_LABELS)
     playbook_file: Path | None = None
+    process_channel: str | None = None
+    recurrence_threshold: int = Field(default=3, ge=2, le=100)
+    recurrence_window_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"
 
     @field_validator("slack_bot_token")
@@ -90,7 +98,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an sqlite:// or postgresql:// URL")
         return url
 
-    @field_validator("recovery_channel")
+    @field_validator("recovery_channel", "process_channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -128,6 +136,13 @@ class Settings(BaseSettings):
 
     def root_cause_category_list(self) -> tuple[Category, ...]:
         return categories_from_labels(self.root_cause_categories.split(","))
+
+    def recurrence_config(self) -> RecurrenceConfig:
+        return RecurrenceConfig(
+            channel_id=self.process_channel,
+            threshold=self.recurrence_threshold,
+            window=timedelta(days=self.recurrence_window_days),
+        )
 
     def case_config(self) -> CaseConfig:
         return CaseConfig(

@@ -7,7 +7,8 @@ from slack_bolt.async_app import AsyncApp
 from handlers.cases import CaseListeners
 from handlers.errors import ErrorPolicy
 from handlers.home import HomeListeners
-from handlers.ids import Action, Command, Shortcut, StepAction, StepView, View
+from handlers.ids import Action, Command, LearningId, Shortcut, StepAction, StepView, View
+from handlers.learning import LearningListeners
 from handlers.recovery import RecoveryListeners
 
 
@@ -17,6 +18,7 @@ def register(
     cases: CaseListeners,
     recovery: RecoveryListeners,
     home: HomeListeners,
+    learning: LearningListeners,
     errors: ErrorPolicy,
 ) -> None:
     # Reporting
@@ -43,6 +45,10 @@ def register(
     app.action(StepAction.CLOSE_CASE.value)(recovery.close_case)
     app.action(StepAction.REOPEN_CASE.value)(recovery.open_reopen_modal)
     app.view_submission(StepView.REOPEN.value)(recovery.submit_reopen)
+
+    # The learning loop
+    app.action(LearningId.CREATE_FIX.value)(learning.open_fix_modal)
+    app.view_submission(LearningId.FIX_VIEW.value)(learning.submit_fix)
 
     # App Home
     app.event("app_home_opened")(home.show_home)

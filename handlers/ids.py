@@ -52,6 +52,7 @@ class MessageMetadata(StrEnum):
     STEP_PROMPT = "mend_step_prompt"
     CASE_CLOSED = "mend_case_closed"
     CASE_REOPENED = "mend_case_reopened"
+    RECURRENCE_ALERT = "mend_recurrence_alert"
 
 
 class StepAction(StrEnum):
@@ -99,6 +100,21 @@ class StepBlock(StrEnum):
     RECORD_PROCESS_OWNER = "record_process_owner"
     RECORD_LESSON = "record_lesson"
     REOPEN_REASON = "reopen_reason"
+
+    @property
+    def action_id(self) -> str:
+        return f"{self.value}_input"
+
+
+class LearningId(StrEnum):
+    """Ids of the learning loop's surfaces: the recurrence alert's button and the process-fix modal."""
+
+    CREATE_FIX = "create_process_fix"
+    FIX_VIEW = "process_fix"
+    FIX_DESCRIPTION = "fix_description"
+    FIX_OWNER = "fix_owner"
+    FIX_DUE = "fix_due"
+    ALERT_ACTIONS = "alert_actions"
 
     @property
     def action_id(self) -> str:

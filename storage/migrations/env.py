@@ -8,12 +8,8 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-# Every module that defines tables, so the metadata (and autogenerate) sees the whole schema.
-import storage.records  # noqa: F401
 from storage.db import Database
-from storage.tables import Base
-
-target_metadata = Base.metadata
+from storage.schema import metadata as target_metadata
 
 
 def run_with(connection: Connection) -> None:

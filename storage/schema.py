@@ -1,0 +1,10 @@
+"""The whole schema in one place: importing every module that defines tables fills `metadata`."""
+
+from __future__ import annotations
+
+import storage.learning
+import storage.records
+from storage.tables import Base
+
+metadata = Base.metadata
+TABLE_MODULES = (storage.learning, storage.records)
