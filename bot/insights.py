@@ -100,10 +100,20 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
 
 
 class InsightsService:
-    def __init__(self, repo: InsightsRepository, clock: Clock, root_causes: Sequence[Category]) -> None:
+    def __init__(
+        self,
+        repo: InsightsRepository,
+        clock: Clock,
+        root_causes: Sequence[Category],
+        *,
+        team_view_max_age: timedelta = timedelta(seconds=60),
+    ) -> None:
         self._repo = repo
         self._clock = clock
         self._root_causes = tuple(root_causes)
+        # The team's figures are the same for everyone and move slowly; Home tabs share one copy a minute.
+        self._team_view_max_age = team_view_max_age
+        self._team_views: dict[str, tuple[datetime, TeamView]] = {}
 
     async def window_stats(self, team_id: str, window: Window) -> WindowStats:
         opened, closed = await self._repo.counts(team_id, window.start, window.end)
@@ -117,8 +127,17 @@ class InsightsService:
             median_resolve=median(await self._repo.resolve_durations(team_id, window.start, window.end)),
         )
 
-    async def team_view(self, team_id: str) -> TeamView:
+    async def team_view(self, team_id: str, *, fresh: bool = False) -> TeamView:
+        """The team's figures; computed at most once per `team_view_max_age` unless `fresh` is asked for."""
         now = self._clock.now()
+        cached = self._team_views.get(team_id)
+        if not fresh and cached is not None and now - cached[0] < self._team_view_max_age:
+            return cached[1]
+        view = await self._compute_team_view(team_id, now)
+        self._team_views[team_id] = (now, view)
+        return view
+
+    async def _compute_team_view(self, team_id: str, now: datetime) -> TeamView:
         this_week = week_start(now)
         first = this_week - timedelta(weeks=WEEKS_OF_TREND)
         starts = [first + timedelta(weeks=i) for i in range(WEEKS_OF_TREND + 1)]

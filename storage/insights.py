@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
@@ -40,46 +41,58 @@ class SqlInsightsRepository:
             return int(opened or 0), int(closed or 0)
 
     async def acknowledge_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
+        seconds = self._epoch(CaseRow.acknowledged_at) - self._epoch(CaseRow.created_at)
         async with self._db.transaction() as session:
             rows = await session.execute(
-                select(CaseRow.created_at, CaseRow.acknowledged_at).where(
+                select(seconds).where(
                     CaseRow.team_id == team_id,
                     CaseRow.created_at >= start,
                     CaseRow.created_at < end,
                     CaseRow.acknowledged_at.is_not(None),
                 )
             )
-            return [acked - created for created, acked in rows if acked is not None]
+            return [timedelta(seconds=round(float(s))) for (s,) in rows]
 
     async def resolve_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
+        seconds = self._epoch(CaseRow.closed_at) - self._epoch(CaseRow.created_at)
         async with self._db.transaction() as session:
             rows = await session.execute(
-                select(CaseRow.created_at, CaseRow.closed_at).where(
+                select(seconds).where(
                     CaseRow.team_id == team_id, CaseRow.closed_at >= start, CaseRow.closed_at < end
                 )
             )
-            return [closed - created for created, closed in rows if closed is not None]
+            return [timedelta(seconds=round(float(s))) for (s,) in rows]
 
     async def root_cause_counts(
         self, team_id: str, starts: Sequence[datetime], end: datetime
     ) -> dict[str, list[int]]:
-        bounds = [*starts[1:], end]
-        counts: dict[str, list[int]] = {}
+        """One grouped query: each case falls in the bucket of the last start at or before it."""
+        if not starts:
+            return {}
+        first, width = starts[0], (starts[1] - starts[0]) if len(starts) > 1 else (end - starts[0])
+        bucket = func.floor((self._epoch(CaseRow.created_at) - first.timestamp()) / width.total_seconds())
         async with self._db.transaction() as session:
-            for index, (start, stop) in enumerate(zip(starts, bounds, strict=True)):
-                rows = await session.execute(
-                    select(CaseRow.root_cause_category, func.count())
-                    .where(
-                        CaseRow.team_id == team_id,
-                        CaseRow.created_at >= start,
-                        CaseRow.created_at < stop,
-                        CaseRow.root_cause_category.is_not(None),
-                    )
-                    .group_by(CaseRow.root_cause_category)
+            rows = await session.execute(
+                select(CaseRow.root_cause_category, bucket, func.count())
+                .where(
+                    CaseRow.team_id == team_id,
+                    CaseRow.created_at >= first,
+                    CaseRow.created_at < end,
+                    CaseRow.root_cause_category.is_not(None),
                 )
-                for category, count in rows:
-                    counts.setdefault(str(category), [0] * len(starts))[index] = int(count)
-        return counts
+                .group_by(CaseRow.root_cause_category, bucket)
+            )
+            counts: dict[str, list[int]] = {}
+            for category, index, count in rows:
+                slot = min(max(int(index), 0), len(starts) - 1)
+                counts.setdefault(str(category), [0] * len(starts))[slot] += int(count)
+            return counts
+
+    def _epoch(self, column: Any) -> Any:
+        """Seconds since 1970 of a timestamp column, computed by the database (no datetime parsing here)."""
+        if self._db.dialect == "sqlite":
+            return (func.julianday(column) - 2440587.5) * 86400.0
+        return func.extract("epoch", column)
 
     async def open_cases(self, team_id: str, owner_user_id: str, limit: int) -> list[OpenCase]:
         async with self._db.transaction() as session:
