@@ -239,6 +239,7 @@ class Case(BaseModel):
     closed_at: datetime | None = None
     root_cause_category: str | None = None
     root_cause_details: str | None = None
+    amends_note: str | None = None
     version: int = 0
     card_version: int = 0
 

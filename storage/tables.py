@@ -81,6 +81,8 @@ class CaseRow(Base):
     report_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     root_cause_category: Mapped[str | None] = mapped_column(String(64))
     root_cause_details: Mapped[str | None] = mapped_column(Text)
+    # What the customer was given, one line for the card (kept by storage/amends.py in the granting transaction).
+    amends_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Every change bumps `version`; `card_version` is the version the Slack card shows. A card is redrawn
     # only while it lags, so many quick changes cost one chat.update and a failed one is caught up later.

@@ -8,6 +8,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
+import storage.amends  # noqa: F401  (its tables belong in the metadata Alembic compares)
 from storage.db import Database
 from storage.tables import Base
 
