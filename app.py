@@ -14,9 +14,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot.amends import AmendsService
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
 from bot.recovery import RecoveryService
+from handlers.amends import AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
 from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
@@ -24,6 +26,7 @@ from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
 from settings import Settings, SettingsError, load_settings
+from storage.amends import SqlAmendsRepository, SqlEscalationQueue
 from storage.cases import SqlCaseRepository
 from storage.db import Database
 from storage.migrate import upgrade_to_head
@@ -32,6 +35,8 @@ from storage.recovery import SqlRecoveryRepository
 log = logging.getLogger("mend")
 
 SHUTDOWN_GRACE_SECONDS = 20.0
+# How often the stand-in escalation queue is polled (until the follow-up engine's poller takes it over).
+ESCALATION_POLL_SECONDS = 30.0
 
 
 @dataclass
@@ -45,11 +50,23 @@ class Mend:
     tasks: BackgroundTasks
     cases: CaseService
     recovery: RecoveryService
+    amends: AmendsService
     slack_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
+    _escalations: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    async def start(self, *, host: str = "0.0.0.0", port: int | None = None, migrate: bool = True) -> int:
-        """Bring the schema up to date and start serving HTTP; returns the bound port."""
+    async def start(
+        self,
+        *,
+        host: str = "0.0.0.0",
+        port: int | None = None,
+        migrate: bool = True,
+        escalations: bool = True,
+    ) -> int:
+        """Bring the schema up to date and start serving HTTP; returns the bound port.
+
+        `escalations=False` leaves the escalation poller off (tests call `amends.escalate_due` themselves).
+        """
         if migrate:
             await upgrade_to_head(self.db)
         # One pooled session for every Web API call: without it slack_sdk opens a new connection (and,
@@ -62,10 +79,24 @@ class Mend:
         sockets = getattr(site._server, "sockets", None) or []
         bound = sockets[0].getsockname()[1] if sockets else (port or self.settings.port)
         log.info("Mend is serving on %s:%s", host, bound)
+        if escalations:
+            self._escalations = asyncio.create_task(self._poll_escalations(), name="amends-escalations")
         return int(bound)
+
+    async def _poll_escalations(self) -> None:
+        while True:
+            try:
+                await self.amends.escalate_due()
+            except Exception:
+                log.exception("escalating overdue amends requests failed; trying again shortly")
+            await asyncio.sleep(ESCALATION_POLL_SECONDS)
 
     async def stop(self) -> None:
         """Stop taking requests, let in-flight work finish, then close the database."""
+        if self._escalations is not None:
+            self._escalations.cancel()
+            await asyncio.gather(self._escalations, return_exceptions=True)
+            self._escalations = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -101,6 +132,17 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         root_causes,
     )
 
+    amends = AmendsService(
+        SqlAmendsRepository(db),
+        SlackAmendsNotifier(poster),
+        SlackApproverDirectory(poster),
+        SqlEscalationQueue(db),  # STAND-IN: the lead connects the durable follow-up engine here
+        clock,
+        settings.amends_policy(),
+        settings.approvers(),
+        after_grant=recovery.sync,
+    )
+
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
     # polling; the listeners hand slow work to BackgroundTasks themselves.
     bolt = AsyncApp(
@@ -113,6 +155,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         bolt,
         cases=CaseListeners(cases, poster, tasks, after_announce=recovery.sync),
         recovery=RecoveryListeners(recovery, poster, tasks),
+        amends=AmendsListeners(amends, poster, tasks),
         errors=errors,
     )
     return Mend(
@@ -123,6 +166,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         tasks=tasks,
         cases=cases,
         recovery=recovery,
+        amends=amends,
         slack_client=client,
     )
 

@@ -1206,6 +1206,12 @@ class AmendsService:
             raise NotAllowed("That amends request belongs to another workspace.")
         return amends
 
+    async def case_for(self, amends: Amends) -> Case:
+        loaded = await self._repo.load_case(amends.case_id)
+        if loaded is None:
+            raise CaseNotFound(amends.case_id)
+        return loaded[0]
+
     async def check_decider(self, amends_id: int, *, actor_user_id: str, team_id: str) -> Amends:
         """May this person decide this request now? Outsiders are refused and the attempt is audited."""
         amends = await self.get(amends_id, team_id)

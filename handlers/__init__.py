@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from handlers.amends import AmendsListeners
 from handlers.cases import CaseListeners
 from handlers.errors import ErrorPolicy
-from handlers.ids import Action, Command, Shortcut, StepAction, StepView, View
+from handlers.ids import Action, AmendsAction, AmendsView, Command, Shortcut, StepAction, StepView, View
 from handlers.recovery import RecoveryListeners
 
 
 def register(
-    app: AsyncApp, *, cases: CaseListeners, recovery: RecoveryListeners, errors: ErrorPolicy
+    app: AsyncApp,
+    *,
+    cases: CaseListeners,
+    recovery: RecoveryListeners,
+    amends: AmendsListeners,
+    errors: ErrorPolicy,
 ) -> None:
     # Reporting
     app.command(Command.RECOVER.value)(cases.handle_recover_command)
@@ -32,5 +38,15 @@ def register(
     app.action(StepAction.RECORD_ROOT_CAUSE.value)(recovery.open_root_cause_modal)
     app.view_submission(StepView.ROOT_CAUSE.value)(recovery.submit_root_cause)
     app.action(StepAction.CLOSE_CASE.value)(recovery.close_case)
+
+    # Amends: offered from the step prompt or the card, decided by approvers in a channel or their DMs
+    app.action(AmendsAction.OFFER.value)(amends.open_offer_modal)
+    app.view_submission(AmendsView.OFFER.value)(amends.submit_offer)
+    app.action(AmendsAction.INVOKE_GUARANTEE.value)(amends.invoke_guarantee)
+    app.action(AmendsAction.APPROVE.value)(amends.approve)
+    app.action(AmendsAction.REJECT.value)(amends.open_reject_modal)
+    app.view_submission(AmendsView.REJECT.value)(amends.submit_reject)
+    app.action(AmendsAction.ADJUST.value)(amends.open_adjust_modal)
+    app.view_submission(AmendsView.ADJUST.value)(amends.submit_adjust)
 
     app.error(errors.handle_listener_error)

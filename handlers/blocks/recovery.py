@@ -31,8 +31,8 @@ from bot.apology_templates import Situation
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
 from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
+from handlers.ids import AmendsAction, StepBlock, StepView
 from handlers.ids import StepAction as ActionId
-from handlers.ids import StepBlock, StepView
 
 SECTION_LIMIT = 3000
 
@@ -73,7 +73,9 @@ class StepRef:
 
 
 #: The step actions whose flows exist; the others get their buttons when their features land.
-AVAILABLE_ACTIONS = frozenset({StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE})
+AVAILABLE_ACTIONS = frozenset(
+    {StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE, StepAction.AMENDS}
+)
 
 
 def _date(at: datetime | None) -> str:
@@ -126,6 +128,10 @@ def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
             ),
             ButtonElement(action_id=ActionId.ASSIGN_OWNER.value, text="Assign someone…", value=ref),
         ]
+    if action is StepAction.AMENDS:
+        return [
+            ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref, style="primary")
+        ]
     if action is StepAction.ROOT_CAUSE:
         return [
             ButtonElement(
@@ -163,6 +169,8 @@ def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]
         return f"*Apology sent to the customer:*\n{quote(safe_mrkdwn(note, 2800))}"
     if step.step.action is StepAction.OWNERSHIP:
         return f"Owner: <@{case.owner_user_id}>"
+    if step.step.action is StepAction.AMENDS and note:
+        return f"*Amends granted:* {safe_mrkdwn(note, 2800)}"
     if step.step.action is StepAction.ROOT_CAUSE and case.root_cause_category:
         label = next(
             (c.label for c in root_causes if c.key == case.root_cause_category), case.root_cause_category
@@ -191,6 +199,12 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
             ActionsBlock(
                 block_id=StepBlock.CARD_ACTIONS.value,
                 elements=[
+                    # Amends are reachable from the card whatever the playbook says (issue 4).
+                    ButtonElement(
+                        action_id=AmendsAction.OFFER.value,
+                        text="Offer amends",
+                        value=StepRef(case.id, "").encode(),
+                    ),
                     ButtonElement(
                         action_id=ActionId.CLOSE_CASE.value,
                         text="Close case",
@@ -201,7 +215,7 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
                             confirm="Close case",
                             deny="Not yet",
                         ),
-                    )
+                    ),
                 ],
             )
         )
