@@ -14,11 +14,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot.amends import AmendsService
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
 from bot.insights import InsightsService
 from bot.learning import LearningService
 from bot.recovery import RecoveryService
+from handlers.amends import AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
 from handlers.home import HomeListeners, HomePublisher
@@ -28,6 +30,7 @@ from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
 from settings import Settings, SettingsError, load_settings
+from storage.amends import SqlAmendsRepository, SqlEscalationQueue
 from storage.cases import SqlCaseRepository
 from storage.db import Database
 from storage.insights import SqlInsightsRepository
@@ -38,6 +41,8 @@ from storage.recovery import SqlRecoveryRepository
 log = logging.getLogger("mend")
 
 SHUTDOWN_GRACE_SECONDS = 20.0
+# How often the stand-in escalation queue is polled (until the follow-up engine's poller takes it over).
+ESCALATION_POLL_SECONDS = 30.0
 
 
 @dataclass
@@ -52,11 +57,23 @@ class Mend:
     cases: CaseService
     recovery: RecoveryService
     home: HomePublisher
+    amends: AmendsService
     slack_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
+    _escalations: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    async def start(self, *, host: str = "0.0.0.0", port: int | None = None, migrate: bool = True) -> int:
-        """Bring the schema up to date and start serving HTTP; returns the bound port."""
+    async def start(
+        self,
+        *,
+        host: str = "0.0.0.0",
+        port: int | None = None,
+        migrate: bool = True,
+        escalations: bool = True,
+    ) -> int:
+        """Bring the schema up to date and start serving HTTP; returns the bound port.
+
+        `escalations=False` leaves the escalation poller off (tests call `amends.escalate_due` themselves).
+        """
         if migrate:
             await upgrade_to_head(self.db)
         # One pooled session for every Web API call: without it slack_sdk opens a new connection (and,
@@ -69,10 +86,24 @@ class Mend:
         sockets = getattr(site._server, "sockets", None) or []
         bound = sockets[0].getsockname()[1] if sockets else (port or self.settings.port)
         log.info("Mend is serving on %s:%s", host, bound)
+        if escalations:
+            self._escalations = asyncio.create_task(self._poll_escalations(), name="amends-escalations")
         return int(bound)
+
+    async def _poll_escalations(self) -> None:
+        while True:
+            try:
+                await self.amends.escalate_due()
+            except Exception:
+                log.exception("escalating overdue amends requests failed; trying again shortly")
+            await asyncio.sleep(ESCALATION_POLL_SECONDS)
 
     async def stop(self) -> None:
         """Stop taking requests, let in-flight work finish, then close the database."""
+        if self._escalations is not None:
+            self._escalations.cancel()
+            await asyncio.gather(self._escalations, return_exceptions=True)
+            self._escalations = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -108,6 +139,17 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         root_causes,
     )
 
+    amends = AmendsService(
+        SqlAmendsRepository(db),
+        SlackAmendsNotifier(poster),
+        SlackApproverDirectory(poster),
+        SqlEscalationQueue(db),  # STAND-IN: the lead connects the durable follow-up engine here
+        clock,
+        settings.amends_policy(),
+        settings.approvers(),
+        after_grant=recovery.sync,
+    )
+
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
     # polling; the listeners hand slow work to BackgroundTasks themselves.
     bolt = AsyncApp(
@@ -136,6 +178,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         recovery=RecoveryListeners(recovery, poster, tasks),
         home=HomeListeners(home, tasks),
         learning=learning_listeners,
+        amends=AmendsListeners(amends, poster, tasks),
         errors=errors,
     )
     return Mend(
@@ -147,6 +190,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         cases=cases,
         recovery=recovery,
         home=home,
+        amends=amends,
         slack_client=client,
     )
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.amends import DEFAULT_POLICY, AmendsPolicy, AmountError, Approvers, Money, load_policy, parse_amount
 from bot.cases import (
     DEFAULT_CATEGORY_LABELS,
     DEFAULT_ROOT_CAUSE_LABELS,
@@ -17,6 +18,7 @@ from bot.cases import (
     Category,
     categories_from_labels,
 )
+from bot.clock import parse_duration
 from bot.learning import RecurrenceConfig
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook
 from storage.db import normalise_database_url
@@ -36,7 +38,16 @@ HINTS = {
     "recurrence_window_days": "a whole number of days from 1 to 90",
     "playbook_file": "the path of a TOML or YAML playbook (see README), or leave it unset for the default",
     "root_cause_categories": "a comma-separated list such as 'Carrier / logistics, Billing error, Other'",
+    "agent_amends_limit": "an amount in the policy's default currency, such as 50 or 49.90, or leave it unset",
+    "approver_ids": "comma-separated Slack user ids such as U0123ABCD,U0456EFGH (profile → ⋮ → Copy member ID)",
+    "approver_group": "a Slack user group id such as S0123ABCD, or leave it unset",
+    "approvals_channel": "a channel id such as C0123456789, or leave it unset to DM each approver",
+    "backup_approver_ids": "comma-separated Slack user ids, or leave it unset",
+    "approval_escalate_after": "a duration such as 90s, 15m, 4h or 1d",
+    "policy_file": "the path of a TOML or YAML amends policy (see README), or leave it unset for the default",
 }
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 class Settings(BaseSettings):
@@ -56,6 +67,13 @@ class Settings(BaseSettings):
     recurrence_threshold: int = Field(default=3, ge=2, le=100)
     recurrence_window_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"
+    agent_amends_limit: str | None = None
+    approver_ids: str = ""
+    approver_group: str | None = None
+    approvals_channel: str | None = None
+    backup_approver_ids: str = ""
+    approval_escalate_after: str = "4h"
+    policy_file: Path | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -98,7 +116,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an sqlite:// or postgresql:// URL")
         return url
 
-    @field_validator("recovery_channel", "process_channel")
+    @field_validator("recovery_channel", "process_channel", "approvals_channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -120,6 +138,60 @@ class Settings(BaseSettings):
             load_playbook(value)  # a PlaybookError (a ValueError) names the file, line and field
         return value
 
+    @field_validator("policy_file")
+    @classmethod
+    def _policy_file(cls, value: Path | None) -> Path | None:
+        if value is not None and str(value).strip():
+            load_policy(value)  # a PolicyError (a ValueError) names the file, line and field
+            return value
+        return None
+
+    @field_validator("approver_ids", "backup_approver_ids")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        for raw in value.split(","):
+            if raw.strip() and not _USER_ID.fullmatch(raw.strip()):
+                raise ValueError(f"has {raw.strip()!r}, which is not a Slack user id like U0123ABCD")
+        return value
+
+    @field_validator("approver_group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"S[A-Z0-9]{2,}", value.strip()):
+            raise ValueError("must be a user group id like S0123ABCD, not its @handle")
+        return value.strip()
+
+    @field_validator("approval_escalate_after")
+    @classmethod
+    def _escalate_after(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("agent_amends_limit")
+    @classmethod
+    def _agent_limit_amount(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            parse_amount(value, "EUR", allow_percent=False)  # the form of it; the currency is checked below
+        except AmountError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _agent_limit(self) -> Settings:
+        if self.agent_amends_limit is not None and self.agent_amends_limit.strip():
+            currency = self.amends_policy(with_limit=False).currency
+            try:
+                limit = parse_amount(self.agent_amends_limit, currency, allow_percent=False)
+            except AmountError as exc:
+                raise ValueError(f"AGENT_AMENDS_LIMIT: {exc}") from None
+            if not isinstance(limit, Money) or limit.currency != currency:
+                raise ValueError(f"AGENT_AMENDS_LIMIT must be in the policy's currency, {currency}")
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -133,6 +205,27 @@ class Settings(BaseSettings):
 
     def playbook(self) -> Playbook:
         return load_playbook(self.playbook_file) if self.playbook_file else DEFAULT_PLAYBOOK
+
+    def amends_policy(self, *, with_limit: bool = True) -> AmendsPolicy:
+        """The policy file's (or the built-in) policy; AGENT_AMENDS_LIMIT, when set, overrides its limit."""
+        policy = load_policy(self.policy_file) if self.policy_file else DEFAULT_POLICY
+        if with_limit and self.agent_amends_limit and self.agent_amends_limit.strip():
+            limit = parse_amount(self.agent_amends_limit, policy.currency, allow_percent=False)
+            assert isinstance(limit, Money)
+            policy = policy.with_agent_limit(limit)
+        return policy
+
+    def approvers(self) -> Approvers:
+        def ids(value: str) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+
+        return Approvers(
+            ids=ids(self.approver_ids),
+            group_id=self.approver_group,
+            backup_ids=ids(self.backup_approver_ids),
+            channel_id=self.approvals_channel,
+            escalate_after=parse_duration(self.approval_escalate_after),
+        )
 
     def root_cause_category_list(self) -> tuple[Category, ...]:
         return categories_from_labels(self.root_cause_categories.split(","))
@@ -161,12 +254,15 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
+            if not error["loc"]:  # a check across settings names its variables itself
+                lines.append(f"  - {str(error['msg']).removeprefix('Value error, ').rstrip('.')}.")
+                continue
+            field = str(error["loc"][0])
             env = field.upper()
             if error["type"] == "missing":
                 problem = "is not set"
             else:
-                problem = str(error["msg"]).removeprefix("Value error, ")
+                problem = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
             hint = HINTS.get(field)
             lines.append(f"  - {env} {problem}." + (f" Set it to {hint}." if hint else ""))
         raise SettingsError("Mend can't start; fix its configuration:\n" + "\n".join(lines)) from None

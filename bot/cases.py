@@ -242,6 +242,7 @@ class Case(BaseModel):
     root_cause_details: str | None = None
     reopen_count: int = 0
     closed_notice_ts: str | None = None
+    amends_note: str | None = None
     version: int = 0
     card_version: int = 0
 

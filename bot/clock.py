@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -28,3 +29,20 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+_DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """A human duration: '90s', '15m', '4h', '1d', or parts together ('1h30m'); more than zero."""
+    raw = text.strip().lower().replace(" ", "")
+    if not raw or _DURATION_PART.sub("", raw):
+        raise ValueError(f"{text!r} is not a duration; write it like 90s, 15m, 4h or 1d")
+    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(raw))
+    if seconds <= 0:
+        raise ValueError("must be longer than zero")
+    if seconds > 90 * 86400:
+        raise ValueError("must be at most 90 days")
+    return timedelta(seconds=seconds)

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from handlers.amends import AmendsListeners
 from handlers.cases import CaseListeners
 from handlers.errors import ErrorPolicy
 from handlers.home import HomeListeners
-from handlers.ids import Action, Command, LearningId, Shortcut, StepAction, StepView, View
+from handlers.ids import (
+    Action,
+    AmendsAction,
+    AmendsView,
+    Command,
+    LearningId,
+    Shortcut,
+    StepAction,
+    StepView,
+    View,
+)
 from handlers.learning import LearningListeners
 from handlers.recovery import RecoveryListeners
 
@@ -19,6 +30,7 @@ def register(
     recovery: RecoveryListeners,
     home: HomeListeners,
     learning: LearningListeners,
+    amends: AmendsListeners,
     errors: ErrorPolicy,
 ) -> None:
     # Reporting
@@ -52,5 +64,15 @@ def register(
 
     # App Home
     app.event("app_home_opened")(home.show_home)
+
+    # Amends: offered from the step prompt or the card, decided by approvers in a channel or their DMs
+    app.action(AmendsAction.OFFER.value)(amends.open_offer_modal)
+    app.view_submission(AmendsView.OFFER.value)(amends.submit_offer)
+    app.action(AmendsAction.INVOKE_GUARANTEE.value)(amends.invoke_guarantee)
+    app.action(AmendsAction.APPROVE.value)(amends.approve)
+    app.action(AmendsAction.REJECT.value)(amends.open_reject_modal)
+    app.view_submission(AmendsView.REJECT.value)(amends.submit_reject)
+    app.action(AmendsAction.ADJUST.value)(amends.open_adjust_modal)
+    app.view_submission(AmendsView.ADJUST.value)(amends.submit_adjust)
 
     app.error(errors.handle_listener_error)

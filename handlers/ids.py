@@ -53,6 +53,10 @@ class MessageMetadata(StrEnum):
     CASE_CLOSED = "mend_case_closed"
     CASE_REOPENED = "mend_case_reopened"
     RECURRENCE_ALERT = "mend_recurrence_alert"
+    AMENDS_REQUEST = "mend_amends_request"
+    AMENDS_NOTICE = "mend_amends_notice"
+    AMENDS_OUTCOME = "mend_amends_outcome"
+    AMENDS_REMINDER = "mend_amends_reminder"
 
 
 class StepAction(StrEnum):
@@ -115,6 +119,43 @@ class LearningId(StrEnum):
     FIX_OWNER = "fix_owner"
     FIX_DUE = "fix_due"
     ALERT_ACTIONS = "alert_actions"
+
+    @property
+    def action_id(self) -> str:
+        return f"{self.value}_input"
+
+
+class AmendsAction(StrEnum):
+    """`action_id`s of the amends buttons: on the step prompt, the case card, the offer modal, approvals."""
+
+    OFFER = "amends_offer"
+    INVOKE_GUARANTEE = "amends_invoke_guarantee"
+    APPROVE = "amends_approve"
+    REJECT = "amends_reject"
+    ADJUST = "amends_adjust"
+
+
+class AmendsView(StrEnum):
+    """`callback_id`s of the amends modals."""
+
+    OFFER = "amends_offer"
+    REJECT = "amends_reject"
+    ADJUST = "amends_adjust"
+    GUARANTEE_DONE = "amends_guarantee_done"
+
+
+class AmendsBlock(StrEnum):
+    """`block_id`s of the amends modals and messages (each input's action_id is the block_id with `_input`)."""
+
+    KIND = "amends_kind"
+    AMOUNT = "amends_amount"
+    JUSTIFICATION = "amends_justification"
+    CUSTOMER_COST = "amends_customer_cost"
+    APPROVER = "amends_approver"
+    GUARANTEE = "amends_guarantee"
+    REASON = "amends_reason"
+    NEW_AMOUNT = "amends_new_amount"
+    DECISION = "amends_decision"
 
     @property
     def action_id(self) -> str:

@@ -45,6 +45,7 @@ def case_from_row(row: CaseRow) -> Case:
         closed_notice_ts=row.closed_notice_ts,
         root_cause_category=row.root_cause_category,
         root_cause_details=row.root_cause_details,
+        amends_note=row.amends_note,
         version=row.version,
         card_version=row.card_version,
     )

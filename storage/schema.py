@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import storage.amends
 import storage.learning
 import storage.records
 from storage.tables import Base
 
 metadata = Base.metadata
-TABLE_MODULES = (storage.learning, storage.records)
+TABLE_MODULES = (storage.amends, storage.learning, storage.records)

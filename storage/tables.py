@@ -83,6 +83,8 @@ class CaseRow(Base):
     root_cause_details: Mapped[str | None] = mapped_column(Text)
     # When the apology went out: the start of "time to acknowledge", kept here so trends stay cheap.
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # What the customer was given, one line for the card (kept by storage/amends.py in the granting transaction).
+    amends_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The closing summary in the thread; empty while the case is open or the summary is still to post.

@@ -18,7 +18,19 @@ GOOD = {"slack_bot_token": "xoxb-123", "slack_signing_secret": "0123456789abcdef
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "DATABASE_URL", "RECOVERY_", "FAILURE_", "PORT", "LOG_LEVEL")):
+        if name.startswith(
+            (
+                "SLACK_",
+                "DATABASE_URL",
+                "RECOVERY_",
+                "FAILURE_",
+                "PORT",
+                "LOG_LEVEL",
+                "APPROV",
+                "AGENT_",
+                "POLICY_",
+            )
+        ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -86,3 +98,40 @@ def test_app_exits_2_with_a_clear_message_and_no_traceback(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN is not set" in result.stderr and "PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_amends_settings_are_checked_and_named(tmp_path: Path) -> None:
+    settings = load_settings(
+        **GOOD,
+        agent_amends_limit="75",
+        approver_ids="U0AAA, U0BBB",
+        approver_group="S0LEADS",
+        backup_approver_ids="U0CCC",
+        approval_escalate_after="90m",
+    )
+    approvers = settings.approvers()
+    assert approvers.ids == ("U0AAA", "U0BBB") and approvers.backup_ids == ("U0CCC",)
+    assert approvers.escalate_after.total_seconds() == 5400
+    assert str(settings.amends_policy().agent_limit) == "€75.00"
+    bad_policy = tmp_path / "policy.yaml"
+    bad_policy.write_text("agent_limit: -3\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings(
+            **GOOD,
+            agent_amends_limit="lots",
+            approver_ids="@carol",
+            approver_group="@leads",
+            approvals_channel="#approvals",
+            approval_escalate_after="soon",
+            policy_file=bad_policy,
+        )
+    message = str(info.value)
+    for env in (
+        "AGENT_AMENDS_LIMIT",
+        "APPROVER_IDS",
+        "APPROVER_GROUP",
+        "APPROVALS_CHANNEL",
+        "APPROVAL_ESCALATE_AFTER",
+    ):
+        assert env in message
+    assert "POLICY_FILE" in message and "line 1" in message and "agent_limit" in message

@@ -242,6 +242,14 @@ def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = 
                 text=MarkdownTextObject(text=f"*How it affected them*\n{safe_mrkdwn(report.impact, 2900)}")
             )
         )
+    if case.amends_note:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":gift: *Amends granted:* {safe_mrkdwn(case.amends_note, 2800)}"
+                )
+            )
+        )
     context = f"Reported by <@{case.reporter_user_id}> · {_slack_date(case)}"
     if report.source_permalink and is_slack_permalink(report.source_permalink):
         context += f" · <{report.source_permalink}|original message>"

@@ -32,8 +32,8 @@ from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
 from bot.records import CaseRecord, human_duration, timeline_of
 from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
+from handlers.ids import AmendsAction, StepBlock, StepView
 from handlers.ids import StepAction as ActionId
-from handlers.ids import StepBlock, StepView
 
 SECTION_LIMIT = 3000
 
@@ -75,7 +75,7 @@ class StepRef:
 
 #: The step actions whose flows exist; the others get their buttons when their features land.
 AVAILABLE_ACTIONS = frozenset(
-    {StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE, StepAction.RECORD}
+    {StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE, StepAction.AMENDS, StepAction.RECORD}
 )
 
 
@@ -129,6 +129,10 @@ def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
             ),
             ButtonElement(action_id=ActionId.ASSIGN_OWNER.value, text="Assign someone…", value=ref),
         ]
+    if action is StepAction.AMENDS:
+        return [
+            ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref, style="primary")
+        ]
     if action is StepAction.ROOT_CAUSE:
         return [
             ButtonElement(
@@ -174,6 +178,8 @@ def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]
         return f"Owner: <@{case.owner_user_id}>"
     if step.step.action is StepAction.RECORD and note:
         return f"*What happened:* {safe_mrkdwn(note, 2800)}"
+    if step.step.action is StepAction.AMENDS and note:
+        return f"*Amends granted:* {safe_mrkdwn(note, 2800)}"
     if step.step.action is StepAction.ROOT_CAUSE and case.root_cause_category:
         label = next(
             (c.label for c in root_causes if c.key == case.root_cause_category), case.root_cause_category
@@ -199,20 +205,24 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     ref = StepRef(case.id, "").encode()
     if case.is_open:
-        button = ButtonElement(
-            action_id=ActionId.CLOSE_CASE.value,
-            text="Close case",
-            value=ref,
-            confirm=ConfirmObject(
-                title="Close this case?",
-                text="Every required step must be done or skipped with a reason.",
-                confirm="Close case",
-                deny="Not yet",
+        buttons = [
+            # Amends are reachable from the card whatever the playbook says.
+            ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref),
+            ButtonElement(
+                action_id=ActionId.CLOSE_CASE.value,
+                text="Close case",
+                value=ref,
+                confirm=ConfirmObject(
+                    title="Close this case?",
+                    text="Every required step must be done or skipped with a reason.",
+                    confirm="Close case",
+                    deny="Not yet",
+                ),
             ),
-        )
+        ]
     else:
-        button = ButtonElement(action_id=ActionId.REOPEN_CASE.value, text="Reopen…", value=ref)
-    blocks.append(ActionsBlock(block_id=StepBlock.CARD_ACTIONS.value, elements=[button]))
+        buttons = [ButtonElement(action_id=ActionId.REOPEN_CASE.value, text="Reopen…", value=ref)]
+    blocks.append(ActionsBlock(block_id=StepBlock.CARD_ACTIONS.value, elements=buttons))
     return blocks
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import Mend, build
+from bot.clock import Clock
 from settings import load_settings
 from slack_double.server import SlackDouble
 from slack_double.user import Person, SlackSender
@@ -38,6 +39,7 @@ class Stack:
     bob: Person
     support: str
     recovery: str | None
+    people: dict[str, Person] = field(default_factory=dict)
 
     async def settle(self) -> None:
         """Wait for the work Mend does after its acks (posting cards, opening modals)."""
@@ -94,14 +96,22 @@ class Stack:
 
 @asynccontextmanager
 async def running_stack(
-    database_url: str, *, with_recovery_channel: bool = True, **settings: Any
+    database_url: str,
+    *,
+    with_recovery_channel: bool = True,
+    clock: Clock | None = None,
+    configure: Callable[[SlackDouble], dict[str, Any]] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Stack]:
+    """`configure` seeds more of the workspace (people, groups) and returns settings that name them."""
     double = SlackDouble(seed=7)
     await double.start()
     alice = double.add_user("alice", real_name="Alice Agent", tz="Europe/London")
     bob = double.add_user("bob", real_name="Bob Agent", tz="America/New_York")
     support = double.add_channel("support", members=[alice, bob])
     recovery = double.add_channel("recovery", members=[alice, bob]) if with_recovery_channel else None
+    if configure is not None:
+        settings = {**configure(double), **settings}
     config = load_settings(
         slack_bot_token=double.bot_token,
         slack_signing_secret=SIGNING_SECRET,
@@ -110,11 +120,12 @@ async def running_stack(
         recovery_channel=recovery,
         **settings,
     )
-    mend = build(config)
-    port = await mend.start(host="127.0.0.1", port=0)
+    mend = build(config, clock=clock)
+    port = await mend.start(host="127.0.0.1", port=0, escalations=False)
     sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, double)
     try:
-        yield Stack(double, mend, sender, sender.person(alice), sender.person(bob), support, recovery)
+        people = {u.name: sender.person(u.id) for u in double.workspace.users.values() if not u.is_bot}
+        yield Stack(double, mend, sender, sender.person(alice), sender.person(bob), support, recovery, people)
     finally:
         await sender.close()
         await mend.stop()

@@ -1,0 +1,376 @@
+"""Block Kit for amends: the Offer amends modal, approval requests and their decided copies, thread notices."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.amends import (
+    MAX_TEXT,
+    Amends,
+    AmendsKind,
+    AmendsSource,
+    AmendsState,
+    ApprovalCopy,
+    Decision,
+    OfferContext,
+)
+from bot.cases import Case
+from handlers.blocks.recovery import StepRef
+from handlers.blocks.text import escape_mrkdwn, quote, safe_mrkdwn
+from handlers.ids import AmendsAction, AmendsBlock, AmendsView
+
+SECTION_LIMIT = 3000
+HISTORY_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class AmendsRef:
+    """Which amends request a button or modal is about; travels in button values and private_metadata."""
+
+    amends_id: int
+
+    def encode(self) -> str:
+        return json.dumps({"a": self.amends_id}, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: Any) -> AmendsRef | None:
+        if not isinstance(raw, str) or len(raw) > 200:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        amends_id = data.get("a") if isinstance(data, dict) else None
+        if not isinstance(amends_id, int) or isinstance(amends_id, bool) or not 0 < amends_id < 2**53:
+            return None
+        return cls(amends_id)
+
+
+def _date(at: datetime | None) -> str:
+    if at is None:
+        return ""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+def _state_label(amends: Amends) -> str:
+    if amends.source is AmendsSource.GUARANTEE:
+        return "granted under the service guarantee"
+    return {
+        AmendsState.PENDING: "awaiting approval",
+        AmendsState.GRANTED: "granted within the agent's limit",
+        AmendsState.APPROVED: "approved",
+        AmendsState.ADJUSTED: "approved with an adjusted amount",
+        AmendsState.REJECTED: "rejected",
+    }[amends.state]
+
+
+def _history_lines(ctx: OfferContext) -> str:
+    if not ctx.history:
+        return "_No amends for this customer before._"
+    lines = [
+        f"• {e.case_reference} · {e.amends.describe(e.amends.final or e.amends.offered)} · "
+        f"{_state_label(e.amends)} · {_date(e.amends.requested_at)}"
+        for e in ctx.history[:HISTORY_SHOWN]
+    ]
+    more = len(ctx.history) - HISTORY_SHOWN
+    if more > 0:
+        lines.append(f"_…and {more} more_")
+    return "\n".join(lines)
+
+
+def build_offer_modal(ctx: OfferContext) -> View:
+    """Offer amends: the policy's guidance for this case, the agent's limit, the customer's history, the form."""
+    case, policy = ctx.case, ctx.policy
+    severity = case.report.severity
+    guidance = (
+        f"For a *{escape_mrkdwn(severity.label.lower())}* failure, amends usually fall between "
+        f"*{ctx.guidance.low}* and *{ctx.guidance.high}*. Your own limit is *{policy.agent_limit}*; "
+        f"discounts usually {policy.percent_low / 100:g}%–{policy.percent_high / 100:g}%. "
+        "Within both, it is granted at once; otherwise an approver decides."
+    )
+    budget = (
+        f"This month: {ctx.month_spend} of the {policy.monthly_budget} amends budget."
+        if policy.monthly_budget
+        else f"This month: {ctx.month_spend} given."
+    )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{case.reference}* · {safe_mrkdwn(case.report.customer_display, 200)}\n"
+                f"{safe_mrkdwn(case.report.summary, 1500)}"
+            )
+        ),
+        SectionBlock(text=MarkdownTextObject(text=guidance)),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{budget} Too little reads as an insult, too much adds nothing: well-dosed generosity."
+                )
+            ]
+        ),
+        SectionBlock(
+            text=MarkdownTextObject(text=f"*This customer's amends*\n{_history_lines(ctx)}"[:SECTION_LIMIT])
+        ),
+    ]
+    if ctx.guarantee is not None:
+        remedy = f"{ctx.guarantee.remedy} · {ctx.guarantee.kind.label.lower()}"
+        text = f":shield: *Service guarantee:* {escape_mrkdwn(ctx.guarantee.title)} ({remedy})"
+        if ctx.guarantee_used:
+            blocks.append(
+                SectionBlock(text=MarkdownTextObject(text=text + "\n_Invoked already on this case._"))
+            )
+        else:
+            blocks.append(
+                SectionBlock(
+                    block_id=AmendsBlock.GUARANTEE.value,
+                    text=MarkdownTextObject(text=text + "\nGranted at once, no approval needed."),
+                    accessory=ButtonElement(
+                        action_id=AmendsAction.INVOKE_GUARANTEE.value,
+                        text="Invoke guarantee",
+                        value=StepRef(case.id, ctx.step_key or "").encode(),
+                        style="primary",
+                    ),
+                )
+            )
+    blocks += [
+        InputBlock(
+            block_id=AmendsBlock.KIND.value,
+            label="What you offer",
+            element=StaticSelectElement(
+                action_id=AmendsBlock.KIND.action_id,
+                placeholder="Choose one",
+                options=[Option(value=k.value, text=PlainTextObject(text=k.label)) for k in AmendsKind],
+            ),
+        ),
+        InputBlock(
+            block_id=AmendsBlock.AMOUNT.value,
+            label="Amount",
+            hint=f"25, 25.50, €25 or 25 {policy.currency}; a percentage such as 10% for a discount. "
+            f"Default currency {policy.currency}.",
+            element=PlainTextInputElement(action_id=AmendsBlock.AMOUNT.action_id, max_length=40),
+        ),
+        InputBlock(
+            block_id=AmendsBlock.JUSTIFICATION.value,
+            label="Why this is right",
+            element=PlainTextInputElement(
+                action_id=AmendsBlock.JUSTIFICATION.action_id, multiline=True, max_length=MAX_TEXT
+            ),
+        ),
+        InputBlock(
+            block_id=AmendsBlock.CUSTOMER_COST.value,
+            label="What the customer was put through",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=AmendsBlock.CUSTOMER_COST.action_id,
+                multiline=True,
+                max_length=MAX_TEXT,
+                initial_value=(case.report.impact or "")[:MAX_TEXT] or None,
+            ),
+        ),
+        InputBlock(
+            block_id=AmendsBlock.APPROVER.value,
+            label="Ask a particular approver",
+            optional=True,
+            hint="Only used when it needs approval; otherwise every approver is asked.",
+            element=UserSelectElement(action_id=AmendsBlock.APPROVER.action_id),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=AmendsView.OFFER.value,
+        title="Offer amends",
+        submit="Offer",
+        close="Cancel",
+        private_metadata=StepRef(case.id, ctx.step_key or "").encode(),
+        blocks=blocks,
+    )
+
+
+def build_guarantee_done(amends: Amends, case: Case) -> View:
+    """The offer modal once the guarantee was invoked: what was granted, and nothing left to submit."""
+    return View(
+        type="modal",
+        callback_id=AmendsView.GUARANTEE_DONE.value,
+        title="Guarantee invoked",
+        close="Done",
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":shield: *{case.reference}*: {amends.describe()} granted under the service guarantee. "
+                    "It is recorded and posted in the case thread."
+                )
+            )
+        ],
+    )
+
+
+def _summary(amends: Amends, case: Case) -> str:
+    asked = amends.describe()
+    text = (
+        f"*{case.reference}* · {safe_mrkdwn(case.report.customer_display, 200)} · "
+        f"{escape_mrkdwn(case.report.severity.label)}\n"
+        f"*Asked:* {asked} by <@{amends.requester_user_id}>"
+    )
+    return text
+
+
+def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None = None) -> list[Block]:
+    """An approval request: the ask, why it needs an approver, the justification; buttons while pending."""
+    head = ":scales: *Amends to approve*"
+    if copy is not None and copy.backup:
+        head = ":rotating_light: *Amends to approve: no decision yet from the approvers, so you are asked as backup*"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{head}\n{_summary(amends, case)}"))]
+    if amends.reasons:
+        reasons = "\n".join(f"• {escape_mrkdwn(r.text)}" for r in amends.reasons)
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=f"*Why it needs you*\n{reasons}"[:SECTION_LIMIT]))
+        )
+    detail = f"*Why this is right*\n{quote(safe_mrkdwn(amends.justification, 1400))}"
+    if amends.customer_cost:
+        detail += f"\n*What the customer was put through*\n{quote(safe_mrkdwn(amends.customer_cost, 1400))}"
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=detail[:SECTION_LIMIT])))
+    if amends.addressed_approver_id:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Addressed to <@{amends.addressed_approver_id}>.")]
+            )
+        )
+    if amends.state is AmendsState.PENDING:
+        value = AmendsRef(amends.id).encode()
+        blocks.append(
+            ActionsBlock(
+                block_id=AmendsBlock.DECISION.value,
+                elements=[
+                    ButtonElement(
+                        action_id=AmendsAction.APPROVE.value, text="Approve", value=value, style="primary"
+                    ),
+                    ButtonElement(
+                        action_id=AmendsAction.REJECT.value, text="Reject…", value=value, style="danger"
+                    ),
+                    ButtonElement(action_id=AmendsAction.ADJUST.value, text="Adjust…", value=value),
+                ],
+            )
+        )
+    else:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=decided_line(amends))))
+    return blocks
+
+
+def decided_line(amends: Amends) -> str:
+    who = f"<@{amends.decided_by}>" if amends.decided_by else "someone"
+    when = f" · {_date(amends.decided_at)}" if amends.decided_at else ""
+    reason = f"\n_Reason:_ {safe_mrkdwn(amends.decision_reason, 1500)}" if amends.decision_reason else ""
+    if amends.state is AmendsState.APPROVED:
+        return f":white_check_mark: *Approved* by {who}{when}{reason}"
+    if amends.state is AmendsState.ADJUSTED:
+        return f":pencil2: *Adjusted to {amends.final}* by {who}{when}{reason}"
+    if amends.state is AmendsState.REJECTED:
+        return f":x: *Rejected* by {who}{when}{reason}"
+    return f":white_check_mark: *Granted* by {who}{when}"
+
+
+def build_request_notice(amends: Amends, case: Case) -> list[Block]:
+    """In the case thread: amends were asked for and need an approver, and why."""
+    reasons = "; ".join(escape_mrkdwn(r.text) for r in amends.reasons) or "policy"
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":hourglass_flowing_sand: <@{amends.requester_user_id}> asked for *{amends.describe()}*; "
+                f"an approver decides because {reasons}."[:SECTION_LIMIT]
+            )
+        )
+    ]
+
+
+def build_outcome(amends: Amends, case: Case) -> list[Block]:
+    """In the case thread: what the customer gets (or doesn't), and who decided."""
+    if amends.state is AmendsState.GRANTED:
+        how = (
+            "under the service guarantee" if amends.source is AmendsSource.GUARANTEE else "within their limit"
+        )
+        text = f":gift: <@{amends.requester_user_id}> granted *{amends.describe()}* {how}."
+    elif amends.state is AmendsState.REJECTED:
+        text = f":x: The amends asked for ({amends.describe()}) were *rejected*."
+    elif amends.state is AmendsState.ADJUSTED:
+        text = f":gift: Amends *adjusted to {amends.final}* ({amends.kind.label.lower()}); {amends.offered} was asked."
+    else:
+        text = f":gift: Amends *approved*: {amends.describe()}."
+    if amends.state is not AmendsState.GRANTED:
+        text += "\n" + decided_line(amends)
+    return [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
+
+
+def requester_text(amends: Amends, case: Case) -> str:
+    what = {
+        AmendsState.APPROVED: f"were approved: {amends.describe()}",
+        AmendsState.ADJUSTED: f"were approved with a new amount, {amends.final} (you asked {amends.offered})",
+        AmendsState.REJECTED: "were rejected",
+    }.get(amends.state, _state_label(amends))
+    reason = f" Reason: {escape_mrkdwn(amends.decision_reason)}" if amends.decision_reason else ""
+    by = f" by <@{amends.decided_by}>" if amends.decided_by else ""
+    return f"Your amends for *{case.reference}* {what}{by}.{reason}"[:SECTION_LIMIT]
+
+
+def build_reminder(amends: Amends, case: Case, recipient: str) -> list[Block]:
+    who = f"<@{recipient}> " if recipient.startswith(("U", "W")) else ""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":alarm_clock: {who}Reminder: *{case.reference}*'s amends ({amends.describe()}) have waited "
+                f"since {_date(amends.requested_at)} for a decision."
+            )
+        )
+    ]
+
+
+def build_decision_modal(amends: Amends, case: Case, decision: Decision) -> View:
+    """Reject… or Adjust…: a reason for the requester (and a new amount when adjusting)."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_summary(amends, case)))]
+    if decision is Decision.ADJUST:
+        blocks.append(
+            InputBlock(
+                block_id=AmendsBlock.NEW_AMOUNT.value,
+                label="New amount",
+                hint="25, 25.50, €25 or 10% (for a discount)",
+                element=PlainTextInputElement(action_id=AmendsBlock.NEW_AMOUNT.action_id, max_length=40),
+            )
+        )
+    blocks.append(
+        InputBlock(
+            block_id=AmendsBlock.REASON.value,
+            label="Reason",
+            hint="The requester sees it, and may explain it to the customer.",
+            element=PlainTextInputElement(
+                action_id=AmendsBlock.REASON.action_id, multiline=True, max_length=MAX_TEXT
+            ),
+        )
+    )
+    adjust = decision is Decision.ADJUST
+    return View(
+        type="modal",
+        callback_id=(AmendsView.ADJUST if adjust else AmendsView.REJECT).value,
+        title="Adjust amends" if adjust else "Reject amends",
+        submit="Adjust" if adjust else "Reject",
+        close="Cancel",
+        private_metadata=AmendsRef(amends.id).encode(),
+        blocks=blocks,
+    )
