@@ -20,7 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.insights import InsightsService
 from bot.learning import LearningService
 from bot.recovery import RecoveryService
-from handlers.amends import AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
+from handlers.amends import AmendsHomeSection, AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
 from handlers.home import HomeListeners, HomePublisher
@@ -149,15 +149,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         settings.approvers(),
         after_grant=recovery.sync,
     )
-
-    # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
-    # polling; the listeners hand slow work to BackgroundTasks themselves.
-    bolt = AsyncApp(
-        client=client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        process_before_response=True,
-        raise_error_for_unhandled_request=False,
-    )
     insights = InsightsService(SqlInsightsRepository(db), clock, root_causes)
     home = HomePublisher(insights, poster, clock, tasks)
     recovery.observe(home.refresh_for_case)
@@ -172,6 +163,17 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     learning_listeners = LearningListeners(learning, poster, tasks)
     recovery.observe(learning_listeners.case_changed)
+    home.add_section(AmendsHomeSection(amends))
+    amends.observe(lambda request: home.refresh_team(request.team_id))
+
+    # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
+    # polling; the listeners hand slow work to BackgroundTasks themselves.
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+    )
     handlers.register(
         bolt,
         cases=CaseListeners(cases, poster, tasks, after_announce=recovery.sync),

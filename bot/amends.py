@@ -905,6 +905,10 @@ class AmendsRepository(Protocol):
 
     async def month_spend(self, team_id: str, currency: str, since: datetime) -> int: ...
 
+    async def pending(self, team_id: str, limit: int) -> list[tuple[Amends, Case]]:
+        """Requests still waiting for a decision on open cases, oldest first."""
+        ...
+
     async def audit(
         self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, **data: Any
     ) -> None: ...
@@ -1004,6 +1008,14 @@ class _Cache:
 GROUP_CACHE = timedelta(minutes=1)
 
 
+class AmendsHomeSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    spent: Money
+    budget: Money | None
+    waiting: tuple[tuple[Amends, Case], ...] = ()
+
+
 class AmendsService:
     """Offers, grants, approvals and escalation of amends; Slack shows the result through `sync`."""
 
@@ -1026,6 +1038,7 @@ class AmendsService:
         self.policy = policy
         self.approvers = approvers
         self._after_grant = after_grant
+        self._observers: list[Callable[[Amends], Awaitable[None]]] = []
         self._locks: dict[int, asyncio.Lock] = {}
         self._group = _Cache()
 
@@ -1329,6 +1342,30 @@ class AmendsService:
                 await self._repo.record_notice(amends.id, "requester", None)
         if amends.state.given and self._after_grant is not None:
             await self._after_grant(amends.case_id)
+        for observer in self._observers:
+            await observer(amends)
+
+    def observe(self, observer: Callable[[Amends], Awaitable[None]]) -> None:
+        """Be told about a request after each sync (the Home tab keeps approvers' lists fresh this way)."""
+        self._observers.append(observer)
+
+    # ---- the Home tab ---------------------------------------------------------------------------
+
+    async def home_summary(self, team_id: str, user_id: str, limit: int = 5) -> AmendsHomeSummary:
+        """This month's spend against the budget, and, for an approver, what waits for their decision."""
+        spent = await self._repo.month_spend(team_id, self.policy.currency, month_start(self._clock.now()))
+        waiting: list[tuple[Amends, Case]] = []
+        if await self.may_decide(user_id):
+            waiting = [
+                (a, c)
+                for a, c in await self._repo.pending(team_id, limit + 5)
+                if a.requester_user_id != user_id
+            ][:limit]
+        return AmendsHomeSummary(
+            spent=Money(minor=spent, currency=self.policy.currency),
+            budget=self.policy.monthly_budget,
+            waiting=tuple(waiting),
+        )
 
     # ---- escalation ----------------------------------------------------------------------------
 

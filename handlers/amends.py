@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.amends import (
     Amends,
@@ -21,6 +21,7 @@ from bot.cases import Case, MessageRef
 from bot.errors import MendError, SlackUnavailable
 from handlers.blocks.amends import (
     AmendsRef,
+    build_amends_home_section,
     build_approval_request,
     build_decision_modal,
     build_guarantee_done,
@@ -360,3 +361,13 @@ def _selected(view: dict[str, Any], block: AmendsBlock) -> str | None:
     option = _element(view, block).get("selected_option")
     value = option.get("value") if isinstance(option, dict) else None
     return value if isinstance(value, str) else None
+
+
+class AmendsHomeSection:
+    """Adds amends to a person's Home tab (see HomePublisher.add_section)."""
+
+    def __init__(self, service: AmendsService) -> None:
+        self._service = service
+
+    async def __call__(self, team_id: str, user_id: str) -> list[Block]:
+        return build_amends_home_section(await self._service.home_summary(team_id, user_id))

@@ -74,6 +74,12 @@ class HomePublisher:
         finally:
             self._running.discard(user_id)
 
+    async def refresh_team(self, team_id: str) -> None:
+        """Republish every tab of the team that was opened here (after a change many people may see)."""
+        for user_id, viewer_team in list(self._viewers.items()):
+            if viewer_team == team_id:
+                self._tasks.spawn(self.publish(team_id, user_id), user_id=None, channel_id=None, name="home")
+
     async def refresh_for_case(self, case: Case) -> None:
         for user_id in {case.owner_user_id, case.reporter_user_id}:
             if user_id in self._viewers:

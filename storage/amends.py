@@ -43,7 +43,7 @@ from bot.amends import (
 from bot.cases import Case, CaseState, MessageRef, format_reference
 from bot.errors import MendError
 from bot.playbook import CaseStep, StepStatus
-from storage.cases import event_row
+from storage.cases import case_from_row, event_row
 from storage.db import Database
 from storage.recovery import SqlRecoveryRepository
 from storage.tables import Base, BigId, CaseRow, CaseStepRow, UtcDateTime
@@ -508,6 +508,21 @@ class SqlAmendsRepository:
                 )
             ).scalar_one()
             return int(total or 0)
+
+    async def pending(self, team_id: str, limit: int) -> list[tuple[Amends, Case]]:
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(AmendsRow, CaseRow)
+                .join(CaseRow, CaseRow.id == AmendsRow.case_id)
+                .where(
+                    AmendsRow.team_id == team_id,
+                    AmendsRow.state == AmendsState.PENDING.value,
+                    CaseRow.state == CaseState.OPEN.value,
+                )
+                .order_by(AmendsRow.id)
+                .limit(limit)
+            )
+            return [(amends_from_row(a), case_from_row(c)) for a, c in rows]
 
     async def audit(
         self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, **data: Any

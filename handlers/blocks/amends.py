@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 from bot.amends import (
     MAX_TEXT,
     Amends,
+    AmendsHomeSummary,
     AmendsKind,
     AmendsSource,
     AmendsState,
@@ -258,7 +259,8 @@ def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None
         value = AmendsRef(amends.id).encode()
         blocks.append(
             ActionsBlock(
-                block_id=AmendsBlock.DECISION.value,
+                # Unique per request: the Home tab can show several requests in one view.
+                block_id=f"{AmendsBlock.DECISION.value}_{amends.id}",
                 elements=[
                     ButtonElement(
                         action_id=AmendsAction.APPROVE.value, text="Approve", value=value, style="primary"
@@ -374,3 +376,22 @@ def build_decision_modal(amends: Amends, case: Case, decision: Decision) -> View
         private_metadata=AmendsRef(amends.id).encode(),
         blocks=blocks,
     )
+
+
+def build_amends_home_section(summary: AmendsHomeSummary) -> list[Block]:
+    """The Home tab's amends part: this month's spend against the budget, then what waits for this approver."""
+    spend = f"*Amends granted this month:* {summary.spent.format()}"
+    if summary.budget is not None and summary.budget.minor > 0:
+        share = summary.spent.minor / summary.budget.minor
+        filled = min(12, round(share * 12))
+        spend += f" of {summary.budget.format()} budget  `{'█' * filled}{'·' * (12 - filled)}` {share:.0%}"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=spend))]
+    if summary.waiting:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*Amends waiting for your decision* ({len(summary.waiting)})")
+            )
+        )
+        for amends, case in summary.waiting:
+            blocks += build_approval_request(amends, case)
+    return blocks

@@ -501,3 +501,31 @@ def test_bad_policy_file_stops_start_up(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "POLICY_FILE" in result.stderr and "line 3" in result.stderr and "guidance.major" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_approver_decides_from_the_home_tab(stack: Stack) -> None:
+    """Issue 6: the Home tab lists amends waiting for an approver, with the request's own buttons."""
+    await stack.report_case()
+    await offer(stack, "€120")
+    carol = stack.people["carol"]
+    await carol.open_home()
+    await stack.settle()
+    home = stack.double.home_tab(carol.id)
+    assert home is not None
+    shown = json.dumps(home["blocks"], ensure_ascii=False)
+    assert "Amends waiting for your decision* (1)" in shown and "€120.00" in shown
+    assert "Amends granted this month:* €0.00 of €2,000.00 budget" in shown
+    # The requester sees the budget but no decisions to make.
+    await stack.alice.open_home()
+    await stack.settle()
+    alice_home = json.dumps(stack.double.home_tab(stack.alice.id)["blocks"], ensure_ascii=False)  # type: ignore[index]
+    assert "waiting for your decision" not in alice_home
+
+    response = await carol.click(AmendsAction.APPROVE.value, surface="home")
+    assert response.status == 200
+    await stack.settle()
+    async with stack.mend.db.transaction() as session:
+        [row] = list((await session.execute(select(AmendsRow))).scalars())
+    assert (row.state, row.decided_by) == ("approved", carol.id)
+    refreshed = json.dumps(stack.double.home_tab(carol.id)["blocks"], ensure_ascii=False)  # type: ignore[index]
+    assert "waiting for your decision" not in refreshed and "€120.00 of €2,000.00" in refreshed
