@@ -246,8 +246,8 @@ class SandboxApi:
         if channel.is_im and self.manifest.messages_tab_read_only:
             return "Sending messages to this app has been turned off."
         if self.manifest.subscribes_to_messages_in(is_im=channel.is_im, is_private=channel.is_private):
-            response = await self._person(user_id).say(channel_id, text, thread_ts=thread_ts)
-            return _ack_problem("Your message", response)
+            _log_event_answer("message", await self._person(user_id).say(channel_id, text, thread_ts=thread_ts))
+            return None
         self.sandbox.double.post_as_user(user_id, channel_id, text, thread_ts=thread_ts)
         return None
 
@@ -325,8 +325,8 @@ class SandboxApi:
         """Opening the app's Home tab: Mend hears app_home_opened only if it subscribed to it."""
         if not self.manifest.home_tab or "app_home_opened" not in self.manifest.bot_events:
             return None
-        response = await self._person(user_id).open_home()
-        return _ack_problem("Opening the Home tab", response)
+        _log_event_answer("app_home_opened", await self._person(user_id).open_home())
+        return None
 
     async def advance_clock(self, _user_id: str, body: Json) -> str | None:
         seconds = body.get("seconds")
@@ -337,6 +337,12 @@ class SandboxApi:
             raise BadRequest(f"travel at most {MAX_TIME_TRAVEL.days} days at a time")
         await self.sandbox.advance(delta)
         return None
+
+
+def _log_event_answer(event: str, response: AppResponse) -> None:
+    """Slack shows people nothing when an event is not acked (it retries instead); the log says it."""
+    if response.status != 200 or response.timed_out:
+        log.debug("Mend answered the %s event with %s (timed out: %s)", event, response.status, response.timed_out)
 
 
 def _message(message: Json) -> Json:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import shutil
 import tempfile
+import types
 import typing
 from dataclasses import dataclass
 from datetime import timedelta
@@ -72,7 +73,9 @@ def approver_overrides(settings_type: type[Settings], approver_ids: list[str]) -
     field = settings_type.model_fields.get("approver_ids")
     if field is None:
         return {}
-    if field.annotation is str or str in typing.get_args(field.annotation):
+    annotation = field.annotation
+    is_union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    if annotation is str or (is_union and str in typing.get_args(annotation)):
         return {"approver_ids": ",".join(approver_ids)}
     return {"approver_ids": list(approver_ids)}
 
