@@ -12,7 +12,8 @@ from settings import Settings
 def test_the_manifest_decides_what_the_sandbox_offers_and_sends() -> None:
     manifest = load_manifest()
     assert manifest.command("/recover") is not None
-    assert manifest.shortcut("start_recovery") is not None and manifest.shortcut("start_recovery").type == "message"
+    shortcut = manifest.shortcut("start_recovery")
+    assert shortcut is not None and shortcut.type == "message"
     assert "app_home_opened" in manifest.bot_events
     # Mend does not subscribe to message events, so Slack would not send it the messages people type.
     assert not manifest.subscribes_to_messages_in(is_im=False, is_private=False)
