@@ -587,6 +587,7 @@
         (b.elements || []).forEach((e) => node.appendChild(element(e, b, ctx)));
         break;
       case "input": {
+        node.dataset.label = plainText(b.label);
         const label = el("label", "bk-label");
         label.appendChild(textObject(b.label, ctx));
         if (b.optional) label.appendChild(el("span", "bk-optional", " (optional)"));

@@ -562,12 +562,10 @@
   function messageActions(channel, m, opts, key) {
     const bar = document.createElement("div");
     bar.className = "message-actions";
-    if (!opts.inThread || m.thread_ts === undefined || m.ts === m.thread_ts) {
-      if (!opts.inThread) {
-        const reply = iconButton("💬", "Reply in thread", () => openThread(channel.id, m.ts));
-        reply.dataset.testid = "reply-in-thread";
-        bar.appendChild(reply);
-      }
+    if (!opts.inThread) {
+      const reply = iconButton("Reply", "Reply in thread", () => openThread(channel.id, m.ts));
+      reply.dataset.testid = "reply-in-thread";
+      bar.appendChild(reply);
     }
     const json = iconButton("{ }", "Show the message's JSON (text, blocks, metadata)", () => {
       if (ui.expanded.has(key)) ui.expanded.delete(key);
