@@ -282,3 +282,129 @@ async def test_mrkdwn_renders_like_slack_and_escaped_text_stays_text(journey: Jo
 
     quote = await rendered(">the customer said\nand we answered\n&gt; not a quote")
     assert quote["quotes"] == 1 and quote["text"].endswith("> not a quote")
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _options(*labels: str) -> list[dict[str, Any]]:
+    return [{"text": _text(label), "value": label.lower()} for label in labels]
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "input", "block_id": block_id, "label": _text(label), "element": element, **extra}
+
+
+# Every kind of block and input the features being built will send, in one modal.
+GALLERY = {
+    "type": "modal",
+    "callback_id": "sandbox_gallery",
+    "title": _text("Block Kit gallery"),
+    "submit": _text("Send"),
+    "close": _text("Cancel"),
+    "blocks": [
+        {"type": "header", "text": _text("Amends for R-0007")},
+        {
+            "type": "section",
+            "block_id": "summary",
+            "text": {"type": "mrkdwn", "text": "*Refund* of _£40_ for `order #1`"},
+            "fields": [{"type": "mrkdwn", "text": "*Owner*\n<@U000000001>"}],
+            "accessory": {"type": "button", "action_id": "gallery_edit", "text": _text("Edit")},
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Policy allows up to £50"}]},
+        {"type": "divider"},
+        {
+            "type": "actions",
+            "block_id": "decide",
+            "elements": [
+                {"type": "button", "action_id": "gallery_ok", "text": _text("Approve"), "style": "primary"},
+                {
+                    "type": "button",
+                    "action_id": "gallery_refuse",
+                    "text": _text("Refuse"),
+                    "style": "danger",
+                    "value": "refuse",
+                    "confirm": {
+                        "title": _text("Refuse these amends?"),
+                        "text": {"type": "mrkdwn", "text": "The agent will be told *why*."},
+                        "confirm": _text("Refuse"),
+                        "deny": _text("Keep"),
+                        "style": "danger",
+                    },
+                },
+            ],
+        },
+        _input("note", "Note", {"type": "plain_text_input", "action_id": "v"}),
+        _input("story", "Story", {"type": "plain_text_input", "action_id": "v", "multiline": True}),
+        _input("kind", "Kind", {"type": "static_select", "action_id": "v", "options": _options("Refund", "Gift")}),
+        _input("tone", "Tone", {"type": "radio_buttons", "action_id": "v", "options": _options("Warm", "Formal")}),
+        _input(
+            "checks",
+            "Checks",
+            {"type": "checkboxes", "action_id": "v", "options": _options("Called", "Emailed", "Wrote")},
+            optional=True,
+        ),
+        _input("who", "Who", {"type": "users_select", "action_id": "v"}),
+        _input("day", "Day", {"type": "datepicker", "action_id": "v"}),
+        _input("time", "Time", {"type": "timepicker", "action_id": "v"}),
+        _input("amount", "Amount", {"type": "number_input", "action_id": "v", "is_decimal_allowed": True}),
+    ],
+}
+
+
+async def test_every_input_and_a_confirm_dialog_round_trip_as_slack_sends_them(journey: Journey) -> None:
+    """Features to come send these elements; the page must render them and send back what Slack would."""
+    page = journey.page
+    sandbox = journey.client.sandbox
+    bolt = sandbox.mend.bolt
+    seen: dict[str, Any] = {}
+
+    async def on_submit(ack: Any, view: dict[str, Any]) -> None:
+        seen["values"] = view["state"]["values"]
+        await ack()
+
+    async def on_refuse(ack: Any, action: dict[str, Any]) -> None:
+        seen["action"] = action
+        await ack()
+
+    bolt.view("sandbox_gallery")(on_submit)
+    bolt.action("gallery_refuse")(on_refuse)
+    alex = sandbox.personas[0].user_id
+    sam = sandbox.personas[1].user_id
+    trigger = sandbox.double.issue_trigger_id(alex)
+    await sandbox.mend.slack_client.views_open(trigger_id=trigger, view=GALLERY)
+
+    await page.wait_for_selector("[data-testid=modal] h2:text('Block Kit gallery')")  # by polling
+    modal = journey.modal()
+    assert await modal.locator(".bk-section-text b").inner_text() == "Refund"
+    assert await modal.locator(".bk-field .mention").inner_text() == "@Alex Rivera"
+    assert await modal.locator(".bk-primary", has_text="Approve").count() == 1
+
+    await journey.click_button("Refuse", within=modal)
+    dialog = page.locator("[data-testid=confirm]")
+    assert "The agent will be told why." in await dialog.inner_text()
+    await journey.shot("confirm-dialog")
+    await dialog.locator("[data-testid=confirm-ok]").click()
+    await journey.settled()
+    assert seen["action"]["value"] == "refuse" and seen["action"]["block_id"] == "decide"
+
+    await journey.fill_modal({"Note": "Called back", "Story": "line one\nline two", "Kind": "Gift", "Tone": "Warm"})
+    await journey.modal_block("Checks").locator(".bk-choice", has_text="Called").locator("input").check()
+    await journey.modal_block("Checks").locator(".bk-choice", has_text="Wrote").locator("input").check()
+    await journey.fill_modal({"Who": "Sam Okafor", "Day": "2024-05-01", "Time": "09:30", "Amount": "12.5"})
+    await journey.shot("gallery-filled")
+    await journey.submit_modal()
+    await modal.wait_for(state="detached")
+
+    values = seen["values"]
+    assert values["note"]["v"]["value"] == "Called back"
+    assert values["story"]["v"]["value"] == "line one\nline two"
+    assert values["kind"]["v"]["selected_option"]["value"] == "gift"
+    assert values["tone"]["v"]["selected_option"]["value"] == "warm"
+    assert [o["value"] for o in values["checks"]["v"]["selected_options"]] == ["called", "wrote"]
+    assert values["who"]["v"]["selected_user"] == sam
+    assert values["day"]["v"]["selected_date"] == "2024-05-01"
+    assert values["time"]["v"]["selected_time"] == "09:30"
+    assert values["amount"]["v"]["value"] == "12.5"
+    sandbox.double.assert_no_rejections()
