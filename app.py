@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -221,14 +222,43 @@ async def serve(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run Mend, the service-recovery Slack app.")
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="try Mend without Slack: a stand-in workspace and a page at http://localhost:PORT/sandbox",
+    )
+    parser.add_argument("--seed", action="store_true", help="with --sandbox: start with three weeks of cases")
+    parser.add_argument("--port", type=int, help="HTTP port (default: the PORT setting, 3000)")
+    parser.add_argument("--host", default="127.0.0.1", help="with --sandbox: address to serve on")
+    args = parser.parse_args(argv)
+    if args.seed and not args.sandbox:
+        parser.error("--seed only works with --sandbox")
+    overrides = {} if args.port is None else {"port": args.port}
+    if args.sandbox:
+        return run_sandbox(host=args.host, seed=args.seed, **overrides)
     try:
-        settings = load_settings()
+        settings = load_settings(**overrides)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(serve(settings))
+    return 0
+
+
+def run_sandbox(*, host: str, seed: bool, **overrides: Any) -> int:
+    # Imported here, not at the top: the product never depends on its sandbox (or on the Slack double).
+    from sandbox.run import serve_sandbox
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve_sandbox(host=host, seed=seed, **overrides))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"Mend's sandbox can't start: {exc}. Try another port with --port.", file=sys.stderr)
+        return 1
     return 0
 
 

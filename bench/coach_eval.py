@@ -130,6 +130,34 @@ def report(ev: Evaluation, title: str) -> str:
     return "\n".join(lines)
 
 
+PATHOLOGICAL = {
+    "100 kB of one letter": "a" * 100_000,
+    "unclosed markup": "<a " * 33_000,
+    "sorry, repeated": "sorry " * 17_000,
+    "non-apology, repeated": "not sorry if you feel " * 5_000,
+    "formatting characters": "_*~" * 33_000,
+    "times, repeated": "by 5pm tomorrow " * 6_000,
+    "open parentheses": "(" * 100_000,
+    "a good apology x520 (100 kB)": (
+        "I'm so sorry your cake arrived crushed; I've sent a new one by 4pm tomorrow. "
+    ) * 520,
+}
+
+
+def speed_report(rounds: int = 5) -> str:
+    """Median and worst time per hostile or huge draft: the coach must stay linear (no regex blow-ups)."""
+    lines = ["Speed on hostile and huge drafts (median / worst of 5 runs, ms)"]
+    for name, draft in PATHOLOGICAL.items():
+        timings = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            review_apology(draft)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        lines.append(f"  {name:<32} {timings[len(timings) // 2]:>7.1f} {timings[-1]:>7.1f}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     # The development set is what the rules were written against, so its figures flatter the coach;
     # the held-out set was labelled and committed before the coach first ran on it.
@@ -138,6 +166,8 @@ def main() -> int:
     print(report(evaluate(HELDOUT), "Held-out corpus (never used for tuning)"))
     print()
     print(report(evaluate(CORPUS + HELDOUT), "All drafts"))
+    print()
+    print(speed_report())
     return 0
 
 

@@ -31,6 +31,30 @@ class FrozenClock:
         self._at += delta
 
 
+class SandboxClock:
+    """Real time plus an offset that only grows: the sandbox's time travel.
+
+    Unlike FrozenClock it keeps ticking, so a demo feels live; `advance()` jumps ahead so that follow-ups and
+    nudges due tomorrow can be seen now. Starting with a negative offset lets seed data be back-dated while
+    the clock still only ever moves forward.
+    """
+
+    def __init__(self, *, offset: timedelta = timedelta(0)) -> None:
+        self._offset = offset
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        if delta < timedelta(0):
+            raise ValueError("the sandbox clock only moves forward")
+        self._offset += delta
+
+
 _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -420,6 +420,7 @@ class Person:
         message_ts: str | None = None,
         view_id: str | None = None,
         pick: Literal["only", "latest"] = "only",
+        block_id: str | None = None,
     ) -> Found:
         visible = self.visible_elements()
         matches = [
@@ -432,6 +433,7 @@ class Person:
             and (channel_id is None or f.channel_id == channel_id)
             and (message_ts is None or _ts_of(f) == message_ts)
             and (view_id is None or (f.view is not None and f.view["id"] == view_id))
+            and (block_id is None or f.block.get("block_id") == block_id)
         ]
         if not matches:
             seen = "\n  ".join(f.describe() for f in visible) or "(nothing interactive)"
@@ -461,11 +463,13 @@ class Person:
         view_id: str | None = None,
         values: Mapping[str, Any] | None = None,
         pick: Literal["only", "latest"] = "only",
+        block_id: str | None = None,
         **kwargs: Any,
     ) -> AppResponse:
         """Click a button, or pick `choose` in a select/date/user picker, found by its action_id.
 
-        `text`/`value` narrow buttons by label or value; `values` fills a modal's inputs first.
+        `text`/`value` narrow buttons by label or value, `block_id` to one block (as a real click does);
+        `values` fills a modal's inputs first.
         """
         found = self.find(
             action_id,
@@ -476,6 +480,7 @@ class Person:
             message_ts=message_ts,
             view_id=view_id,
             pick=pick,
+            block_id=block_id,
         )
         action = _action_payload(found.block, found.element, choose, self._action_ts())
         payload = self._common("block_actions")

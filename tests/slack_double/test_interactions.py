@@ -330,3 +330,18 @@ async def test_elements_are_found_only_through_what_the_app_showed(harness: Harn
     alice = harness.sender.person(harness.alice)
     with pytest.raises(ElementNotFound, match="sees no element 'resolve'"):
         await alice.click("resolve")
+
+
+async def test_block_id_narrows_a_click_to_the_block_the_person_clicked(harness: Harness) -> None:
+    double = harness.double
+    button = {"type": "button", "action_id": "done", "text": {"type": "plain_text", "text": "Done"}}
+    blocks = [
+        {"type": "actions", "block_id": "step_1", "elements": [button]},
+        {"type": "actions", "block_id": "step_2", "elements": [button]},
+    ]
+    channel = double.channel(harness.channel)
+    double.api.add_message(channel, double.api.bot_message("steps", blocks, double.ids.ts()), None)
+    alice = harness.sender.person(harness.alice)
+    with pytest.raises(ElementNotFound, match="2 elements match"):
+        alice.find("done")
+    assert alice.find("done", block_id="step_2").block["block_id"] == "step_2"

@@ -1,0 +1,426 @@
+"""The sandbox in a real headless Chromium: the journey a support lead would take, with screenshots.
+
+Uses Debian's own Chromium through Playwright's Python package (never `playwright install`, which downloads
+a browser). Screenshots go to test-artifacts/sandbox/ for people to look at.
+
+The journey grows with the product: each step is a few lines on `Journey`. Still to add as features land:
+complete a playbook step through its modal (playbook), approve amends as the manager (amends + approvals),
+see the Home tab's content (App Home), see a nudge after time travel (follow-ups).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.sandbox.conftest import SandboxClient
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "sandbox"
+TIMEOUT_MS = 10_000
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"the browser test needs Debian's Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)",
+)
+
+
+class Journey:
+    """One person at the sandbox page, acting only through what the page shows."""
+
+    def __init__(self, page: Any, client: SandboxClient, artifacts: Path) -> None:
+        self.page = page
+        self.client = client
+        self.artifacts = artifacts
+        self.step = 0
+
+    async def shot(self, name: str) -> Path:
+        self.step += 1
+        path = self.artifacts / f"{self.step:02d}-{name}.png"
+        await self.page.screenshot(path=str(path))
+        return path
+
+    # ---- navigation ----------------------------------------------------------------------------
+
+    async def open_channel(self, name: str) -> None:
+        await self.page.click(f"[data-testid=channel-{name}]")
+        await self.page.wait_for_selector(f".pane-title:text-is('# {name}')")
+
+    async def switch_persona(self, real_name: str) -> None:
+        option = self.page.locator("[data-testid=persona] option", has_text=real_name)
+        await self.page.select_option("[data-testid=persona]", value=await option.get_attribute("value"))
+        await self.settled()
+
+    async def open_home(self) -> None:
+        await self.page.click("[data-testid=app-mend]")
+        await self.page.wait_for_selector("[data-testid=home]:visible")
+        await self.settled()
+
+    async def settled(self) -> None:
+        """Wait until no sandbox call is in flight (each one waits for Mend's background work)."""
+        await self.page.wait_for_selector("#busy", state="hidden")
+
+    # ---- acting --------------------------------------------------------------------------------
+
+    async def type_in_composer(self, text: str) -> None:
+        await self.page.fill("[data-testid=composer-input]", text)
+        await self.page.press("[data-testid=composer-input]", "Enter")
+        await self.settled()
+
+    async def message_shortcut(self, message_text: str, shortcut: str) -> None:
+        message = self.page.locator("[data-testid=message]", has_text=message_text).last
+        await message.hover()
+        await message.locator("[data-testid=more-actions]").click()
+        await self.page.locator("[data-testid=menu] .menu-item", has_text=shortcut).click()
+        await self.settled()
+
+    def modal(self) -> Any:
+        return self.page.locator("[data-testid=modal]")
+
+    def modal_block(self, label: str) -> Any:
+        return self.modal().locator(f".bk-type-input[data-label={json.dumps(label)}]")
+
+    async def fill_modal(self, values: dict[str, str]) -> None:
+        """Fill inputs by their label: text for text inputs, the option's text for selects and radios."""
+        for label, value in values.items():
+            block = self.modal_block(label)
+            if await block.locator("select").count():
+                await block.locator("select").select_option(label=value)
+            elif await block.locator("input[type=radio], input[type=checkbox]").count():
+                await block.locator(".bk-choice", has_text=value).locator("input").check()
+            else:
+                await block.locator("input, textarea").fill(value)
+
+    async def submit_modal(self) -> None:
+        await self.modal().locator("[data-testid=modal-submit]").click()
+        await self.settled()
+
+    async def click_button(self, text: str, *, within: Any = None) -> None:
+        scope = within if within is not None else self.page
+        await scope.locator(".bk-button", has_text=text).last.click()
+        await self.settled()
+
+
+@pytest.fixture
+async def journey(client: SandboxClient, request: pytest.FixtureRequest) -> AsyncIterator[Journey]:
+    playwright_api = pytest.importorskip(
+        "playwright.async_api", reason="pip install -e '.[dev]' adds playwright"
+    )
+    artifacts = ARTIFACTS / request.node.name.removeprefix("test_")
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("*.png"):
+        old.unlink()
+    base = client.base
+    errors: list[str] = []
+    outside: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="mend-chromium-") as profile:
+        async with playwright_api.async_playwright() as playwright:
+            context = await playwright.chromium.launch_persistent_context(
+                profile,
+                executable_path=str(CHROMIUM),
+                args=CHROMIUM_ARGS,
+                headless=True,
+                viewport={"width": 1400, "height": 860},
+            )
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("request", lambda req: None if req.url.startswith(base) else outside.append(req.url))
+            await page.goto(base + "/sandbox")
+            await page.wait_for_selector("[data-testid=message]")
+            try:
+                yield Journey(page, client, artifacts)
+            finally:
+                await context.close()
+    assert not errors, f"the page logged errors: {errors}"
+    assert not outside, f"the page made requests outside the sandbox: {outside}"
+
+
+async def test_the_report_journey_in_a_real_browser(journey: Journey) -> None:
+    page = journey.page
+    sandbox = journey.client.sandbox
+
+    # 1. Alex, an agent, sees #support with a customer problem relayed by a teammate.
+    await page.wait_for_selector("[data-testid=persona]")
+    assert "Alex Rivera" in await page.locator("[data-testid=persona] option:checked").inner_text()
+    assert await page.locator("[data-testid=message]", has_text="Mrs Okonkwo").count() == 1
+    await journey.shot("support-channel")
+
+    # 2. Report a failure from the page: /recover opens Mend's modal, prefilled.
+    await journey.type_in_composer("/recover Parcel marked delivered but never arrived")
+    await page.wait_for_selector("[data-testid=modal] h2:text('Report a failure')")
+    summary = journey.modal_block("What went wrong").locator("textarea")
+    assert await summary.input_value() == "Parcel marked delivered but never arrived"
+    await journey.shot("report-modal")
+
+    # 3. The client refuses an empty required field; Mend's own field errors show where Slack shows them.
+    await journey.submit_modal()
+    assert await journey.modal_block("Kind of failure").locator(".bk-client-error").inner_text() == (
+        "⚠ Please complete this required field."
+    )
+    await journey.fill_modal(
+        {"How hard did it hit them?": "Upset: the failure got in their way", "Kind of failure": "Delivery"}
+    )
+    await journey.submit_modal()
+    customer_error = journey.modal_block("Customer").locator(".bk-error")
+    await customer_error.wait_for()
+    assert "name" in await customer_error.inner_text()
+    await journey.shot("field-errors")
+
+    # 4. Fixing it opens the case: the modal closes, Alex gets a notice with a link into the thread.
+    # What the agent types is shown as typed: no ping for <!channel>, & stays &.
+    await journey.fill_modal(
+        {"Customer": "Li Wei", "Account or order reference": "order #A-99310 & <!channel>"}
+    )
+    await journey.submit_modal()
+    await journey.modal().wait_for(state="detached")
+    notice = page.locator("[data-testid=ephemeral]", has_text="R-0001")
+    await notice.wait_for()
+    assert "Only visible to you" in await notice.inner_text()
+    await notice.locator("a", has_text="Open the case thread").click()
+    await page.wait_for_selector(".pane-title:text-is('# recovery')")
+    card = page.locator("#messages [data-testid=message]", has_text="R-0001")
+    await card.locator(".bk-type-header", has_text="R-0001 · Delivery · Li Wei").wait_for()
+    assert "Li Wei (order #A-99310 & <!channel>)" in await card.locator(".bk-field").first.inner_text()
+    assert await card.locator(".mention-broadcast").count() == 0
+    thread = page.locator("[data-testid=thread-pane]")
+    await thread.locator("[data-testid=message]", has_text="is open and").wait_for()
+    assert "@Alex Rivera" in await thread.inner_text()
+    await journey.shot("card-and-thread")
+
+    # 5. The Start recovery shortcut on a message in #support opens the modal with that message in it.
+    await journey.open_channel("support")
+    await journey.message_shortcut("charged twice for March", "Start recovery")
+    await page.wait_for_selector("[data-testid=modal] h2:text('Report a failure')")
+    assert "charged twice" in await journey.modal_block("What went wrong").locator("textarea").input_value()
+    assert "this message" in await journey.modal().locator(".bk-type-context").inner_text()
+    await journey.shot("shortcut-modal")
+    await journey.modal().locator("[data-testid=modal-close]").click()
+    await journey.modal().wait_for(state="detached")
+
+    # 6. Switch to Morgan, the manager: the case card is there for them, Alex's notice is not.
+    await journey.switch_persona("Morgan Lee")
+    await journey.open_channel("recovery")
+    await page.locator("#messages [data-testid=message]", has_text="R-0001").wait_for()
+    assert await page.locator("[data-testid=ephemeral]").count() == 0
+    await journey.shot("manager-view")
+    # Later (amends with approvals): as Alex propose amends in the thread, then here as Morgan:
+    #   await journey.click_button("Approve", within=thread); assert the approval shows in the thread.
+
+    # 7. The Home tab opens (Mend hears app_home_opened); it shows whatever Mend publishes.
+    await journey.open_home()
+    home = page.locator("[data-testid=home]")
+    if sandbox.double.home_tab(sandbox.personas[2].user_id) is None:
+        await home.locator("[data-testid=home-empty]").wait_for()
+    await journey.shot("home-tab")
+
+    # 8. Time travel: a day passes in Mend and in the stand-in Slack at the click of a button.
+    await page.click("[data-testid=advance-day]")
+    await journey.settled()
+    await page.wait_for_selector("[data-testid=clock-offset]:text('1 day ahead')")
+    assert sandbox.clock.offset.days == 1
+    await journey.shot("time-travel")
+    # Later (follow-ups): after travelling, the owner's nudge appears in the case thread.
+
+    sandbox.double.assert_no_rejections()
+
+
+MRKDWN_CASES: dict[str, str] = {
+    "*bold* _italic_ ~strike~ `code`": '<b>bold</b> <i>italic</i> <s>strike</s> <code class="inline-code">code</code>',
+    "line one\nline two": "line one<br>line two",
+    "snake_case_name and 2*3*4": "snake_case_name and 2*3*4",
+    ":white_check_mark: done": "✅ done",
+    "```a *b* <@U1>```": '<pre class="code-block">a *b* &lt;@U1&gt;</pre>',
+}
+
+
+async def test_mrkdwn_renders_like_slack_and_escaped_text_stays_text(journey: Journey) -> None:
+    """The page's own renderer, on the markup Mend sends: formatting, mentions, links, dates, escaping."""
+    render = """([text, now]) => {
+        const box = document.createElement("div");
+        box.appendChild(window.BlockKit.mrkdwn(text, {
+            users: {U1: {id: "U1", real_name: "Alex Rivera"}}, channels: {C1: {id: "C1", name: "support"}},
+            me: "U1", now: () => new Date(now), isInternal: () => false,
+        }));
+        return {html: box.innerHTML, text: box.textContent,
+                links: [...box.querySelectorAll("a")].map(a => [a.getAttribute("href"), a.textContent, a.target]),
+                mentions: [...box.querySelectorAll(".mention")].map(m => m.textContent),
+                bold: box.querySelectorAll("b").length, quotes: box.querySelectorAll("blockquote").length};
+    }"""
+    page = journey.page
+    noon = 1700049600  # 2023-11-15 12:00 UTC
+
+    async def rendered(text: str) -> dict[str, Any]:
+        result: dict[str, Any] = await page.evaluate(render, [text, noon * 1000])
+        return result
+
+    for text, html in MRKDWN_CASES.items():
+        assert (await rendered(text))["html"] == html, text
+
+    # What people typed arrives escaped (&amp; &lt; &gt;) and must show as text: no tags, pings or links.
+    typed = await rendered(
+        "&lt;b&gt;hi&lt;/b&gt; &amp; &lt;@U1&gt; &lt;!channel&gt; &lt;https://evil.example|bank&gt;"
+    )
+    assert typed["text"] == "<b>hi</b> & <@U1> <!channel> <https://evil.example|bank>"
+    assert typed["bold"] == 0 and typed["mentions"] == [] and typed["links"] == []
+
+    markup = await rendered(
+        "<@U1> in <#C1>, <!here>: <https://example.com/a?b=1|the site> <javascript:alert(1)|x>"
+    )
+    assert markup["mentions"] == ["@Alex Rivera", "#support", "@here"]
+    assert ["https://example.com/a?b=1", "the site", "_blank"] in markup["links"]
+    assert "javascript" not in str(markup["links"]) and "<javascript:alert(1)|x>" in markup["text"]
+
+    date = await rendered(f"<!date^{noon}^{{date_num}} ({{date_pretty}})|fallback>")
+    assert date["text"] == "2023-11-15 (today)"
+
+    quote = await rendered(">the customer said\nand we answered\n&gt; not a quote")
+    assert quote["quotes"] == 1 and quote["text"].endswith("> not a quote")
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _options(*labels: str) -> list[dict[str, Any]]:
+    return [{"text": _text(label), "value": label.lower()} for label in labels]
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "input", "block_id": block_id, "label": _text(label), "element": element, **extra}
+
+
+# Every kind of block and input the features being built will send, in one modal.
+GALLERY = {
+    "type": "modal",
+    "callback_id": "sandbox_gallery",
+    "title": _text("Block Kit gallery"),
+    "submit": _text("Send"),
+    "close": _text("Cancel"),
+    "blocks": [
+        {"type": "header", "text": _text("Amends for R-0007")},
+        {
+            "type": "section",
+            "block_id": "summary",
+            "text": {"type": "mrkdwn", "text": "*Refund* of _£40_ for `order #1`"},
+            "fields": [{"type": "mrkdwn", "text": "*Owner*\n<@U000000001>"}],
+            "accessory": {"type": "button", "action_id": "gallery_edit", "text": _text("Edit")},
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Policy allows up to £50"}]},
+        {"type": "divider"},
+        {
+            "type": "actions",
+            "block_id": "decide",
+            "elements": [
+                {"type": "button", "action_id": "gallery_ok", "text": _text("Approve"), "style": "primary"},
+                {
+                    "type": "button",
+                    "action_id": "gallery_refuse",
+                    "text": _text("Refuse"),
+                    "style": "danger",
+                    "value": "refuse",
+                    "confirm": {
+                        "title": _text("Refuse these amends?"),
+                        "text": {"type": "mrkdwn", "text": "The agent will be told *why*."},
+                        "confirm": _text("Refuse"),
+                        "deny": _text("Keep"),
+                        "style": "danger",
+                    },
+                },
+            ],
+        },
+        _input("note", "Note", {"type": "plain_text_input", "action_id": "v"}),
+        _input("story", "Story", {"type": "plain_text_input", "action_id": "v", "multiline": True}),
+        _input(
+            "kind", "Kind", {"type": "static_select", "action_id": "v", "options": _options("Refund", "Gift")}
+        ),
+        _input(
+            "tone", "Tone", {"type": "radio_buttons", "action_id": "v", "options": _options("Warm", "Formal")}
+        ),
+        _input(
+            "checks",
+            "Checks",
+            {"type": "checkboxes", "action_id": "v", "options": _options("Called", "Emailed", "Wrote")},
+            optional=True,
+        ),
+        _input("who", "Who", {"type": "users_select", "action_id": "v"}),
+        _input("day", "Day", {"type": "datepicker", "action_id": "v"}),
+        _input("time", "Time", {"type": "timepicker", "action_id": "v"}),
+        _input("amount", "Amount", {"type": "number_input", "action_id": "v", "is_decimal_allowed": True}),
+    ],
+}
+
+
+async def test_every_input_and_a_confirm_dialog_round_trip_as_slack_sends_them(journey: Journey) -> None:
+    """Features to come send these elements; the page must render them and send back what Slack would."""
+    page = journey.page
+    sandbox = journey.client.sandbox
+    bolt = sandbox.mend.bolt
+    seen: dict[str, Any] = {}
+
+    async def on_submit(ack: Any, view: dict[str, Any]) -> None:
+        seen["values"] = view["state"]["values"]
+        await ack()
+
+    async def on_refuse(ack: Any, action: dict[str, Any]) -> None:
+        seen["action"] = action
+        await ack()
+
+    bolt.view("sandbox_gallery")(on_submit)
+    bolt.action("gallery_refuse")(on_refuse)
+    alex = sandbox.personas[0].user_id
+    sam = sandbox.personas[1].user_id
+    trigger = sandbox.double.issue_trigger_id(alex)
+    await sandbox.mend.slack_client.views_open(trigger_id=trigger, view=GALLERY)
+
+    await page.wait_for_selector("[data-testid=modal] h2:text('Block Kit gallery')")  # by polling
+    modal = journey.modal()
+    assert await modal.locator(".bk-section-text b").inner_text() == "Refund"
+    assert await modal.locator(".bk-field .mention").inner_text() == "@Alex Rivera"
+    assert await modal.locator(".bk-primary", has_text="Approve").count() == 1
+
+    await journey.click_button("Refuse", within=modal)
+    dialog = page.locator("[data-testid=confirm]")
+    assert "The agent will be told why." in await dialog.inner_text()
+    await journey.shot("confirm-dialog")
+    await dialog.locator("[data-testid=confirm-ok]").click()
+    await journey.settled()
+    assert seen["action"]["value"] == "refuse" and seen["action"]["block_id"] == "decide"
+
+    await journey.fill_modal(
+        {"Note": "Called back", "Story": "line one\nline two", "Kind": "Gift", "Tone": "Warm"}
+    )
+    await journey.modal_block("Checks").locator(".bk-choice", has_text="Called").locator("input").check()
+    await journey.modal_block("Checks").locator(".bk-choice", has_text="Wrote").locator("input").check()
+    await journey.fill_modal({"Who": "Sam Okafor", "Day": "2024-05-01", "Time": "09:30", "Amount": "12.5"})
+    await journey.shot("gallery-filled")
+    await journey.submit_modal()
+    await modal.wait_for(state="detached")
+
+    values = seen["values"]
+    assert values["note"]["v"]["value"] == "Called back"
+    assert values["story"]["v"]["value"] == "line one\nline two"
+    assert values["kind"]["v"]["selected_option"]["value"] == "gift"
+    assert values["tone"]["v"]["selected_option"]["value"] == "warm"
+    assert [o["value"] for o in values["checks"]["v"]["selected_options"]] == ["called", "wrote"]
+    assert values["who"]["v"]["selected_user"] == sam
+    assert values["day"]["v"]["selected_date"] == "2024-05-01"
+    assert values["time"]["v"]["selected_time"] == "09:30"
+    assert values["amount"]["v"]["value"] == "12.5"
+    sandbox.double.assert_no_rejections()
