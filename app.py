@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,12 +20,15 @@ import handlers
 from bot.amends import AmendsService
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
+from bot.errors import MendError
+from bot.export import ExportFile, ExportService, write_files
 from bot.insights import InsightsService
 from bot.learning import LearningService
 from bot.recovery import RecoveryService
 from handlers.amends import AmendsHomeSection, AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
+from handlers.export import ExportListeners
 from handlers.home import HomeListeners, HomePublisher
 from handlers.learning import LearningListeners, SlackLearningNotifier
 from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
@@ -34,6 +39,7 @@ from settings import Settings, SettingsError, load_settings
 from storage.amends import SqlAmendsRepository, SqlEscalationQueue
 from storage.cases import SqlCaseRepository
 from storage.db import Database
+from storage.export import SqlExportRepository
 from storage.insights import SqlInsightsRepository
 from storage.learning import SqlLearningRepository
 from storage.migrate import upgrade_to_head
@@ -164,6 +170,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     learning_listeners = LearningListeners(learning, poster, tasks)
     recovery.observe(learning_listeners.case_changed)
+    exports = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
     home.add_section(AmendsHomeSection(amends))
     amends.observe(lambda request: home.refresh_team(request.team_id))
 
@@ -177,7 +184,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     handlers.register(
         bolt,
-        cases=CaseListeners(cases, poster, tasks, after_announce=recovery.sync),
+        cases=CaseListeners(
+            cases,
+            poster,
+            tasks,
+            after_announce=recovery.sync,
+            export=ExportListeners(exports, poster, tasks).export,
+        ),
         recovery=RecoveryListeners(recovery, poster, tasks),
         home=HomeListeners(home, tasks),
         learning=learning_listeners,
@@ -230,7 +243,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", action="store_true", help="with --sandbox: start with three weeks of cases")
     parser.add_argument("--port", type=int, help="HTTP port (default: the PORT setting, 3000)")
     parser.add_argument("--host", default="127.0.0.1", help="with --sandbox: address to serve on")
+    commands = parser.add_subparsers(dest="command")
+    export = commands.add_parser(
+        "export", help="write CSV files of cases and amends (needs only DATABASE_URL)"
+    )
+    export.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (default: 30 days ago)")
+    export.add_argument("--to", dest="last", help="last day, YYYY-MM-DD (default: today)")
+    export.add_argument("--team", help="a Slack team id (default: every workspace)")
+    export.add_argument("--out", default=".", help="folder to write the files to (default: here)")
     args = parser.parse_args(argv)
+    if args.command == "export":
+        return run_export(args.first, args.last, args.team, Path(args.out))
     if args.seed and not args.sandbox:
         parser.error("--seed only works with --sandbox")
     overrides = {} if args.port is None else {"port": args.port}
@@ -244,6 +267,36 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(serve(settings))
     return 0
+
+
+def run_export(first: str | None, last: str | None, team: str | None, out: Path) -> int:
+    """The admin's export: the same files `/recover export` sends, written to a folder."""
+    url = os.environ.get("DATABASE_URL", "sqlite:///mend.db")
+    text = " ".join(d for d in (first or "", last or "") if d)
+    if last and not first:
+        print("--to needs --from as well.", file=sys.stderr)
+        return 2
+
+    async def run() -> list[ExportFile]:
+        db = Database(url)
+        try:
+            service = ExportService(SqlExportRepository(db), SystemClock(), may_export=_nobody)
+            return await service.export(team_id=team, export_range=service.parse(text))
+        finally:
+            await db.dispose()
+
+    try:
+        files = asyncio.run(run())
+    except MendError as exc:
+        print(exc.user_message, file=sys.stderr)
+        return 2
+    for path in write_files(files, out):
+        print(path)
+    return 0
+
+
+async def _nobody(_user_id: str) -> bool:
+    return False
 
 
 def run_sandbox(*, host: str, seed: bool, **overrides: Any) -> int:

@@ -44,7 +44,7 @@ FIELD_BLOCKS: dict[ReportField, ReportBlock] = {
     ReportField.SEVERITY: ReportBlock.SEVERITY,
     ReportField.CATEGORY: ReportBlock.CATEGORY,
 }
-SUBCOMMANDS = frozenset({"help", "report"})
+SUBCOMMANDS = frozenset({"help", "report", "export"})
 PERMALINK_DEADLINE_SECONDS = 1.0
 
 
@@ -63,6 +63,8 @@ def parse_recover_command(text: str | None) -> RecoverCommand:
         return RecoverCommand("help")
     if word == "report":
         return RecoverCommand("report", rest.strip())
+    if word == "export":
+        return RecoverCommand("export", rest.strip())
     # A lone lowercase word is most likely a mistyped sub-command ("/recover hepl"), not a failure report.
     if not rest and re.fullmatch(r"[a-z][a-z-]{1,23}", first) and word not in SUBCOMMANDS:
         return RecoverCommand("unknown", first)
@@ -136,12 +138,15 @@ class CaseListeners:
         poster: SlackPoster,
         tasks: BackgroundTasks,
         after_announce: Callable[[int], Awaitable[None]] | None = None,
+        export: Callable[[Ack, dict[str, Any], str], Awaitable[None]] | None = None,
     ) -> None:
         self._service = service
         self._poster = poster
         self._tasks = tasks
         # What happens once a case's thread is open (the playbook posts its first step there).
         self._after_announce = after_announce
+        # `/recover export` belongs to the export feature; this listener only routes it there.
+        self._export = export
 
     @property
     def _client(self) -> AsyncWebClient:
@@ -151,6 +156,9 @@ class CaseListeners:
         parsed = parse_recover_command(command.get("text"))
         if parsed.kind == "help":
             await ack(text="How to use /recover", blocks=build_help())
+            return
+        if parsed.kind == "export" and self._export is not None:
+            await self._export(ack, command, parsed.text)
             return
         if parsed.kind == "unknown":
             await ack(

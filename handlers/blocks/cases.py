@@ -50,6 +50,8 @@ USAGE = (
     "• `/recover` opens the report form.\n"
     "• `/recover <what went wrong>` opens it with that text filled in.\n"
     "• On any message, use the *Start recovery* shortcut (the ⋮ menu) to turn it into a case.\n"
+    "• `/recover export [from] [to]` (approvers): CSV files of cases and amends, e.g. "
+    "`/recover export 2026-10-01 2026-10-31`.\n"
     "• `/recover help` shows this message."
 )
 

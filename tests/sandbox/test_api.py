@@ -210,7 +210,9 @@ async def test_home_tab_sends_app_home_opened(client: SandboxClient) -> None:
     # The event reached Mend, which published Sam's Home tab: his cases, the team's week.
     assert client.sandbox.double.dm_channel_id(sam) is not None
     home = answer["state"]["home"]
-    assert home is not None and "Your open cases" in str(home["blocks"]) and "Team view" in str(home["blocks"])
+    assert (
+        home is not None and "Your open cases" in str(home["blocks"]) and "Team view" in str(home["blocks"])
+    )
 
 
 async def test_time_travel_moves_mend_and_the_double_together(client: SandboxClient) -> None:

@@ -1,0 +1,62 @@
+"""`/recover export`: CSV files of cases and amends, sent to the approver who asked, in Mend's DM."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+from bot.errors import MendError
+from bot.export import ExportService
+from handlers.slack_api import SlackPoster
+from handlers.tasks import BackgroundTasks
+
+Ack = Callable[..., Awaitable[None]]
+
+
+class ExportListeners:
+    def __init__(self, service: ExportService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
+        self._service = service
+        self._poster = poster
+        self._tasks = tasks
+
+    async def export(self, ack: Ack, command: dict[str, Any], text: str) -> None:
+        """Called by the /recover listener for `/recover export [from] [to]`."""
+        try:
+            self._service.parse(text)  # a mistyped date is answered at once, before any work
+        except MendError as exc:
+            await ack(text=exc.user_message)
+            return
+        await ack()
+        user_id, team_id, channel_id = (
+            command.get("user_id"),
+            command.get("team_id"),
+            command.get("channel_id"),
+        )
+        self._tasks.spawn(
+            self._send(str(user_id), str(team_id), channel_id, text),
+            user_id=str(user_id),
+            channel_id=channel_id,
+            name="export",
+        )
+
+    async def _send(self, user_id: str, team_id: str, channel_id: str | None, text: str) -> None:
+        export_range, files = await self._service.export_for(user_id, team_id, text)
+        client = self._poster.client
+        dm = await client.conversations_open(users=user_id)
+        counts = ", ".join(f"{f.rows} rows in {f.filename}" for f in files)
+        # files_upload_v2: files.getUploadURLExternal, the upload, then files.completeUploadExternal.
+        await client.files_upload_v2(
+            channel=str(dm["channel"]["id"]),
+            initial_comment=f"Your Mend export, {export_range.first_day} to {export_range.last_day}: {counts}.",
+            file_uploads=[{"content": f.content, "filename": f.filename, "title": f.title} for f in files],
+        )
+        if channel_id:
+            notice = ":inbox_tray: Your export is in your DM with Mend."
+            await self._poster.tell_user(
+                user_id=user_id,
+                channel_id=channel_id,
+                text=notice,
+                blocks=[SectionBlock(text=MarkdownTextObject(text=notice))],
+            )
