@@ -23,14 +23,14 @@ from bot.clock import Clock, SystemClock
 from bot.errors import MendError
 from bot.export import ExportFile, ExportService, write_files
 from bot.insights import InsightsService
-from bot.learning import LearningService
+from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
 from handlers.amends import AmendsHomeSection, AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.errors import ErrorPolicy
 from handlers.export import ExportListeners
 from handlers.home import HomeListeners, HomePublisher
-from handlers.learning import LearningListeners, SlackLearningNotifier
+from handlers.learning import LearningListeners, SlackCheckInNotifier, SlackLearningNotifier
 from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
 from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
@@ -169,6 +169,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         root_causes,
     )
     learning_listeners = LearningListeners(learning, poster, tasks)
+    care = EmployeeCareService(
+        SlackCheckInNotifier(poster), settings.manager_map(), approvers=amends.approver_ids
+    )
+    recovery.on_closed(care.case_closed)
     recovery.observe(learning_listeners.case_changed)
     exports = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
     home.add_section(AmendsHomeSection(amends))

@@ -44,6 +44,7 @@ HINTS = {
     "approvals_channel": "a channel id such as C0123456789, or leave it unset to DM each approver",
     "backup_approver_ids": "comma-separated Slack user ids, or leave it unset",
     "approval_escalate_after": "a duration such as 90s, 15m, 4h or 1d",
+    "managers": "pairs of agent:manager user ids, e.g. U0AGENT1:U0BOSS1,U0AGENT2:U0BOSS1",
     "policy_file": "the path of a TOML or YAML amends policy (see README), or leave it unset for the default",
 }
 
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     backup_approver_ids: str = ""
     approval_escalate_after: str = "4h"
     policy_file: Path | None = None
+    managers: str = ""
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -230,6 +232,15 @@ class Settings(BaseSettings):
     def root_cause_category_list(self) -> tuple[Category, ...]:
         return categories_from_labels(self.root_cause_categories.split(","))
 
+    @field_validator("managers")
+    @classmethod
+    def _managers(cls, value: str) -> str:
+        parse_managers(value)
+        return value
+
+    def manager_map(self) -> dict[str, str]:
+        return parse_managers(self.managers)
+
     def recurrence_config(self) -> RecurrenceConfig:
         return RecurrenceConfig(
             channel_id=self.process_channel,
@@ -242,6 +253,17 @@ class Settings(BaseSettings):
             categories=categories_from_labels(self.failure_categories.split(",")),
             recovery_channel_id=self.recovery_channel,
         )
+
+
+def parse_managers(value: str) -> dict[str, str]:
+    """`U1:U9, U2:U9` → who manages whom (for check-ins after hard cases)."""
+    pairs: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        agent, sep, manager = part.partition(":")
+        if not sep or not _USER_ID.fullmatch(agent.strip()) or not _USER_ID.fullmatch(manager.strip()):
+            raise ValueError(f"{part!r} is not agent:manager with two Slack user ids")
+        pairs[agent.strip()] = manager.strip()
+    return pairs
 
 
 class SettingsError(Exception):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.cases import Case, Category, MessageRef
+from bot.cases import Case, Category, MessageRef, Severity
 from bot.clock import Clock
 from bot.errors import InvalidInput, MendError, NotAllowed
 
@@ -176,3 +176,35 @@ class LearningService:
         alert = await self._repo.alert(alert_id)
         if alert is not None and alert.message is not None:
             await self._notifier.update_alert(alert, await self._repo.fixes_for(alert_id))
+
+
+class CheckInNotifier(Protocol):
+    async def ask_to_check_in(self, case: Case, manager_user_id: str) -> None: ...
+
+
+class EmployeeCareService:
+    """Employee recovery: after a hard case closes, the agent's manager is asked to check in with them."""
+
+    def __init__(
+        self,
+        notifier: CheckInNotifier,
+        managers: dict[str, str],
+        approvers: Callable[[], Awaitable[Sequence[str]]],
+        min_severity: Severity = Severity.MAJOR,
+    ) -> None:
+        self._notifier = notifier
+        self._managers = dict(managers)
+        self._approvers = approvers
+        self._min_severity = min_severity
+
+    async def who_checks_in(self, agent_user_id: str) -> list[str]:
+        """The agent's manager when one is configured, else the approvers; never the agent themselves."""
+        manager = self._managers.get(agent_user_id)
+        people = [manager] if manager else list(await self._approvers())
+        return [p for p in dict.fromkeys(people) if p and p != agent_user_id]
+
+    async def case_closed(self, case: Case) -> None:
+        if case.report.severity.rank < self._min_severity.rank:
+            return
+        for manager in await self.who_checks_in(case.owner_user_id):
+            await self._notifier.ask_to_check_in(case, manager)

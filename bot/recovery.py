@@ -103,6 +103,8 @@ class RecoveryService:
         self._repo = repo
         # Told about a case after each sync (the Home tab keeps itself fresh this way).
         self._observers = list(observers)
+        # Told once per closing, right after the closing summary is posted.
+        self._closed_observers: list[Callable[[Case], Awaitable[None]]] = []
         self._notifier = notifier
         self._clock = clock
         self._config = config
@@ -376,11 +378,16 @@ class RecoveryService:
                 record = await self._repo.get_record(case_id)
                 ref = await self._notifier.post_closing_summary(case, steps, record)
                 await self._repo.record_closed_notice(case_id, ref, case.reopen_count)
+                for closed_observer in self._closed_observers:
+                    await closed_observer(case)
             if case.version > case.card_version:
                 await self._notifier.update_case_card(case, progress)
                 await self._repo.mark_card_rendered(case_id, case.version)
         for observer in self._observers:
             await observer(case)
+
+    def on_closed(self, observer: Callable[[Case], Awaitable[None]]) -> None:
+        self._closed_observers.append(observer)
 
     def observe(self, observer: Callable[[Case], Awaitable[None]]) -> None:
         self._observers.append(observer)

@@ -53,6 +53,7 @@ class MessageMetadata(StrEnum):
     CASE_CLOSED = "mend_case_closed"
     CASE_REOPENED = "mend_case_reopened"
     RECURRENCE_ALERT = "mend_recurrence_alert"
+    CHECK_IN = "mend_check_in"
     AMENDS_REQUEST = "mend_amends_request"
     AMENDS_NOTICE = "mend_amends_notice"
     AMENDS_OUTCOME = "mend_amends_outcome"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
 from bot.cases import Case, MessageRef
 from bot.errors import MendError
 from bot.learning import LearningService, ProcessFix, RecurrenceAlert
@@ -119,3 +121,24 @@ class LearningListeners:
         if alert is None:
             raise MendError("That button doesn't point at an alert I know.")
         return alert
+
+
+class SlackCheckInNotifier:
+    """Asks a manager, in Mend's DM, to check in with the agent who handled a hard case."""
+
+    def __init__(self, poster: SlackPoster) -> None:
+        self._poster = poster
+
+    async def ask_to_check_in(self, case: Case, manager_user_id: str) -> None:
+        text = (
+            f":handshake: <@{case.owner_user_id}> just closed *{case.reference}*, a "
+            f"{case.report.severity.label.lower()} case. Hard cases take it out of people: "
+            f"a few minutes with <@{case.owner_user_id}> today would help."
+        )
+        await self._poster.post_once(
+            channel_id=manager_user_id,
+            text=text,
+            blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+            event_type=MessageMetadata.CHECK_IN.value,
+            key=f"{case.id}:{case.reopen_count}:{manager_user_id}",
+        )
