@@ -926,7 +926,11 @@
     ui.thread = null;
     ui.modalKey = null;
     ui.homeKey = null;
-    api("persona").then(() => { if (ui.view.kind === "app" && ui.view.tab === "home") api("home"); });
+    // Busy across both calls, so nobody (person or test) takes the first answer for the new Home tab.
+    setBusy(+1);
+    api("persona")
+      .then(() => (ui.view.kind === "app" && ui.view.tab === "home" ? api("home") : null))
+      .finally(() => setBusy(-1));
   });
   $("app-tabs").addEventListener("click", (e) => {
     const tab = e.target.closest("button[data-tab]");
