@@ -140,7 +140,8 @@ PATHOLOGICAL = {
     "open parentheses": "(" * 100_000,
     "a good apology x520 (100 kB)": (
         "I'm so sorry your cake arrived crushed; I've sent a new one by 4pm tomorrow. "
-    ) * 520,
+    )
+    * 520,
 }
 
 

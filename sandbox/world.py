@@ -216,7 +216,15 @@ class Sandbox:
         return True
 
     async def advance(self, delta: timedelta) -> None:
-        """Time travel: Mend's clock and the double's move together, so messages get later timestamps too."""
+        """Time travel: Mend's clock and the double's move together, so messages get later timestamps too.
+
+        What became due runs at once (approval reminders and escalations), rather than at Mend's next
+        poll some seconds later, so the page shows it in the answer to the click.
+        """
         self.clock.advance(delta)
         self.double.clock.advance(delta.total_seconds())
+        try:
+            await self.mend.amends.escalate_due()
+        except Exception:
+            log.exception("running the amends escalations that became due failed")
         await self.settle()

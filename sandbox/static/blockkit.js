@@ -22,6 +22,9 @@
     point_right: "👉", ok_hand: "👌", muscle: "💪", seedling: "🌱", hugging_face: "🤗", ear: "👂",
     speaking_head_in_silhouette: "🗣️", receipt: "🧾", credit_card: "💳", shield: "🛡️", scales: "⚖️",
     hourglass_done: "⌛", calendar_spiral: "🗓️", blue_book: "📘", books: "📚", pencil: "📝", pencil2: "✏️",
+    bar_chart: "📊", chart_with_downwards_trend: "📉", next_track_button: "⏭️", track_next: "⏭️",
+    round_pushpin: "📍", triangular_flag_on_post: "🚩", bookmark: "🔖", mailbox_with_mail: "📬",
+    small_blue_diamond: "🔹", small_orange_diamond: "🔸", new: "🆕", sos: "🆘", construction: "🚧",
   };
 
   function el(tag, className, text) {

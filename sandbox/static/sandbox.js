@@ -305,8 +305,9 @@
     });
     const dm = appDm();
     const appActive = ui.view.kind === "app";
-    const unreadApp = dm && !appActive && ui.seen[dm.id] !== undefined && messageCount(dm) > ui.seen[dm.id];
-    if (dm && ui.seen[dm.id] === undefined) ui.seen[dm.id] = messageCount(dm);
+    // What the app sent this person before they first looked (an approval request, say) is unread, as in Slack.
+    if (dm && ui.seen[dm.id] === undefined) ui.seen[dm.id] = 0;
+    const unreadApp = dm && !appActive && messageCount(dm) > ui.seen[dm.id];
     apps.appendChild(sidebarItem(st.app.name, "◆", appActive, unreadApp, () => openApp("home"),
       { testid: "app-" + st.app.name.toLowerCase() }));
   }
@@ -342,6 +343,7 @@
       composer.hidden = false;
       const readOnly = st.app.messages_tab_read_only;
       input.disabled = readOnly;
+      setComposerEnabled(composer, !readOnly);
       input.placeholder = readOnly ? "Sending messages to this app has been turned off." : "Message " + st.app.name;
       renderMessageList(messages, appDm(), null, scrollToEnd);
       return;
@@ -362,8 +364,15 @@
       header.appendChild(purpose);
     }
     input.disabled = false;
+    setComposerEnabled(composer, true);
     input.placeholder = "Message #" + channel.name;
     renderMessageList(messages, channel, null, scrollToEnd);
+  }
+
+  /* A read-only Messages tab: nothing can be sent, so Send is greyed out and the typing hints go. */
+  function setComposerEnabled(composer, enabled) {
+    composer.querySelector(".send").disabled = !enabled;
+    composer.querySelector(".composer-help").style.visibility = enabled ? "" : "hidden";
   }
 
   function renderHome() {
@@ -917,7 +926,11 @@
     ui.thread = null;
     ui.modalKey = null;
     ui.homeKey = null;
-    api("persona").then(() => { if (ui.view.kind === "app" && ui.view.tab === "home") api("home"); });
+    // Busy across both calls, so nobody (person or test) takes the first answer for the new Home tab.
+    setBusy(+1);
+    api("persona")
+      .then(() => (ui.view.kind === "app" && ui.view.tab === "home" ? api("home") : null))
+      .finally(() => setBusy(-1));
   });
   $("app-tabs").addEventListener("click", (e) => {
     const tab = e.target.closest("button[data-tab]");

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app import main
+from handlers.ids import AmendsAction, AmendsBlock
 from sandbox.web import CONTENT_SECURITY_POLICY
 from storage.tables import CaseRow
 from tests.sandbox.conftest import MakeClient, SandboxClient, channel
@@ -232,6 +233,31 @@ async def test_time_travel_moves_mend_and_the_double_together(client: SandboxCli
         [row] = (await session.execute(select(CaseRow))).scalars()
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     assert created > datetime.now(UTC) + timedelta(hours=23)
+
+
+async def test_time_travel_runs_what_became_due_at_once(client: SandboxClient) -> None:
+    """An undecided approval request reminds the approver as the clock passes the wait, not at the next poll."""
+    alex, morgan = client.persona("alex"), client.persona("morgan")
+    st = await open_report(client, alex)
+    answer = await client.post("submit", {"as": alex, "view_id": st["modal"]["id"], "values": REPORT})
+    [card] = channel(answer["state"], "recovery")["messages"]
+    recovery = answer["state"]["recovery_channel"]
+    click = {"surface": "message", "channel": recovery, "ts": card["ts"], "action_id": AmendsAction.OFFER}
+    answer = await client.post("click", {"as": alex, **click})
+    values = {AmendsBlock.KIND: "refund", AmendsBlock.AMOUNT: "120", AmendsBlock.JUSTIFICATION: "A week late"}
+    answer = await client.post(
+        "submit", {"as": alex, "view_id": answer["state"]["modal"]["id"], "values": values}
+    )
+    assert answer["ok"] and answer["state"]["modal"] is None, answer
+
+    def reminders(state: dict[str, Any]) -> list[dict[str, Any]]:
+        [request] = next(c for c in state["channels"] if c["is_im"])["messages"]
+        return [m for m in request["replies"] if "Reminder" in m["text"]]  # in the request's thread
+
+    assert reminders(await client.state(morgan)) == []
+    await client.post("clock/advance", {"seconds": 5 * 3600})  # the default wait is 4 hours
+    assert len(reminders(await client.state(morgan))) == 1
+    client.sandbox.double.assert_no_rejections()
 
 
 @pytest.mark.parametrize("seconds", [0, -60, "soon", True, 91 * 86400])
