@@ -16,16 +16,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
+from bot.deliveries import Deliveries
 from bot.playbook import DEFAULT_STEPS
+from bot.workspaces import WorkspaceService
 from handlers.cases import CaseListeners, SlackCaseNotifier
+from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
 from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
+from handlers.workspaces import WorkspaceListeners, confirm_installation
 from settings import Settings, SettingsError, load_settings
 from storage.cases import SqlCaseRepository
 from storage.db import Database
+from storage.deliveries import SqlDeliveryLog
 from storage.migrate import upgrade_to_head
+from storage.workspaces import SqlWorkspaceRepository
 
 log = logging.getLogger("mend")
 
@@ -42,6 +48,7 @@ class Mend:
     web_app: web.Application
     tasks: BackgroundTasks
     cases: CaseService
+    workspaces: WorkspaceService
     slack_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
 
@@ -52,6 +59,8 @@ class Mend:
         # One pooled session for every Web API call: without it slack_sdk opens a new connection (and,
         # against Slack, a new TLS handshake) for each call.
         self.slack_client.session = new_http_session()
+        # Before serving, so a reinstalled workspace (new token, restart) gets its sends back at once.
+        await confirm_installation(self.slack_client, self.workspaces)
         self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, self.settings.port if port is None else port)
@@ -81,8 +90,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     errors = ErrorPolicy(poster)
     tasks = BackgroundTasks(errors)
     case_config = settings.case_config()
+    workspaces = WorkspaceService(SqlWorkspaceRepository(db), clock)
     cases = CaseService(
-        SqlCaseRepository(db), SlackCaseNotifier(poster, case_config, DEFAULT_STEPS), clock, case_config
+        SqlCaseRepository(db),
+        SlackCaseNotifier(poster, case_config, DEFAULT_STEPS),
+        clock,
+        case_config,
+        workspaces=workspaces,
     )
 
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
@@ -93,7 +107,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    handlers.register(bolt, cases=CaseListeners(cases, poster, tasks), errors=errors)
+    handlers.register(
+        bolt,
+        cases=CaseListeners(cases, poster, tasks),
+        workspaces=WorkspaceListeners(workspaces),
+        deliveries=EventDeduplication(Deliveries(SqlDeliveryLog(db), clock)),
+        errors=errors,
+    )
     return Mend(
         settings=settings,
         db=db,
@@ -101,6 +121,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         web_app=build_web_app(bolt, db.ping),
         tasks=tasks,
         cases=cases,
+        workspaces=workspaces,
         slack_client=client,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
 from bot.errors import CaseNotFound, NoCardChannel
+from bot.workspaces import WorkspaceStatus
+
+log = logging.getLogger(__name__)
 
 # Slack's plain_text_input takes at most 3000 characters; the database keeps whatever arrives within them.
 MAX_LONG_TEXT = 3000
@@ -292,12 +296,19 @@ class CaseService:
     """Opens cases and announces them; the only place that decides where a case card goes."""
 
     def __init__(
-        self, repo: CaseRepository, notifier: CaseNotifier, clock: Clock, config: CaseConfig
+        self,
+        repo: CaseRepository,
+        notifier: CaseNotifier,
+        clock: Clock,
+        config: CaseConfig,
+        *,
+        workspaces: WorkspaceStatus | None = None,
     ) -> None:
         self._repo = repo
         self._notifier = notifier
         self._clock = clock
         self._config = config
+        self._workspaces = workspaces
 
     @property
     def config(self) -> CaseConfig:
@@ -332,6 +343,10 @@ class CaseService:
         case = await self._repo.get(case_id)
         if case is None:
             raise CaseNotFound(case_id)
+        if self._workspaces is not None and not await self._workspaces.is_active(case.team_id):
+            # Uninstalled or token revoked: every post would fail, and nobody there could see it.
+            log.info("case %s: workspace %s is inactive, not announcing", case.reference, case.team_id)
+            return case
         if case.card is None:
             channel_id = self.card_channel_for(case.origin_channel_id)
             if channel_id is None:

@@ -8,9 +8,13 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
+import storage.deliveries
+import storage.workspaces
 from storage.db import Database
 from storage.tables import Base
 
+# Modules that declare tables of their own are imported above so the metadata is complete.
+_ = (storage.deliveries, storage.workspaces)
 target_metadata = Base.metadata
 
 
