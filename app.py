@@ -105,7 +105,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=True,
-        raise_error_for_unhandled_request=False,
+        # Unhandled requests go to the error policy, which acks them 200 (see ErrorPolicy).
+        raise_error_for_unhandled_request=True,
     )
     handlers.register(
         bolt,

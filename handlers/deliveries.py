@@ -32,11 +32,16 @@ class EventDeduplication:
         self._deliveries = deliveries
 
     async def skip_repeated_events(
-        self, body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
+        self,
+        body: dict[str, Any],
+        request: AsyncBoltRequest,
+        response: BoltResponse | None,
+        next: Callable[[], Awaitable[None]],
     ) -> BoltResponse | None:
+        # Bolt's next() only marks the chain as continued; the response so far is handed back unchanged.
         if not isinstance(body, dict) or body.get("type") != "event_callback":
             await next()
-            return None
+            return response
         event_id = body.get("event_id")
         if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
             log.info("dropped an event without a usable event_id")
@@ -54,4 +59,4 @@ class EventDeduplication:
             log.info("event %s delivered again (retry %s): handled already, dropped", event_id, retry)
             return BoltResponse(status=200, body="")
         await next()
-        return None
+        return response

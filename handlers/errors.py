@@ -6,6 +6,8 @@ import logging
 import uuid
 from typing import Any
 
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.errors import MendError
@@ -42,10 +44,19 @@ class ErrorPolicy:
             # Slack itself may be what failed; the log above is then all we can do.
             log.warning("could not tell %s about an error", user_id, exc_info=True)
 
-    async def handle_listener_error(self, error: Exception, body: dict[str, Any]) -> None:
+    async def handle_listener_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         """Bolt's `app.error` handler, for anything a listener raised before handing work to a task."""
+        if isinstance(error, BoltUnhandledRequestError):
+            # Slack sends things Mend has no listener for: clicks on link buttons, events subscribed to
+            # ahead of their feature. Anything but a 200 makes Slack show the person an error, or retry
+            # the event and eventually switch the subscription off.
+            log.debug(
+                "nothing handles this %s; acked", body.get("type") if isinstance(body, dict) else "request"
+            )
+            return BoltResponse(status=200, body="")
         user_id, channel_id = who_and_where(body)
         await self.handle(error, user_id=user_id, channel_id=channel_id)
+        return None
 
 
 def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:

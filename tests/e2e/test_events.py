@@ -75,6 +75,12 @@ async def test_two_processes_given_the_same_delivery_handle_it_once(stack: Stack
         assert sorted(seen_here + seen_there) == [f"Ev0TWICE{n:02d}" for n in range(10)]
 
 
+async def test_events_mend_does_not_handle_yet_are_still_acked_200(stack: Stack) -> None:
+    # Slack counts anything but 2xx as a failed delivery, retries it, and disables subscriptions that fail.
+    response = await stack.alice.open_home()
+    assert (response.status, response.body) == (200, None)
+
+
 async def test_events_without_a_usable_event_id_are_dropped(stack: Stack) -> None:
     seen = count_mentions(stack.mend)
     for bad in ("Ev 1", "x" * 65, "Ev\x001", "Ev0é"):
@@ -138,3 +144,19 @@ async def test_a_delivery_during_a_database_outage_is_left_for_slack_to_retry(
     retried = await stack.sender.send_event(mention(stack), event_id="Ev0OUTAGE", retry_num=1)
     assert (refused.status, retried.status) == (503, 200)
     assert seen == ["Ev0OUTAGE"]
+
+
+async def test_clicks_mend_does_not_handle_are_acked_200(stack: Stack) -> None:
+    # Link buttons still send block_actions; a non-200 puts a warning sign on the button.
+    payload = {
+        "type": "block_actions",
+        "user": {"id": stack.alice.id, "team_id": stack.double.team_id},
+        "team": {"id": stack.double.team_id},
+        "api_app_id": stack.double.app_id,
+        "trigger_id": stack.double.issue_trigger_id(stack.alice.id),
+        "container": {"type": "message", "channel_id": stack.support, "message_ts": "1.2"},
+        "channel": {"id": stack.support},
+        "actions": [{"type": "button", "action_id": "case_link", "block_id": "b", "action_ts": "1.3"}],
+    }
+    response = await stack.sender.post_interaction(payload)
+    assert (response.status, response.body) == (200, None)
