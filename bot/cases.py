@@ -145,10 +145,15 @@ class CaseReport(BaseModel):
         return self.customer_name or self.customer_ref or "Unknown customer"
 
 
+# C0 control characters other than tab and newline: invisible, never typed into a Slack form, and trouble
+# for whatever reads the database later (exports, terminals). PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _clean(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).replace("\x00", "").strip()
+    text = _CONTROL.sub("", str(value)).strip()
     return text or None
 
 

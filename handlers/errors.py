@@ -11,6 +11,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.errors import MendError
+from handlers.payloads import id_field
 from handlers.slack_api import SlackPoster
 
 log = logging.getLogger("mend.errors")
@@ -61,10 +62,12 @@ class ErrorPolicy:
 
 def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     """The acting user and channel of any Slack payload (command, interaction or event)."""
-    user = body.get("user")
-    user_id = body.get("user_id") or (user.get("id") if isinstance(user, dict) else user)
-    channel = body.get("channel")
-    channel_id = body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else None)
-    if channel_id is None and isinstance(body.get("container"), dict):
-        channel_id = body["container"].get("channel_id")
-    return (str(user_id) if user_id else None, str(channel_id) if channel_id else None)
+    # Only ids that look like Slack's: the message goes back to Slack in these fields.
+    user_id = id_field(body, "user_id") or id_field(body, "user", "id") or id_field(body, "user")
+    channel_id = (
+        id_field(body, "channel_id")
+        or id_field(body, "channel", "id")
+        or id_field(body, "container", "channel_id")
+        or id_field(body, "event", "channel")
+    )
+    return user_id, channel_id
