@@ -22,6 +22,7 @@ from bot.workspaces import WorkspaceService
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
+from handlers.redaction import redact_logs
 from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact_logs(settings.secrets())
     asyncio.run(serve(settings))
     return 0
 

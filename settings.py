@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from bot.cases import DEFAULT_CATEGORY_LABELS, CaseConfig, categories_from_labels
 from storage.db import normalise_database_url
@@ -103,6 +104,13 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    def secrets(self) -> list[str]:
+        """Every credential Mend holds, for keeping them out of logs."""
+        held = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        secrets = [s.get_secret_value() for s in held if s is not None]
+        password = make_url(self.database_url).password
+        return [*secrets, *([str(password)] if password else [])]
 
     def case_config(self) -> CaseConfig:
         return CaseConfig(
