@@ -156,5 +156,5 @@ async def test_python_app_py_at_debug_logs_no_secret(database_url: str, tmp_path
     log = output.decode()
     assert "DEBUG" in log and "Sending a request" in log and "Invalid request signature" in log
     assert leaks(log, token, secret, double.verification_token) == [], [
-        l for l in log.splitlines() if "legacy" in l or "SECRET" in l
+        line for line in log.splitlines() if "legacy" in line or "SECRET" in line
     ][:3]
