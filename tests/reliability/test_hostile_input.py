@@ -38,7 +38,7 @@ from tests.e2e.test_report_case import REPORT, open_report, state_of
 from tests.reliability.strategies import any_json, field_text, hostile_text
 
 FUZZ = settings(
-    max_examples=60,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
