@@ -20,30 +20,37 @@ import handlers
 from bot.amends import AmendsService
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
+from bot.deliveries import Deliveries
 from bot.errors import MendError
 from bot.export import ExportFile, ExportService, write_files
 from bot.insights import InsightsService
 from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
+from bot.workspaces import WorkspaceService
 from handlers.amends import AmendsHomeSection, AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
 from handlers.cases import CaseListeners, SlackCaseNotifier
+from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
 from handlers.export import ExportListeners
 from handlers.home import HomeListeners, HomePublisher
 from handlers.learning import LearningListeners, SlackCheckInNotifier, SlackLearningNotifier
 from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
+from handlers.redaction import redact_logs
 from handlers.slack_api import SlackPoster, make_web_client, new_http_session
 from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
+from handlers.workspaces import WorkspaceListeners, confirm_installation
 from settings import Settings, SettingsError, load_settings
 from storage.amends import SqlAmendsRepository, SqlEscalationQueue
 from storage.cases import SqlCaseRepository
 from storage.db import Database
+from storage.deliveries import SqlDeliveryLog
 from storage.export import SqlExportRepository
 from storage.insights import SqlInsightsRepository
 from storage.learning import SqlLearningRepository
 from storage.migrate import upgrade_to_head
 from storage.recovery import SqlRecoveryRepository
+from storage.workspaces import SqlWorkspaceRepository
 
 log = logging.getLogger("mend")
 
@@ -65,6 +72,7 @@ class Mend:
     recovery: RecoveryService
     home: HomePublisher
     amends: AmendsService
+    workspaces: WorkspaceService
     slack_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
     _escalations: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -86,6 +94,8 @@ class Mend:
         # One pooled session for every Web API call: without it slack_sdk opens a new connection (and,
         # against Slack, a new TLS handshake) for each call.
         self.slack_client.session = new_http_session()
+        # Before serving, so a reinstalled workspace (new token, restart) gets its sends back at once.
+        await confirm_installation(self.slack_client, self.workspaces)
         self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, self.settings.port if port is None else port)
@@ -129,6 +139,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     errors = ErrorPolicy(poster)
     tasks = BackgroundTasks(errors)
     case_config = settings.case_config()
+    workspaces = WorkspaceService(SqlWorkspaceRepository(db), clock)
     playbook = settings.playbook()
     root_causes = settings.root_cause_category_list()
     cases = CaseService(
@@ -137,6 +148,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         clock,
         case_config,
         playbook,
+        workspaces=workspaces,
     )
     recovery = RecoveryService(
         SqlRecoveryRepository(db),
@@ -184,7 +196,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=True,
-        raise_error_for_unhandled_request=False,
+        # Unhandled requests go to the error policy, which acks them 200 (see ErrorPolicy).
+        raise_error_for_unhandled_request=True,
     )
     handlers.register(
         bolt,
@@ -199,18 +212,21 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         home=HomeListeners(home, tasks),
         learning=learning_listeners,
         amends=AmendsListeners(amends, poster, tasks),
+        workspaces=WorkspaceListeners(workspaces),
+        deliveries=EventDeduplication(Deliveries(SqlDeliveryLog(db), clock)),
         errors=errors,
     )
     return Mend(
         settings=settings,
         db=db,
         bolt=bolt,
-        web_app=build_web_app(bolt, db.ping),
+        web_app=build_web_app(bolt, db.ping, settings.slack_signing_secret.get_secret_value()),
         tasks=tasks,
         cases=cases,
         recovery=recovery,
         home=home,
         amends=amends,
+        workspaces=workspaces,
         slack_client=client,
     )
 
@@ -269,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact_logs(settings.secrets())
     asyncio.run(serve(settings))
     return 0
 

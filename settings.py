@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from bot.amends import DEFAULT_POLICY, AmendsPolicy, AmountError, Approvers, Money, load_policy, parse_amount
 from bot.cases import (
@@ -247,6 +248,13 @@ class Settings(BaseSettings):
             threshold=self.recurrence_threshold,
             window=timedelta(days=self.recurrence_window_days),
         )
+
+    def secrets(self) -> list[str]:
+        """Every credential Mend holds, for keeping them out of logs."""
+        held = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        secrets = [s.get_secret_value() for s in held if s is not None]
+        password = make_url(self.database_url).password
+        return [*secrets, *([str(password)] if password else [])]
 
     def case_config(self) -> CaseConfig:
         return CaseConfig(

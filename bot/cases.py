@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.clock import Clock
 from bot.errors import CaseNotFound, NoCardChannel
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, Step
+from bot.workspaces import WorkspaceStatus
+
+log = logging.getLogger(__name__)
 
 # Slack's plain_text_input takes at most 3000 characters; the database keeps whatever arrives within them.
 MAX_LONG_TEXT = 3000
@@ -154,10 +158,15 @@ class CaseReport(BaseModel):
         return self.customer_name or self.customer_ref or "Unknown customer"
 
 
+# C0 control characters other than tab and newline: invisible, never typed into a Slack form, and trouble
+# for whatever reads the database later (exports, terminals). PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _clean(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).replace("\x00", "").strip()
+    text = _CONTROL.sub("", str(value)).strip()
     return text or None
 
 
@@ -326,12 +335,15 @@ class CaseService:
         clock: Clock,
         config: CaseConfig,
         playbook: Playbook = DEFAULT_PLAYBOOK,
+        *,
+        workspaces: WorkspaceStatus | None = None,
     ) -> None:
         self._repo = repo
         self._notifier = notifier
         self._clock = clock
         self._config = config
         self._playbook = playbook
+        self._workspaces = workspaces
 
     @property
     def config(self) -> CaseConfig:
@@ -367,6 +379,10 @@ class CaseService:
         case = await self._repo.get(case_id)
         if case is None:
             raise CaseNotFound(case_id)
+        if self._workspaces is not None and not await self._workspaces.is_active(case.team_id):
+            # Uninstalled or token revoked: every post would fail, and nobody there could see it.
+            log.info("case %s: workspace %s is inactive, not announcing", case.reference, case.team_id)
+            return case
         if case.card is None:
             channel_id = self.card_channel_for(case.origin_channel_id)
             if channel_id is None:

@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.amends import AmendsListeners
 from handlers.cases import CaseListeners
+from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
 from handlers.home import HomeListeners
 from handlers.ids import (
@@ -13,6 +14,7 @@ from handlers.ids import (
     AmendsAction,
     AmendsView,
     Command,
+    Event,
     LearningId,
     Shortcut,
     StepAction,
@@ -21,6 +23,7 @@ from handlers.ids import (
 )
 from handlers.learning import LearningListeners
 from handlers.recovery import RecoveryListeners
+from handlers.workspaces import WorkspaceListeners
 
 
 def register(
@@ -31,8 +34,13 @@ def register(
     home: HomeListeners,
     learning: LearningListeners,
     amends: AmendsListeners,
+    workspaces: WorkspaceListeners,
+    deliveries: EventDeduplication,
     errors: ErrorPolicy,
 ) -> None:
+    # Before any listener: a retried Events API delivery is acked and dropped.
+    app.use(deliveries.skip_repeated_events)
+
     # Reporting
     app.command(Command.RECOVER.value)(cases.handle_recover_command)
     app.shortcut(Shortcut.START_RECOVERY.value)(cases.start_recovery_from_message)
@@ -74,5 +82,9 @@ def register(
     app.view_submission(AmendsView.REJECT.value)(amends.submit_reject)
     app.action(AmendsAction.ADJUST.value)(amends.open_adjust_modal)
     app.view_submission(AmendsView.ADJUST.value)(amends.submit_adjust)
+
+    # The workspace itself
+    app.event(Event.APP_UNINSTALLED.value)(workspaces.record_uninstall)
+    app.event(Event.TOKENS_REVOKED.value)(workspaces.record_revoked_tokens)
 
     app.error(errors.handle_listener_error)

@@ -28,6 +28,7 @@ from handlers.blocks.cases import (
 from handlers.blocks.text import escape_mrkdwn
 from handlers.forms import save_then_ack
 from handlers.ids import MessageMetadata, ReportBlock
+from handlers.payloads import field, id_field, message_ts, opaque_field, text_field
 from handlers.slack_api import SlackPoster, error_code
 from handlers.tasks import BackgroundTasks
 
@@ -46,6 +47,7 @@ FIELD_BLOCKS: dict[ReportField, ReportBlock] = {
 }
 SUBCOMMANDS = frozenset({"help", "report", "export"})
 PERMALINK_DEADLINE_SECONDS = 1.0
+EXPIRED_TRIGGER_MESSAGE = "Slack took too long to open the form. Please try `/recover` again."
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,8 @@ def parse_report_form(values: Any) -> dict[ReportField, Any]:
     """Read the report modal's state; anything missing or malformed becomes None for validation to explain."""
     values = values if isinstance(values, dict) else {}
     parsed: dict[ReportField, Any] = {}
-    for field, block in FIELD_BLOCKS.items():
-        block_state = values.get(block.value)
-        element = block_state.get(block.action_id) if isinstance(block_state, dict) else None
-        parsed[field] = _input_value(element)
+    for report_field, block in FIELD_BLOCKS.items():
+        parsed[report_field] = _input_value(field(values, block.value, block.action_id))
     return parsed
 
 
@@ -167,16 +167,17 @@ class CaseListeners:
             )
             return
         await ack()
-        origin = ReportOrigin(channel_id=command.get("channel_id"))
-        self._open_report_later(command.get("trigger_id"), parsed.text, origin, command.get("user_id"))
+        origin = ReportOrigin(channel_id=id_field(command, "channel_id"))
+        self._open_report_later(
+            opaque_field(command, "trigger_id"), parsed.text, origin, id_field(command, "user_id")
+        )
 
     async def open_report_from_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-        raw_value = action.get("value")
-        value = raw_value if isinstance(raw_value, str) else ""
+        channel = id_field(body, "channel", "id") or id_field(body, "container", "channel_id")
+        value = text_field(action, "value") or ""
         self._open_report_later(
-            body.get("trigger_id"), value, ReportOrigin(channel_id=channel), _user_id(body)
+            opaque_field(body, "trigger_id"), value, ReportOrigin(channel_id=channel), _user_id(body)
         )
 
     async def open_report_from_home(self, ack: Ack, body: dict[str, Any]) -> None:
@@ -186,46 +187,51 @@ class CaseListeners:
 
     async def start_recovery_from_message(self, ack: Ack, shortcut: dict[str, Any]) -> None:
         await ack()
-        channel_id = (shortcut.get("channel") or {}).get("id")
-        message = shortcut.get("message") or {}
+        channel_id = id_field(shortcut, "channel", "id")
+        ts = message_ts(field(shortcut, "message", "ts")) or message_ts(field(shortcut, "message_ts"))
+        text = text_field(shortcut, "message", "text") or ""
         user_id = _user_id(shortcut)
 
         async def open_modal() -> None:
             permalink = None
-            if channel_id and message.get("ts"):
+            if channel_id and ts:
                 try:
                     permalink = await asyncio.wait_for(
-                        self._poster.permalink(channel_id, str(message["ts"])), PERMALINK_DEADLINE_SECONDS
+                        self._poster.permalink(channel_id, ts), PERMALINK_DEADLINE_SECONDS
                     )
                 except TimeoutError:
                     permalink = None
             origin = ReportOrigin(channel_id=channel_id, permalink=permalink)
-            await self._open_report(shortcut.get("trigger_id"), str(message.get("text") or ""), origin)
+            await self._open_report(opaque_field(shortcut, "trigger_id"), text, origin)
 
         self._tasks.spawn(
             open_modal(), user_id=user_id, channel_id=channel_id, name="open-report-from-message"
         )
 
-    def _open_report_later(self, trigger_id: Any, summary: str, origin: ReportOrigin, user_id: Any) -> None:
+    def _open_report_later(
+        self, trigger_id: str | None, summary: str, origin: ReportOrigin, user_id: str | None
+    ) -> None:
         self._tasks.spawn(
             self._open_report(trigger_id, summary, origin),
-            user_id=str(user_id) if user_id else None,
+            user_id=user_id,
             channel_id=origin.channel_id,
             name="open-report",
         )
 
-    async def _open_report(self, trigger_id: Any, summary: str, origin: ReportOrigin) -> None:
+    async def _open_report(self, trigger_id: str | None, summary: str, origin: ReportOrigin) -> None:
+        if not trigger_id:
+            raise MendError(EXPIRED_TRIGGER_MESSAGE)
         view = build_report_modal(self._service.config, summary=summary, origin=origin)
         try:
-            await self._client.views_open(trigger_id=str(trigger_id or ""), view=view)
+            await self._client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             if error_code(exc) in {"expired_trigger_id", "invalid_trigger_id"}:
-                raise MendError("Slack took too long to open the form. Please try `/recover` again.") from exc
+                raise MendError(EXPIRED_TRIGGER_MESSAGE) from exc
             raise
 
     async def submit_report(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        origin = ReportOrigin.from_metadata(view.get("private_metadata"))
-        raw = parse_report_form((view.get("state") or {}).get("values"))
+        origin = ReportOrigin.from_metadata(field(view, "private_metadata"))
+        raw = parse_report_form(field(view, "state", "values"))
         report, problems = validate_report(raw, self._service.config, source_permalink=origin.permalink)
         if report is None:
             await ack(
@@ -234,7 +240,8 @@ class CaseListeners:
             return
         user_id = _user_id(body)
         team_id = _team_id(body)
-        if not user_id or not team_id:
+        view_id = id_field(view, "id")
+        if not user_id or not team_id or not view_id:
             await ack(
                 response_action="errors", errors={ReportBlock.SUMMARY.value: "Slack sent an incomplete form."}
             )
@@ -248,7 +255,7 @@ class CaseListeners:
                 team_id=team_id,
                 reporter_user_id=user_id,
                 origin_channel_id=origin.channel_id,
-                report_key=str(view.get("id") or "") or None,
+                report_key=view_id,
             ),
             tasks=self._tasks,
             user_id=user_id,
@@ -272,14 +279,8 @@ class CaseListeners:
 
 
 def _user_id(body: dict[str, Any]) -> str | None:
-    user = body.get("user")
-    value = user.get("id") if isinstance(user, dict) else body.get("user_id")
-    return str(value) if value else None
+    return id_field(body, "user", "id") or id_field(body, "user_id")
 
 
 def _team_id(body: dict[str, Any]) -> str | None:
-    team = body.get("team")
-    value = team.get("id") if isinstance(team, dict) else body.get("team_id")
-    if not value and isinstance(body.get("view"), dict):
-        value = body["view"].get("team_id")
-    return str(value) if value else None
+    return id_field(body, "team", "id") or id_field(body, "team_id") or id_field(body, "view", "team_id")

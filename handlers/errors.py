@@ -6,9 +6,12 @@ import logging
 import uuid
 from typing import Any
 
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.errors import MendError
+from handlers.payloads import id_field
 from handlers.slack_api import SlackPoster
 
 log = logging.getLogger("mend.errors")
@@ -42,18 +45,29 @@ class ErrorPolicy:
             # Slack itself may be what failed; the log above is then all we can do.
             log.warning("could not tell %s about an error", user_id, exc_info=True)
 
-    async def handle_listener_error(self, error: Exception, body: dict[str, Any]) -> None:
+    async def handle_listener_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         """Bolt's `app.error` handler, for anything a listener raised before handing work to a task."""
+        if isinstance(error, BoltUnhandledRequestError):
+            # Slack sends things Mend has no listener for: clicks on link buttons, events subscribed to
+            # ahead of their feature. Anything but a 200 makes Slack show the person an error, or retry
+            # the event and eventually switch the subscription off.
+            log.debug(
+                "nothing handles this %s; acked", body.get("type") if isinstance(body, dict) else "request"
+            )
+            return BoltResponse(status=200, body="")
         user_id, channel_id = who_and_where(body)
         await self.handle(error, user_id=user_id, channel_id=channel_id)
+        return None
 
 
 def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     """The acting user and channel of any Slack payload (command, interaction or event)."""
-    user = body.get("user")
-    user_id = body.get("user_id") or (user.get("id") if isinstance(user, dict) else user)
-    channel = body.get("channel")
-    channel_id = body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else None)
-    if channel_id is None and isinstance(body.get("container"), dict):
-        channel_id = body["container"].get("channel_id")
-    return (str(user_id) if user_id else None, str(channel_id) if channel_id else None)
+    # Only ids that look like Slack's: the message goes back to Slack in these fields.
+    user_id = id_field(body, "user_id") or id_field(body, "user", "id") or id_field(body, "user")
+    channel_id = (
+        id_field(body, "channel_id")
+        or id_field(body, "channel", "id")
+        or id_field(body, "container", "channel_id")
+        or id_field(body, "event", "channel")
+    )
+    return user_id, channel_id

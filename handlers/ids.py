@@ -13,6 +13,13 @@ class Shortcut(StrEnum):
     START_RECOVERY = "start_recovery"
 
 
+class Event(StrEnum):
+    """Events API event types Mend subscribes to (manifest.json's bot_events)."""
+
+    APP_UNINSTALLED = "app_uninstalled"
+    TOKENS_REVOKED = "tokens_revoked"
+
+
 class View(StrEnum):
     """`callback_id`s of Mend's modals."""
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import storage.amends
+import storage.deliveries
 import storage.learning
 import storage.records
+import storage.workspaces
 from storage.tables import Base
 
 metadata = Base.metadata
-TABLE_MODULES = (storage.amends, storage.learning, storage.records)
+TABLE_MODULES = (storage.amends, storage.deliveries, storage.learning, storage.records, storage.workspaces)

@@ -9,6 +9,7 @@ from bot.cases import Case, CaseEvent, CaseState, MessageRef, NewCase
 from bot.errors import CaseNotFound
 from bot.playbook import CaseStep, Progress, Step, StepChange, StepStatus
 from bot.records import CaseRecord
+from bot.workspaces import InstallStatus, Workspace
 
 
 class InMemoryCaseRepository:
@@ -224,3 +225,41 @@ class RecordingRecoveryNotifier:
 
     async def announce_reopened(self, case: Case, actor_user_id: str, reason: str) -> None:
         self.reopened.append(case.id)
+
+
+class InMemoryDeliveryLog:
+    def __init__(self) -> None:
+        self.claimed: dict[str, datetime] = {}
+        self.prunes: list[datetime] = []
+
+    async def claim(self, delivery_id: str, *, team_id: str | None, at: datetime) -> bool:
+        if delivery_id in self.claimed:
+            return False
+        self.claimed[delivery_id] = at
+        return True
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        self.prunes.append(cutoff)
+        old = [k for k, at in self.claimed.items() if at < cutoff]
+        for key in old:
+            del self.claimed[key]
+        return len(old)
+
+
+class InMemoryWorkspaceRepository:
+    def __init__(self) -> None:
+        self.workspaces: dict[str, Workspace] = {}
+
+    async def set_status(self, team_id: str, status: InstallStatus, at: datetime) -> bool:
+        current = self.workspaces.get(team_id)
+        if current is not None and current.status is status:
+            return False
+        self.workspaces[team_id] = Workspace(team_id=team_id, status=status, changed_at=at)
+        return True
+
+    async def get(self, team_id: str) -> Workspace | None:
+        return self.workspaces.get(team_id)
+
+    async def is_active(self, team_id: str) -> bool:
+        current = self.workspaces.get(team_id)
+        return current is None or current.status is InstallStatus.ACTIVE

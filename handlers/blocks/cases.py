@@ -28,7 +28,7 @@ from slack_sdk.models.views import View
 from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState, Severity
 from bot.playbook import Progress, Step
 from handlers.blocks.recovery import build_card_progress
-from handlers.blocks.text import escape_mrkdwn, is_slack_permalink, plain, quote, safe_mrkdwn
+from handlers.blocks.text import escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
 from handlers.ids import Action, ReportBlock
 from handlers.ids import View as ViewId
 
@@ -36,6 +36,7 @@ SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
 HEADER_LIMIT = 150
 BUTTON_VALUE_LIMIT = 2000
+PRIVATE_METADATA_LIMIT = 3000
 FALLBACK_TEXT_LIMIT = 300
 
 SEVERITY_EMOJI = {
@@ -73,11 +74,14 @@ class ReportOrigin:
         return json.dumps({k: v for k, v in data.items() if v})
 
     @classmethod
-    def from_metadata(cls, raw: str | None) -> ReportOrigin:
+    def from_metadata(cls, raw: object) -> ReportOrigin:
         """Read private_metadata defensively: it comes back from the client and may be anything."""
+        # Slack keeps at most 3000 characters; anything longer (or not a string) is not what Mend wrote.
+        if not isinstance(raw, str) or len(raw) > PRIVATE_METADATA_LIMIT:
+            return cls()
         try:
             data = json.loads(raw or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[...]]]]" nested past the parser's limit
             return cls()
         if not isinstance(data, dict):
             return cls()
@@ -110,9 +114,12 @@ def build_report_modal(
         _report_modal_template(config, with_source=origin.permalink is not None)
     )
     payload["private_metadata"] = origin.to_metadata()
+    prefill = plain(summary, MAX_LONG_TEXT).strip()
     for block in payload["blocks"]:
-        if block.get("block_id") == ReportBlock.SUMMARY.value and summary.strip():
-            block["element"]["initial_value"] = plain(summary, MAX_LONG_TEXT)
+        if block.get("block_id") == ReportBlock.SUMMARY.value and prefill:
+            # Only after cleaning can we tell: a text of control characters leaves nothing to prefill, and
+            # Slack refuses an empty initial_value.
+            block["element"]["initial_value"] = prefill
         elif block.get("block_id") == ReportBlock.SOURCE.value:
             block["elements"][0]["text"] = _source_text(origin)
     return payload
@@ -236,7 +243,7 @@ def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = 
         SectionBlock(text=MarkdownTextObject(text=f"*What went wrong*\n{safe_mrkdwn(report.summary, 2900)}")),
     ]
     if report.customer_words:
-        words = quote(safe_mrkdwn(report.customer_words, 2800))
+        words = safe_quote(report.customer_words, 2800)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*In the customer's words*\n{words}")))
     if report.impact:
         blocks.append(

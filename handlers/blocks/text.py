@@ -42,6 +42,11 @@ def quote(text: str) -> str:
     return "\n".join(f">{line}" for line in text.splitlines() or [""])
 
 
+def safe_quote(text: str, limit: int) -> str:
+    """User text as a block quote within `limit`: quoting adds a character per line, so it is cut after."""
+    return shorten(quote(escape_mrkdwn(text)), limit)
+
+
 def is_slack_permalink(url: str | None) -> bool:
     # Only links Slack itself gave us go into mrkdwn links; anything with | or > could forge a label.
     return (

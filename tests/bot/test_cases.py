@@ -152,3 +152,9 @@ async def test_no_channel_anywhere_is_explained() -> None:
     )
     with pytest.raises(NoCardChannel, match="RECOVERY_CHANNEL"):
         await service.announce(case.id)
+
+
+def test_control_characters_are_dropped_but_text_and_newlines_kept() -> None:
+    report, errors = validate_report(raw(summary="Lost\x00 \x1b[31mparcel\x7f\n\tsecond line"), CONFIG)
+    assert errors == {} and report is not None
+    assert report.summary == "Lost [31mparcel\n\tsecond line"

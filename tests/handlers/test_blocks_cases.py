@@ -194,3 +194,15 @@ def test_unknown_command_offers_to_report_the_text() -> None:
 
 def test_safe_mrkdwn_limit() -> None:
     assert len(safe_mrkdwn("<" * 5000, 3000)) <= 3000
+
+
+@pytest.mark.parametrize("line", ["a", "<", "> x"])
+def test_customer_words_of_many_short_lines_fit_the_card(line: str) -> None:
+    # Quoting adds ">" to every line: 1500 one-character lines used to make a 4,300-character section.
+    case = make_case(customer_words="\n".join([line] * 1500))
+    for block in build_case_card(case, CONFIG):
+        block.to_dict()  # raises on any limit
+    quoted = next(
+        t for t in mrkdwn_texts([b.to_dict() for b in build_case_card(case, CONFIG)]) if "words" in t
+    )
+    assert len(quoted) <= 3000 and quoted.splitlines()[1].startswith(">")
