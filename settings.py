@@ -16,6 +16,7 @@ from bot.cases import (
     Category,
     categories_from_labels,
 )
+from bot.followups import FollowUpPolicy, WorkingHours, parse_duration
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook
 from storage.db import normalise_database_url
 
@@ -31,6 +32,14 @@ HINTS = {
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "playbook_file": "the path of a TOML or YAML playbook (see README), or leave it unset for the default",
     "root_cause_categories": "a comma-separated list such as 'Carrier / logistics, Billing error, Other'",
+    "ack_nudge_after": "a duration such as 90s, 15m, 2h or 1d",
+    "follow_up_after": "a duration such as 90s, 15m, 2h or 1d",
+    "resurvey_after": "a duration such as 90s, 15m, 2h or 1d",
+    "promise_reminder_lead": "a duration such as 90s, 15m, 2h or 1d",
+    "follow_up_poll": "a duration such as 1s or 2s",
+    "follow_up_lease": "a duration such as 30s or 2m",
+    "working_hours": "e.g. '09:00-18:00 Mon-Fri' (each person's own time zone), or 'always'",
+    "approver_ids": "comma-separated Slack user ids such as U012ABCDEF, U034GHIJKL, or leave it unset",
 }
 
 
@@ -48,6 +57,41 @@ class Settings(BaseSettings):
     root_cause_categories: str = ", ".join(DEFAULT_ROOT_CAUSE_LABELS)
     playbook_file: Path | None = None
     log_level: str = "INFO"
+    ack_nudge_after: str = "15m"
+    follow_up_after: str = "1d"
+    resurvey_after: str = "14d"
+    promise_reminder_lead: str = "1h"
+    working_hours: str = "09:00-18:00 Mon-Fri"
+    approver_ids: str = ""
+    follow_up_poll: str = "2s"
+    follow_up_lease: str = "1m"
+
+    @field_validator(
+        "ack_nudge_after",
+        "follow_up_after",
+        "resurvey_after",
+        "promise_reminder_lead",
+        "follow_up_poll",
+        "follow_up_lease",
+    )
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value.strip()
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str) -> str:
+        WorkingHours.parse(value)
+        return value.strip()
+
+    @field_validator("approver_ids")
+    @classmethod
+    def _approvers(cls, value: str) -> str:
+        for raw in value.split(","):
+            if raw.strip() and not re.fullmatch(r"[UW][A-Z0-9]{6,}", raw.strip()):
+                raise ValueError(f"{raw.strip()!r} is not a Slack user id (like U012ABCDEF)")
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -128,6 +172,16 @@ class Settings(BaseSettings):
 
     def root_cause_category_list(self) -> tuple[Category, ...]:
         return categories_from_labels(self.root_cause_categories.split(","))
+
+    def follow_up_policy(self) -> FollowUpPolicy:
+        return FollowUpPolicy(
+            ack_nudge_after=parse_duration(self.ack_nudge_after),
+            follow_up_after=parse_duration(self.follow_up_after),
+            resurvey_after=parse_duration(self.resurvey_after),
+            promise_reminder_lead=parse_duration(self.promise_reminder_lead),
+            hours=WorkingHours.parse(self.working_hours),
+            approver_ids=tuple(a.strip() for a in self.approver_ids.split(",") if a.strip()),
+        )
 
     def case_config(self) -> CaseConfig:
         return CaseConfig(

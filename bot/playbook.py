@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.followup_request import FollowUpRequest
+
 
 class StepAction(StrEnum):
     """The work a step has its own button for, beside Done and Skip."""
@@ -21,6 +23,8 @@ class StepAction(StrEnum):
     OWNERSHIP = "ownership"
     ROOT_CAUSE = "root_cause"
     AMENDS = "amends"
+    # A role, not a button: finishing the step with this role schedules the follow-up with the customer.
+    FIX = "fix"
     FOLLOW_UP = "follow_up"
     RECORD = "record"
 
@@ -88,6 +92,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Replace or redo what failed, quickly and fairly; don't stop until it is fixed.",
         why="An apology without a fix is only words.",
         words=("I've … and you'll have it by ….",),
+        action=StepAction.FIX,
     ),
     Step(
         key="amends",
@@ -301,3 +306,5 @@ class StepChange(BaseModel):
     new_owner_user_id: str | None = None
     root_cause_category: str | None = None
     root_cause_details: str | None = None
+    # Written in the same transaction as the change (bot/followups.py decides what they are).
+    follow_ups: tuple[FollowUpRequest, ...] = ()

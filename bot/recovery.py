@@ -12,6 +12,7 @@ from bot.apology_templates import unfilled_placeholders
 from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
+from bot.followups import FollowUpPolicy, FollowUpRequest, fix_step
 from bot.playbook import CaseStep, Progress, StepAction, StepChange, StepStatus, progress_of
 
 MAX_NOTE = 3000
@@ -30,8 +31,16 @@ class RecoveryRepository(Protocol):
 
     async def mark_card_rendered(self, case_id: int, version: int) -> None: ...
 
-    async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
-        """Close an open case; False if it was closed already."""
+    async def close(
+        self, case_id: int, actor_user_id: str, at: datetime, follow_ups: Sequence[FollowUpRequest] = ()
+    ) -> bool:
+        """Close an open case (and stage `follow_ups` with it); False if it was closed already."""
+        ...
+
+    async def reopen_step(
+        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    ) -> bool:
+        """Put a finished step of an open case back to pending; False if the case is closed or it is pending."""
         ...
 
 
@@ -69,7 +78,9 @@ class RecoveryService:
         clock: Clock,
         config: CaseConfig,
         root_causes: Sequence[Category],
+        policy: FollowUpPolicy | None = None,
     ) -> None:
+        self._policy = policy
         self._repo = repo
         self._notifier = notifier
         self._clock = clock
@@ -249,7 +260,9 @@ class RecoveryService:
                 f"{'is' if len(missing) == 1 else 'are'} still open. Finish or skip "
                 f"{'it' if len(missing) == 1 else 'them'} (with a reason) first."
             )
-        if not await self._repo.close(case_id, actor_user_id, self._clock.now()):
+        at = self._clock.now()
+        follow_ups = self._policy.on_close(at) if self._policy else ()
+        if not await self._repo.close(case_id, actor_user_id, at, follow_ups):
             raise CaseClosed(case)
         closed, _ = await self.load(case_id, team_id)
         await self._notifier.announce_closed(closed, actor_user_id)
@@ -263,7 +276,36 @@ class RecoveryService:
         await self.open_step(case_id, step.key, team_id)
         return step.key
 
+    async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
+        """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile)."""
+        case, steps = await self.load(case_id, team_id)
+        apology = next((s for s in steps if s.step.action is StepAction.APOLOGY), None)
+        if apology is None or apology.finished or not case.is_open:
+            return
+        try:
+            await self.complete_step(case_id, apology.key, actor_user_id=actor_user_id, team_id=team_id)
+        except StepAlreadyFinished:
+            return
+
+    async def reopen_fix(self, case_id: int, *, actor_user_id: str, team_id: str, reason: str) -> CaseStep:
+        """The customer is not satisfied yet: the fix step is open again (its prompt gets its buttons back)."""
+        case, steps = await self.load(case_id, team_id)
+        if not case.is_open:
+            raise CaseClosed(case)
+        step = fix_step(steps)
+        if step is None:
+            raise MendError(f"Case {case.reference}'s playbook has no fix step to reopen.")
+        if step.finished:
+            await self._repo.reopen_step(case_id, step.key, actor_user_id, self._clock.now(), reason)
+        await self.sync(case_id)
+        return step
+
     async def _finish(self, change: StepChange, team_id: str) -> None:
+        if self._policy is not None:
+            _case, step = await self.step(change.case_id, change.step_key, team_id)
+            requests = self._policy.on_step_finished(step.step, change.status, change.at)
+            if requests:
+                change = change.model_copy(update={"follow_ups": requests})
         if not await self._repo.finish_step(change):
             # Someone else got there first (or the case closed meanwhile): explain what they see now.
             await self.open_step(change.case_id, change.step_key, team_id)

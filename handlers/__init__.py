@@ -6,12 +6,18 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.cases import CaseListeners
 from handlers.errors import ErrorPolicy
-from handlers.ids import Action, Command, Shortcut, StepAction, StepView, View
+from handlers.followups import FollowUpListeners
+from handlers.ids import Action, Command, FollowUpAction, FollowUpView, Shortcut, StepAction, StepView, View
 from handlers.recovery import RecoveryListeners
 
 
 def register(
-    app: AsyncApp, *, cases: CaseListeners, recovery: RecoveryListeners, errors: ErrorPolicy
+    app: AsyncApp,
+    *,
+    cases: CaseListeners,
+    recovery: RecoveryListeners,
+    followups: FollowUpListeners,
+    errors: ErrorPolicy,
 ) -> None:
     # Reporting
     app.command(Command.RECOVER.value)(cases.handle_recover_command)
@@ -32,5 +38,20 @@ def register(
     app.action(StepAction.RECORD_ROOT_CAUSE.value)(recovery.open_root_cause_modal)
     app.view_submission(StepView.ROOT_CAUSE.value)(recovery.submit_root_cause)
     app.action(StepAction.CLOSE_CASE.value)(recovery.close_case)
+
+    # Follow-ups: promises and scheduled check-ins from step prompts, then the nudges' own buttons
+    app.action(FollowUpAction.RECORD_PROMISE.value)(followups.open_promise_modal)
+    app.view_submission(FollowUpView.PROMISE.value)(followups.submit_promise)
+    app.action(FollowUpAction.SCHEDULE_FOLLOW_UP.value)(followups.open_schedule_modal)
+    app.view_submission(FollowUpView.SCHEDULE.value)(followups.submit_schedule)
+    app.action(FollowUpAction.DONE.value)(followups.mark_done)
+    app.action(FollowUpAction.SNOOZE.value)(followups.snooze)
+    app.view_submission(FollowUpView.SNOOZE.value)(followups.submit_snooze)
+    app.action(FollowUpAction.REASSIGN.value)(followups.open_reassign_modal)
+    app.view_submission(FollowUpView.REASSIGN.value)(followups.submit_reassign)
+    app.action(FollowUpAction.SATISFIED.value)(followups.customer_satisfied)
+    app.action(FollowUpAction.NOT_YET.value)(followups.customer_not_yet)
+    app.action(FollowUpAction.RECORD_OUTCOME.value)(followups.open_resurvey_modal)
+    app.view_submission(FollowUpView.RESURVEY.value)(followups.submit_resurvey)
 
     app.error(errors.handle_listener_error)

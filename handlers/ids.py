@@ -51,6 +51,7 @@ class MessageMetadata(StrEnum):
     CASE_THREAD = "mend_case_thread"
     STEP_PROMPT = "mend_step_prompt"
     CASE_CLOSED = "mend_case_closed"
+    FOLLOW_UP = "mend_follow_up"
 
 
 class StepAction(StrEnum):
@@ -87,6 +88,46 @@ class StepBlock(StrEnum):
     ROOT_CAUSE_DETAILS = "root_cause_details"
     STEP_ACTIONS = "step_actions"
     CARD_ACTIONS = "card_actions"
+
+    @property
+    def action_id(self) -> str:
+        return f"{self.value}_input"
+
+
+class FollowUpAction(StrEnum):
+    """`action_id`s of the buttons on nudges, and of the follow-up buttons on step prompts."""
+
+    DONE = "followup_done"
+    SNOOZE = "followup_snooze"
+    REASSIGN = "followup_reassign"
+    SATISFIED = "followup_satisfied"
+    NOT_YET = "followup_not_yet"
+    RECORD_OUTCOME = "followup_record_outcome"
+    RECORD_PROMISE = "step_record_promise"
+    SCHEDULE_FOLLOW_UP = "step_schedule_follow_up"
+
+
+class FollowUpView(StrEnum):
+    """`callback_id`s of the follow-up modals."""
+
+    SNOOZE = "followup_snooze"
+    REASSIGN = "followup_reassign"
+    RESURVEY = "followup_resurvey"
+    PROMISE = "step_promise"
+    SCHEDULE = "step_schedule_follow_up"
+
+
+class FollowUpBlock(StrEnum):
+    """`block_id`s of nudges and of the follow-up modals (each input's action_id is the block_id + `_input`)."""
+
+    NUDGE_ACTIONS = "nudge_actions"
+    DATE = "followup_date"
+    TIME = "followup_time"
+    ASSIGNEE = "followup_assignee"
+    PROMISE_TEXT = "promise_text"
+    NOTE = "followup_note"
+    OUTCOME = "resurvey_outcome"
+    SCORE = "resurvey_score"
 
     @property
     def action_id(self) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
 from bot.cases import Case, CaseState, MessageRef
+from bot.followup_request import FollowUpRequest
 from bot.playbook import CaseStep, Step, StepChange, StepStatus
 from storage.cases import case_from_row, event_row
 from storage.db import Database
+from storage.followups import stage
 from storage.tables import CaseRow, CaseStepRow
 
 
@@ -91,6 +94,7 @@ class SqlRecoveryRepository:
                         **change.event_data,
                     )
                 )
+                await stage(session, change.follow_ups, case_id=change.case_id, now=change.at)
         except _Abort:
             return False
         return True
@@ -129,7 +133,9 @@ class SqlRecoveryRepository:
                 .values(card_version=version)
             )
 
-    async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
+    async def close(
+        self, case_id: int, actor_user_id: str, at: datetime, follow_ups: Sequence[FollowUpRequest] = ()
+    ) -> bool:
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(CaseRow)
@@ -141,4 +147,35 @@ class SqlRecoveryRepository:
             if not result.rowcount:  # type: ignore[attr-defined]
                 return False
             session.add(event_row(case_id, "closed", actor_user_id, at))
+            await stage(session, follow_ups, case_id=case_id, now=at)
             return True
+
+    async def reopen_step(
+        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    ) -> bool:
+        try:
+            async with self._db.transaction() as session:
+                bumped = await session.execute(
+                    update(CaseRow)
+                    .where(CaseRow.id == case_id, CaseRow.state == CaseState.OPEN.value)
+                    .values(version=CaseRow.version + 1, updated_at=at)
+                )
+                if not bumped.rowcount:  # type: ignore[attr-defined]
+                    raise _Abort
+                reopened = await session.execute(
+                    update(CaseStepRow)
+                    .where(
+                        CaseStepRow.case_id == case_id,
+                        CaseStepRow.step_key == step_key,
+                        CaseStepRow.status != StepStatus.PENDING.value,
+                    )
+                    .values(status=StepStatus.PENDING.value, actor_user_id=None, at=None, note=None)
+                )
+                if not reopened.rowcount:  # type: ignore[attr-defined]
+                    raise _Abort
+                session.add(
+                    event_row(case_id, "step_reopened", actor_user_id, at, step=step_key, reason=reason)
+                )
+        except _Abort:
+            return False
+        return True

@@ -31,8 +31,8 @@ from bot.apology_templates import Situation
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
 from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
+from handlers.ids import FollowUpAction, StepBlock, StepView
 from handlers.ids import StepAction as ActionId
-from handlers.ids import StepBlock, StepView
 
 SECTION_LIMIT = 3000
 
@@ -72,8 +72,11 @@ class StepRef:
         return cls(case_id=case_id, step_key=step_key, version=version)
 
 
-#: The step actions whose flows exist; the others get their buttons when their features land.
-AVAILABLE_ACTIONS = frozenset({StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE})
+#: The step actions whose flows exist; the others get their buttons when their features land. FIX is a
+#: role (finishing it schedules the customer follow-up), not a button.
+AVAILABLE_ACTIONS = frozenset(
+    {StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE, StepAction.FOLLOW_UP}
+)
 
 
 def _date(at: datetime | None) -> str:
@@ -104,7 +107,9 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
     buttons: list[ButtonElement] = []
     if definition.action in AVAILABLE_ACTIONS:
         buttons += _action_buttons(definition.action, ref)
+    # At most five buttons: the step's own (two at most), a promise, Done and Skip.
     buttons += [
+        ButtonElement(action_id=FollowUpAction.RECORD_PROMISE.value, text="Record a promise…", value=ref),
         ButtonElement(action_id=ActionId.DONE.value, text="Done", value=ref),
         ButtonElement(action_id=ActionId.SKIP.value, text="Skip…", value=ref),
     ]
@@ -125,6 +130,15 @@ def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
                 action_id=ActionId.TAKE_OWNERSHIP.value, text="Take ownership", value=ref, style="primary"
             ),
             ButtonElement(action_id=ActionId.ASSIGN_OWNER.value, text="Assign someone…", value=ref),
+        ]
+    if action is StepAction.FOLLOW_UP:
+        return [
+            ButtonElement(
+                action_id=FollowUpAction.SCHEDULE_FOLLOW_UP.value,
+                text="Schedule follow-up…",
+                value=ref,
+                style="primary",
+            )
         ]
     if action is StepAction.ROOT_CAUSE:
         return [

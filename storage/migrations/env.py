@@ -8,6 +8,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
+import storage.followups  # noqa: F401  (its tables join Base.metadata for autogenerate)
 from storage.db import Database
 from storage.tables import Base
 

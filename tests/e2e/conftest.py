@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import Mend, build
+from bot.clock import Clock
 from settings import load_settings
 from slack_double.server import SlackDouble
 from slack_double.user import Person, SlackSender
@@ -42,6 +43,12 @@ class Stack:
     async def settle(self) -> None:
         """Wait for the work Mend does after its acks (posting cards, opening modals)."""
         await self.mend.tasks.wait_idle()
+
+    async def tick(self) -> int:
+        """One follow-up poller tick, then wait for the sends it started."""
+        claimed = await self.mend.tick_follow_ups()
+        await self.settle()
+        return claimed
 
     async def case_rows(self) -> list[CaseRow]:
         async with self.mend.db.transaction() as session:
@@ -94,8 +101,15 @@ class Stack:
 
 @asynccontextmanager
 async def running_stack(
-    database_url: str, *, with_recovery_channel: bool = True, **settings: Any
+    database_url: str,
+    *,
+    with_recovery_channel: bool = True,
+    clock: Clock | None = None,
+    schedule: bool = False,
+    **settings: Any,
 ) -> AsyncIterator[Stack]:
+    """Mend over HTTP against the double. The follow-up poller only runs with `schedule`; otherwise tests
+    tick it by hand (`stack.tick()`), which with a FrozenClock makes time travel deterministic."""
     double = SlackDouble(seed=7)
     await double.start()
     alice = double.add_user("alice", real_name="Alice Agent", tz="Europe/London")
@@ -110,8 +124,8 @@ async def running_stack(
         recovery_channel=recovery,
         **settings,
     )
-    mend = build(config)
-    port = await mend.start(host="127.0.0.1", port=0)
+    mend = build(config, clock=clock)
+    port = await mend.start(host="127.0.0.1", port=0, schedule=schedule)
     sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, double)
     try:
         yield Stack(double, mend, sender, sender.person(alice), sender.person(bob), support, recovery)
