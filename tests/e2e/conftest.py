@@ -106,6 +106,7 @@ async def running_stack(
     with_recovery_channel: bool = True,
     clock: Clock | None = None,
     schedule: bool = False,
+    approvers: tuple[str, ...] = (),
     **settings: Any,
 ) -> AsyncIterator[Stack]:
     """Mend over HTTP against the double. The follow-up poller only runs with `schedule`; otherwise tests
@@ -116,6 +117,9 @@ async def running_stack(
     bob = double.add_user("bob", real_name="Bob Agent", tz="America/New_York")
     support = double.add_channel("support", members=[alice, bob])
     recovery = double.add_channel("recovery", members=[alice, bob]) if with_recovery_channel else None
+    if approvers:
+        people = {"alice": alice, "bob": bob}
+        settings["approver_ids"] = ",".join(people[name] for name in approvers)
     config = load_settings(
         slack_bot_token=double.bot_token,
         slack_signing_secret=SIGNING_SECRET,
