@@ -66,7 +66,7 @@ def test_durations_in_human_syntax(text: str, seconds: float) -> None:
 
 @pytest.mark.parametrize("text", ["", "15", "m15", "15 minutes", "0s", "-5m", "1x", "1h 30"])
 def test_bad_durations_say_what_works(text: str) -> None:
-    with pytest.raises(ValueError, match="duration|longer than zero"):
+    with pytest.raises(ValueError, match=r"duration|longer than zero"):
         parse_duration(text)
 
 
