@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from apscheduler.executors.asyncio import AsyncIOExecutor
@@ -47,6 +47,9 @@ from storage.recovery import SqlRecoveryRepository
 log = logging.getLogger("mend")
 
 SHUTDOWN_GRACE_SECONDS = 20.0
+# chat.postMessage answers in well under a second; a follow-up post not answered in this long is "unknown"
+# and reconciled later. Short, because nobody may look for it in Slack before it has surely finished.
+OUTBOX_TIMEOUT_SECONDS = 5
 
 
 class FollowUpPoller:
@@ -187,7 +190,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     # Follow-ups post through their own client, which never retries a post by itself: every failure is
     # classified (not posted / outcome unknown) and an unknown one is reconciled before any resend.
     outbox_client = make_web_client(
-        settings.slack_bot_token.get_secret_value(), settings.slack_api_url, retry_posts=False
+        settings.slack_bot_token.get_secret_value(),
+        settings.slack_api_url,
+        retry_posts=False,
+        timeout=OUTBOX_TIMEOUT_SECONDS,
     )
     people = SlackPeopleDirectory(client)
     follow_up_repo = SqlFollowUpRepository(db)
@@ -200,6 +206,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         lease=parse_duration(settings.follow_up_lease),
         cases=recovery_repo,
         recovery=recovery,
+        send_timeout=timedelta(seconds=OUTBOX_TIMEOUT_SECONDS),
     )
     # One handler per kind; another feature registers its own kind here (see bot/followups.py).
     case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)

@@ -37,6 +37,7 @@ import asyncio
 import logging
 import re
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -538,6 +539,10 @@ class RecoveryActions(Protocol):
 class FollowUpRepository(Protocol):
     async def claim(self, now: datetime, limit: int, lease_until: datetime, token: str) -> list[FollowUp]: ...
 
+    async def renew(self, tokens: Sequence[str], lease_until: datetime) -> int:
+        """Extend the leases of rows this process still holds (queued behind a busy channel, or posting)."""
+        ...
+
     async def begin_send(self, item: FollowUp, now: datetime, lease_until: datetime) -> bool:
         """Renew the lease and mark the row UNKNOWN; False if another process holds it now."""
         ...
@@ -703,6 +708,12 @@ MAX_ATTEMPTS = 8
 RETRY_BASE = timedelta(seconds=5)
 RETRY_CAP = timedelta(hours=1)
 UNKNOWN_HANDLER_DELAY = timedelta(minutes=10)
+SETTLE_MARGIN = timedelta(seconds=2)
+
+
+@dataclass
+class _Attempt:
+    began: bool = False  # a post may have gone out: the row is UNKNOWN until Slack's answer is recorded
 
 
 class StaleFollowUp(MendError):
@@ -727,7 +738,13 @@ class FollowUpService:
         owner: str | None = None,
         cases: CaseLoader | None = None,
         recovery: RecoveryActions | None = None,
+        send_timeout: timedelta = timedelta(seconds=5),
     ) -> None:
+        # One post attempt is abandoned (outcome unknown) after `send_timeout`; an unknown row is not
+        # looked for in Slack before `settle` has passed since its attempt, so a post still on the wire
+        # (a slow process, a stalled lease renewal) is never mistaken for a lost one and sent again.
+        self.send_timeout = send_timeout
+        self.settle = send_timeout + SETTLE_MARGIN
         self._cases = cases
         self._recovery = recovery
         self._repo = repo
@@ -741,6 +758,7 @@ class FollowUpService:
         self.owner = owner or uuid.uuid4().hex[:12]
         self._handlers: dict[str, FollowUpHandler] = {}
         self._in_flight = 0
+        self._tokens: Counter[str] = Counter()  # lease tokens of the claims still being worked on
         self._stopping = False
         self._waiting: set[asyncio.Task[Any]] = set()
         self._claim_lock = asyncio.Lock()
@@ -778,55 +796,70 @@ class FollowUpService:
             if self._stopping or room <= 0:
                 return []
             now = self._clock.now()
+            if self._tokens:
+                # A live process keeps what it holds; only a dead one's leases run out for others to take.
+                await self._repo.renew(list(self._tokens), now + self.lease)
             token = f"{self.owner}:{uuid.uuid4().hex[:12]}"
             items = await self._repo.claim(now, room, now + self.lease, token)
             self._in_flight += len(items)
+            if items:
+                self._tokens[token] += len(items)
             return items
 
     async def process(self, item: FollowUp) -> None:
         """Decide and deliver one claimed follow-up; always ends by releasing or settling the row."""
-        began = False
+        attempt = _Attempt()
         task = asyncio.current_task()
         if task is not None:
             self._waiting.add(task)
         try:
-            began = await self._process(item, task)
+            await self._process(item, task, attempt)
         except asyncio.CancelledError:
-            if not began:
+            if not attempt.began:
                 # Handed back at shutdown before any post started: another process may take it at once.
                 await asyncio.shield(self._repo.release(item))
             raise
         except Exception as exc:
-            if not began:
-                await self._retry(item, f"error: {exc!r}"[:500], FollowUpState(item.state))
+            # Once a post may have gone out, the row must stay UNKNOWN (reconciled before any resend),
+            # whatever failed after it (e.g. the database, while recording it as sent).
+            state = FollowUpState.UNKNOWN if attempt.began else FollowUpState(item.state)
+            await self._retry(item, f"error: {exc!r}"[:500], state)
             raise
         finally:
             if task is not None:
                 self._waiting.discard(task)
             self._in_flight -= 1
+            if item.lease_token is not None:
+                self._tokens[item.lease_token] -= 1
+                if self._tokens[item.lease_token] <= 0:
+                    del self._tokens[item.lease_token]
 
-    async def _process(self, item: FollowUp, task: asyncio.Task[Any] | None) -> bool:
+    async def _process(self, item: FollowUp, task: asyncio.Task[Any] | None, attempt: _Attempt) -> None:
         handler = self._handlers.get(item.kind)
         now = self._clock.now()
         if handler is None:
             # A kind another version of Mend knows (a newer deploy, a feature switched off): leave it be.
             log.warning("no handler for follow-up kind %r (id %s); retrying later", item.kind, item.id)
             await self._repo.postpone(item, now + UNKNOWN_HANDLER_DELAY, "no handler for this kind", now)
-            return False
+            return
         verdict = await handler.check(item)
         if isinstance(verdict, Cancel):
             await self._repo.cancel(item, verdict.reason, now)
-            return False
+            return
         if isinstance(verdict, Defer):
             await self._repo.postpone(item, verdict.until, verdict.reason, now)
-            return False
+            return
         if verdict.to and not item.exact and not self.policy.hours.always:
             opens = self.policy.hours.next_open(now, await self._people.timezone(verdict.to))
             if opens > now:
                 await self._repo.postpone(item, opens, "outside working hours", now)
-                return False
+                return
         message = handler.render(item, verdict)
         if item.state is FollowUpState.UNKNOWN and item.attempted_at is not None:
+            settled_at = item.attempted_at + self.settle
+            if now < settled_at:
+                await self._repo.postpone(item, settled_at, "a post may still be under way", now)
+                return
             # An earlier attempt may have posted: look before posting again.
             found = await self._messenger.find(
                 verdict.channel_id,
@@ -836,30 +869,37 @@ class FollowUpService:
             )
             if found is not None:
                 await self._repo.mark_sent(item, found, self._clock.now())
-                return False
+                return
         async with self._messenger.turn(verdict.channel_id):
             if self._stopping:
                 await self._repo.release(item)
-                return False
+                return
             now = self._clock.now()
-            if not await self._repo.begin_send(item, now, now + self.lease):
-                return False  # our lease ran out while waiting and someone else has it now
+            if not await self._repo.begin_send(item, now, now + max(self.lease, self.settle)):
+                return  # our lease ran out while waiting and someone else has it now
+            attempt.began = True
             if task is not None:
                 self._waiting.discard(task)  # from here on, shutdown waits for the post to finish
             try:
-                ref = await self._messenger.post(
-                    verdict.channel_id, verdict.thread_ts, message, item.message_key
+                async with asyncio.timeout(self.send_timeout.total_seconds()):
+                    ref = await self._messenger.post(
+                        verdict.channel_id, verdict.thread_ts, message, item.message_key
+                    )
+            except TimeoutError:
+                await self._retry(
+                    item, "outcome unknown: Slack did not answer in time", FollowUpState.UNKNOWN
                 )
+                return
             except NotPosted as exc:
                 state = FollowUpState.FAILED if exc.permanent else FollowUpState.PENDING
                 delay = timedelta(seconds=exc.retry_after) if exc.retry_after is not None else None
                 await self._retry(item, exc.reason, state, delay=delay, counted=exc.retry_after is None)
-                return True
+                return
             except OutcomeUnknown as exc:
                 await self._retry(item, f"outcome unknown: {exc}"[:500], FollowUpState.UNKNOWN)
-                return True
+                return
             await self._repo.mark_sent(item, ref, self._clock.now())
-            return True
+            return
 
     async def _retry(
         self,

@@ -81,16 +81,19 @@ class ChannelPacer:
 
     @asynccontextmanager
     async def turn(self, channel_id: str) -> AsyncIterator[None]:
+        """Wait until the channel may take a post, and keep others for it waiting while this one decides."""
         loop = asyncio.get_running_loop()
         lock = self._locks.setdefault(channel_id, asyncio.Lock())
         async with lock:
             wait = self._next.get(channel_id, 0.0) - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            try:
-                yield
-            finally:
-                self._next[channel_id] = max(self._next.get(channel_id, 0.0), loop.time() + self.interval)
+            yield
+
+    def posting(self, channel_id: str) -> None:
+        """A post is going out now: the next one waits an interval (a turn that posted nothing costs none)."""
+        loop = asyncio.get_running_loop()
+        self._next[channel_id] = max(self._next.get(channel_id, 0.0), loop.time() + self.interval)
 
     def pause(self, channel_id: str, seconds: float) -> None:
         loop = asyncio.get_running_loop()
@@ -120,6 +123,7 @@ class SlackFollowUpMessenger:
         blocks = [b.to_dict() if hasattr(b, "to_dict") else b for b in message.blocks]
         joined = False
         while True:
+            self.pacer.posting(channel_id)
             try:
                 resp = await self._client.chat_postMessage(
                     channel=channel_id,

@@ -228,6 +228,15 @@ class SqlFollowUpRepository:
             ).scalars()
             return [follow_up_from_row(r) for r in rows]
 
+    async def renew(self, tokens: Sequence[str], lease_until: datetime) -> int:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(FollowUpRow)
+                .where(FollowUpRow.lease_token.in_(list(tokens)), FollowUpRow.state.in_(_CLAIMABLE))
+                .values(lease_until=lease_until)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def begin_send(self, item: FollowUp, now: datetime, lease_until: datetime) -> bool:
         async with self._db.transaction() as session:
             result = await session.execute(

@@ -169,7 +169,9 @@ class InMemoryRecoveryRepository:
         self.staged.extend((case_id, r) for r in follow_ups)
         return True
 
-    async def reopen_step(self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str) -> bool:
+    async def reopen_step(
+        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    ) -> bool:
         step = next(s for s in self.steps[case_id] if s.key == step_key)
         if not self.cases.cases[case_id].is_open or not step.finished:
             return False

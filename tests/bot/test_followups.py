@@ -4,7 +4,7 @@ scheduled, cancellation, and FollowUpService's exactly-once delivery on in-memor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -299,6 +299,12 @@ class FakeRepo:
             self._set(r, lease_token=token)
         return [self.rows[r.id] for r in due]
 
+    async def renew(self, tokens: Sequence[str], lease_until: datetime) -> int:
+        held = [i for i, (token, _) in self.leases.items() if token in tokens]
+        for i in held:
+            self.leases[i] = (self.leases[i][0], lease_until)
+        return len(held)
+
     async def begin_send(self, item: FollowUp, now: datetime, lease_until: datetime) -> bool:
         if not self._held(item):
             return False
@@ -525,3 +531,35 @@ def test_unknown_kinds_are_left_for_a_version_that_knows_them() -> None:
     with pytest.raises(ValueError):
         service.register("notice", Notice())
     assert service.handler(FollowUpKind.RESURVEY) is None
+
+
+async def test_an_unknown_row_is_not_looked_for_before_its_post_has_surely_finished() -> None:
+    clock = FrozenClock(NOW)
+    service, repo, messenger = make_service(clock)
+    item = notice(repo, clock)
+    [claimed] = await repo.claim(NOW, 1, NOW + timedelta(seconds=1), "stalled")
+    assert await repo.begin_send(claimed, NOW, NOW + timedelta(seconds=1))  # its post is on the wire ...
+    clock.advance(timedelta(seconds=2))  # ... when another process finds the lease expired
+    await run_once(service)
+    assert messenger.posted == [] and repo.rows[item.id].due_at == NOW + service.settle
+    clock.advance(service.settle)
+    await run_once(service)
+    assert messenger.posted == [f"fu:{item.id}:0"]
+
+
+async def test_a_database_failure_after_posting_leaves_the_row_to_reconcile_not_resend() -> None:
+    clock = FrozenClock(NOW)
+    service, repo, messenger = make_service(clock)
+    item = notice(repo, clock)
+    real_mark_sent = repo.mark_sent
+
+    async def database_down(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("database went away")
+
+    repo.mark_sent = database_down  # type: ignore[method-assign]
+    await run_once(service)
+    assert messenger.posted == [f"fu:{item.id}:0"] and repo.rows[item.id].state is FollowUpState.UNKNOWN
+    repo.mark_sent = real_mark_sent  # type: ignore[method-assign]
+    clock.advance(timedelta(minutes=5))
+    await run_once(service)
+    assert messenger.posted == [f"fu:{item.id}:0"] and repo.rows[item.id].state is FollowUpState.SENT

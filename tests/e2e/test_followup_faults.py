@@ -118,8 +118,8 @@ async def sent(db: Database) -> int:
         return int((await session.execute(query)).scalar_one())
 
 
-async def wait_until_sent(db: Database, n: int, fleet: Fleet, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until_sent(db: Database, n: int, fleet: Fleet, within: float) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await sent(db) >= n:
             return
@@ -140,7 +140,21 @@ def delivered(double: SlackDouble, channels: list[str]) -> Counter[str]:
 async def assert_exactly_once(db: Database, double: SlackDouble, channels: list[str], n: int) -> None:
     keys = delivered(double, channels)
     twice = {k: c for k, c in keys.items() if c > 1}
-    assert not twice, f"delivered more than once: {twice}"
+    if twice:
+        async with db.transaction() as session:
+            ids = [int(k.split(":")[1]) for k in twice]
+            rows = (await session.execute(select(FollowUpRow).where(FollowUpRow.id.in_(ids)))).scalars()
+            detail = [(r.id, r.state, r.attempts, r.outcome, r.last_error, r.message_ts) for r in rows]
+        ts = {
+            k: [
+                m["ts"]
+                for c in channels
+                for m in double.messages(c)
+                if (m.get("metadata") or {}).get("event_payload", {}).get("key") == k
+            ]
+            for k in twice
+        }
+        raise AssertionError(f"delivered more than once: {twice} {detail} {ts}")
     async with db.transaction() as session:
         ids = list((await session.execute(select(FollowUpRow.id))).scalars())
     assert len(ids) == n and set(keys) == {f"fu:{i}:0" for i in ids}
@@ -153,13 +167,12 @@ async def test_kill_9_mid_batch_then_restart_delivers_each_once(
     n = 240
     await stage_notices(db, channels, n, datetime.now(UTC) - timedelta(minutes=1))
     await fleet.start(1)
-    while await sent(db) < n // 3:
-        await asyncio.sleep(0.05)
+    await wait_until_sent(db, n // 3, fleet, within=60)
     fleet.procs[0].kill()  # kill -9 while posts are in flight
     await fleet.procs[0].wait()
     assert await sent(db) < n
     await fleet.start(1)
-    await wait_until_sent(db, n, fleet, timeout=60)
+    await wait_until_sent(db, n, fleet, within=60)
     await assert_exactly_once(db, double, channels, n)
 
 
@@ -170,7 +183,7 @@ async def test_four_processes_on_2000_due_rows_deliver_each_once(
     n = 2000
     await stage_notices(db, channels, n, datetime.now(UTC) - timedelta(minutes=1))
     await fleet.start(4)
-    await wait_until_sent(db, n, fleet, timeout=120)
+    await wait_until_sent(db, n, fleet, within=120)
     await assert_exactly_once(db, double, channels, n)
 
 
@@ -185,7 +198,7 @@ async def test_a_follow_up_due_while_mend_was_down_is_sent_when_it_comes_back(
     await asyncio.sleep(1.5)
     assert await sent(db) == 0
     await fleet.start(1)
-    await wait_until_sent(db, 1, fleet, timeout=30)
+    await wait_until_sent(db, 1, fleet, within=30)
     await assert_exactly_once(db, double, channels, 1)
 
 
@@ -201,7 +214,7 @@ async def test_429s_and_5xx_during_a_backlog(fleet: Fleet, db: Database, double:
     double.faults.add("chat.postMessage", "ratelimited", retry_after=2, times=3)
     await stage_notices(db, channels, n, datetime.now(UTC) - timedelta(minutes=1))
     await fleet.start(2)
-    await wait_until_sent(db, n, fleet, timeout=90)
+    await wait_until_sent(db, n, fleet, within=90)
     await assert_exactly_once(db, double, channels, n)
     assert double.ratelimited["chat.postMessage"] >= 3
     assert all(f.exhausted for f in double.faults.faults)
