@@ -9,20 +9,26 @@ import os
 import signal
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.amends import AmendsService
 from bot.cases import CaseService
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, SystemClock, parse_duration
 from bot.deliveries import Deliveries
-from bot.errors import MendError
+from bot.errors import MendError, StorageUnavailable
 from bot.export import ExportFile, ExportService, write_files
+from bot.followups import CASE_KINDS, CaseFollowUpRules, FollowUpKind, FollowUpService
 from bot.insights import InsightsService
 from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
@@ -32,6 +38,13 @@ from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
 from handlers.export import ExportListeners
+from handlers.followups import (
+    CaseFollowUpHandler,
+    FollowUpListeners,
+    NoticeHandler,
+    SlackFollowUpMessenger,
+    SlackPeopleDirectory,
+)
 from handlers.home import HomeListeners, HomePublisher
 from handlers.learning import LearningListeners, SlackCheckInNotifier, SlackLearningNotifier
 from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
@@ -46,6 +59,7 @@ from storage.cases import SqlCaseRepository
 from storage.db import Database
 from storage.deliveries import SqlDeliveryLog
 from storage.export import SqlExportRepository
+from storage.followups import SqlFollowUpRepository
 from storage.insights import SqlInsightsRepository
 from storage.learning import SqlLearningRepository
 from storage.migrate import upgrade_to_head
@@ -57,6 +71,59 @@ log = logging.getLogger("mend")
 SHUTDOWN_GRACE_SECONDS = 20.0
 # How often the stand-in escalation queue is polled (until the follow-up engine's poller takes it over).
 ESCALATION_POLL_SECONDS = 30.0
+# chat.postMessage answers in well under a second; a follow-up post not answered in this long is "unknown"
+# and reconciled later. Short, because nobody may look for it in Slack before it has surely finished.
+OUTBOX_TIMEOUT_SECONDS = 5
+
+
+class FollowUpPoller:
+    """APScheduler is only the clock (principle 9): an in-memory interval job, nothing pickled, ticks `tick`,
+    which claims due follow-ups from the table and hands each to BackgroundTasks, so SIGTERM waits for
+    sends in flight. Overdue rows are claimed by the first tick, right after start-up."""
+
+    JOB_ID = "follow-up-poller"
+
+    def __init__(self, service: FollowUpService, tasks: BackgroundTasks, every_seconds: float) -> None:
+        self._service = service
+        self._tasks = tasks
+        self._every = every_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": AsyncIOExecutor()},
+            # A slow tick is skipped, never queued up behind itself; a late one just runs.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        self._scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self._every, timezone=UTC),
+            id=self.JOB_ID,
+            next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.start()
+
+    async def tick(self) -> int:
+        """Claim what is due and start sending it; returns how many rows were claimed."""
+        try:
+            items = await self._service.claim_due()
+        except StorageUnavailable:
+            log.warning("follow-ups: database unavailable; trying again at the next tick")
+            return 0
+        for item in items:
+            self._tasks.spawn(
+                self._service.process(item), user_id=None, channel_id=None, name=f"follow-up-{item.id}"
+            )
+        return len(items)
+
+    def stop(self) -> None:
+        """No new claims from here on; rows claimed but not yet posting are handed back at once."""
+        self._service.stop_claiming()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
 
 
 @dataclass
@@ -73,7 +140,10 @@ class Mend:
     home: HomePublisher
     amends: AmendsService
     workspaces: WorkspaceService
+    followups: FollowUpService
+    poller: FollowUpPoller
     slack_client: AsyncWebClient
+    outbox_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
     _escalations: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -84,10 +154,11 @@ class Mend:
         port: int | None = None,
         migrate: bool = True,
         escalations: bool = True,
+        schedule: bool = True,
     ) -> int:
-        """Bring the schema up to date and start serving HTTP; returns the bound port.
+        """Bring the schema up to date, start serving HTTP and (with `schedule`) the follow-up poller.
 
-        `escalations=False` leaves the escalation poller off (tests call `amends.escalate_due` themselves).
+        `escalations=False` leaves the amends escalation poller off (tests call `amends.escalate_due`).
         """
         if migrate:
             await upgrade_to_head(self.db)
@@ -96,6 +167,7 @@ class Mend:
         self.slack_client.session = new_http_session()
         # Before serving, so a reinstalled workspace (new token, restart) gets its sends back at once.
         await confirm_installation(self.slack_client, self.workspaces)
+        self.outbox_client.session = self.slack_client.session
         self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, self.settings.port if port is None else port)
@@ -105,7 +177,13 @@ class Mend:
         log.info("Mend is serving on %s:%s", host, bound)
         if escalations:
             self._escalations = asyncio.create_task(self._poll_escalations(), name="amends-escalations")
+        if schedule:
+            self.poller.start()
         return int(bound)
+
+    async def tick_follow_ups(self) -> int:
+        """One poller tick by hand (tests and the sandbox, whose clock is not the wall clock)."""
+        return await self.poller.tick()
 
     async def _poll_escalations(self) -> None:
         while True:
@@ -116,7 +194,8 @@ class Mend:
             await asyncio.sleep(ESCALATION_POLL_SECONDS)
 
     async def stop(self) -> None:
-        """Stop taking requests, let in-flight work finish, then close the database."""
+        """Stop claiming follow-ups and taking requests, let in-flight work finish, close the database."""
+        self.poller.stop()
         if self._escalations is not None:
             self._escalations.cancel()
             await asyncio.gather(self._escalations, return_exceptions=True)
@@ -128,6 +207,7 @@ class Mend:
         if self.slack_client.session is not None:
             await self.slack_client.session.close()
             self.slack_client.session = None
+            self.outbox_client.session = None
         await self.db.dispose()
 
 
@@ -142,6 +222,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     workspaces = WorkspaceService(SqlWorkspaceRepository(db), clock)
     playbook = settings.playbook()
     root_causes = settings.root_cause_category_list()
+    policy = settings.follow_up_policy()
     cases = CaseService(
         SqlCaseRepository(db),
         SlackCaseNotifier(poster, case_config, playbook.steps),
@@ -149,13 +230,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         case_config,
         playbook,
         workspaces=workspaces,
+        planner=policy,
     )
+    recovery_repo = SqlRecoveryRepository(db)
     recovery = RecoveryService(
-        SqlRecoveryRepository(db),
+        recovery_repo,
         SlackRecoveryNotifier(poster, case_config, root_causes),
         clock,
         case_config,
         root_causes,
+        policy=policy,
     )
 
     amends = AmendsService(
@@ -189,6 +273,33 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     exports = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
     home.add_section(AmendsHomeSection(amends))
     amends.observe(lambda request: home.refresh_team(request.team_id))
+    # Follow-ups post through their own client, which never retries a post by itself: every failure is
+    # classified (not posted / outcome unknown) and an unknown one is reconciled before any resend.
+    outbox_client = make_web_client(
+        settings.slack_bot_token.get_secret_value(),
+        settings.slack_api_url,
+        retry_posts=False,
+        timeout=OUTBOX_TIMEOUT_SECONDS,
+    )
+    people = SlackPeopleDirectory(client)
+    follow_up_repo = SqlFollowUpRepository(db)
+    followups = FollowUpService(
+        follow_up_repo,
+        SlackFollowUpMessenger(outbox_client, client),
+        people,
+        clock,
+        policy,
+        lease=parse_duration(settings.follow_up_lease),
+        cases=recovery_repo,
+        recovery=recovery,
+        send_timeout=timedelta(seconds=OUTBOX_TIMEOUT_SECONDS),
+    )
+    # One handler per kind; another feature registers its own kind here (see bot/followups.py).
+    case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)
+    for kind in sorted(CASE_KINDS):
+        followups.register(kind, case_handler)
+    followups.register(FollowUpKind.NOTICE, NoticeHandler())
+    poller = FollowUpPoller(followups, tasks, parse_duration(settings.follow_up_poll).total_seconds())
 
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
     # polling; the listeners hand slow work to BackgroundTasks themselves.
@@ -214,6 +325,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         amends=AmendsListeners(amends, poster, tasks),
         workspaces=WorkspaceListeners(workspaces),
         deliveries=EventDeduplication(Deliveries(SqlDeliveryLog(db), clock)),
+        followups=FollowUpListeners(followups, recovery, case_handler, poster, people, tasks, clock),
         errors=errors,
     )
     return Mend(
@@ -227,7 +339,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         home=home,
         amends=amends,
         workspaces=workspaces,
+        followups=followups,
+        poller=poller,
         slack_client=client,
+        outbox_client=outbox_client,
     )
 
 

@@ -20,6 +20,7 @@ from bot.cases import (
     categories_from_labels,
 )
 from bot.clock import parse_duration
+from bot.followups import FollowUpPolicy, WorkingHours
 from bot.learning import RecurrenceConfig
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook
 from storage.db import normalise_database_url
@@ -47,6 +48,13 @@ HINTS = {
     "approval_escalate_after": "a duration such as 90s, 15m, 4h or 1d",
     "managers": "pairs of agent:manager user ids, e.g. U0AGENT1:U0BOSS1,U0AGENT2:U0BOSS1",
     "policy_file": "the path of a TOML or YAML amends policy (see README), or leave it unset for the default",
+    "ack_nudge_after": "a duration such as 90s, 15m, 2h or 1d",
+    "follow_up_after": "a duration such as 90s, 15m, 2h or 1d",
+    "resurvey_after": "a duration such as 90s, 15m, 2h or 1d",
+    "promise_reminder_lead": "a duration such as 90s, 15m, 2h or 1d",
+    "follow_up_poll": "a duration such as 1s or 2s",
+    "follow_up_lease": "a duration such as 30s or 2m",
+    "working_hours": "e.g. '09:00-18:00 Mon-Fri' (each person's own time zone), or 'always'",
 }
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -77,6 +85,32 @@ class Settings(BaseSettings):
     approval_escalate_after: str = "4h"
     policy_file: Path | None = None
     managers: str = ""
+    ack_nudge_after: str = "15m"
+    follow_up_after: str = "1d"
+    resurvey_after: str = "14d"
+    promise_reminder_lead: str = "1h"
+    working_hours: str = "09:00-18:00 Mon-Fri"
+    follow_up_poll: str = "2s"
+    follow_up_lease: str = "1m"
+
+    @field_validator(
+        "ack_nudge_after",
+        "follow_up_after",
+        "resurvey_after",
+        "promise_reminder_lead",
+        "follow_up_poll",
+        "follow_up_lease",
+    )
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value.strip()
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str) -> str:
+        WorkingHours.parse(value)
+        return value.strip()
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -255,6 +289,16 @@ class Settings(BaseSettings):
         secrets = [s.get_secret_value() for s in held if s is not None]
         password = make_url(self.database_url).password
         return [*secrets, *([str(password)] if password else [])]
+
+    def follow_up_policy(self) -> FollowUpPolicy:
+        return FollowUpPolicy(
+            ack_nudge_after=parse_duration(self.ack_nudge_after),
+            follow_up_after=parse_duration(self.follow_up_after),
+            resurvey_after=parse_duration(self.resurvey_after),
+            promise_reminder_lead=parse_duration(self.promise_reminder_lead),
+            hours=WorkingHours.parse(self.working_hours),
+            approver_ids=tuple(a.strip() for a in self.approver_ids.split(",") if a.strip()),
+        )
 
     def case_config(self) -> CaseConfig:
         return CaseConfig(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
 from bot.errors import CaseNotFound, NoCardChannel
+from bot.followup_request import FollowUpRequest
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, Step
 from bot.workspaces import WorkspaceStatus
 
@@ -299,6 +300,8 @@ class NewCase(BaseModel):
     at: datetime
     # The playbook as it is when the case opens: later edits of the playbook leave open cases alone.
     steps: tuple[Step, ...] = ()
+    # Written in the same transaction as the case (the acknowledgement nudge and its escalation).
+    follow_ups: tuple[FollowUpRequest, ...] = ()
 
 
 class CaseRepository(Protocol):
@@ -313,6 +316,12 @@ class CaseRepository(Protocol):
     async def record_thread_opened(self, case_id: int, at: datetime) -> Case: ...
 
     async def events(self, case_id: int) -> list[CaseEvent]: ...
+
+
+class NewCasePlanner(Protocol):
+    """Decides what a new case schedules (bot/followups.py's FollowUpPolicy)."""
+
+    def on_new_case(self, at: datetime) -> tuple[FollowUpRequest, ...]: ...
 
 
 class CaseNotifier(Protocol):
@@ -335,6 +344,7 @@ class CaseService:
         clock: Clock,
         config: CaseConfig,
         playbook: Playbook = DEFAULT_PLAYBOOK,
+        planner: NewCasePlanner | None = None,
         *,
         workspaces: WorkspaceStatus | None = None,
     ) -> None:
@@ -344,6 +354,7 @@ class CaseService:
         self._config = config
         self._playbook = playbook
         self._workspaces = workspaces
+        self._planner = planner
 
     @property
     def config(self) -> CaseConfig:
@@ -362,6 +373,7 @@ class CaseService:
         report_key: str | None,
     ) -> tuple[Case, bool]:
         """Save the report as a case owned by its reporter. Idempotent on `report_key`."""
+        at = self._clock.now()
         return await self._repo.add(
             NewCase(
                 team_id=team_id,
@@ -369,8 +381,9 @@ class CaseService:
                 reporter_user_id=reporter_user_id,
                 origin_channel_id=origin_channel_id,
                 report_key=report_key,
-                at=self._clock.now(),
+                at=at,
                 steps=self._playbook.steps,
+                follow_ups=self._planner.on_new_case(at) if self._planner else (),
             )
         )
 

@@ -55,18 +55,20 @@ class SandboxClock:
         self._offset += delta
 
 
-_DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_duration(text: str) -> timedelta:
-    """A human duration: '90s', '15m', '4h', '1d', or parts together ('1h30m'); more than zero."""
-    raw = text.strip().lower().replace(" ", "")
-    if not raw or _DURATION_PART.sub("", raw):
-        raise ValueError(f"{text!r} is not a duration; write it like 90s, 15m, 4h or 1d")
-    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(raw))
+    """`90s`, `15m`, `2h`, `1d`, `1h30m`, `0.5s`: a positive duration, or a ValueError saying what works."""
+    raw = str(text).strip().lower()
+    compact = raw.replace(" ", "")
+    parts = _DURATION_PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise ValueError(f"{text!r} is not a duration; write e.g. 90s, 15m, 2h or 1d")
+    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0:
-        raise ValueError("must be longer than zero")
+        raise ValueError(f"{text!r} must be longer than zero")
     if seconds > 90 * 86400:
-        raise ValueError("must be at most 90 days")
+        raise ValueError(f"{text!r} is too long: at most 90 days")
     return timedelta(seconds=seconds)

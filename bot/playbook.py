@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.followup_request import FollowUpRequest
+
 
 class StepAction(StrEnum):
     """The work a step has its own button for, beside Done and Skip."""
@@ -20,8 +22,9 @@ class StepAction(StrEnum):
     APOLOGY = "apology"
     OWNERSHIP = "ownership"
     ROOT_CAUSE = "root_cause"
-    FIX = "fix"  # a role rather than a button: the moment the failure is fixed (timeline, follow-ups)
     AMENDS = "amends"
+    # A role, not a button: finishing the step with this role schedules the follow-up with the customer.
+    FIX = "fix"
     FOLLOW_UP = "follow_up"
     RECORD = "record"
 
@@ -305,3 +308,5 @@ class StepChange(BaseModel):
     root_cause_details: str | None = None
     # The apology went out: the case's "time to acknowledge" ends here.
     acknowledges: bool = False
+    # Written in the same transaction as the change (bot/followups.py decides what they are).
+    follow_ups: tuple[FollowUpRequest, ...] = ()

@@ -12,6 +12,7 @@ from bot.apology_templates import unfilled_placeholders
 from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
+from bot.followups import FollowUpPolicy, FollowUpRequest, fix_step
 from bot.playbook import CaseStep, Progress, StepAction, StepChange, StepStatus, progress_of
 from bot.records import CaseRecord, RecordField, validate_record
 
@@ -31,12 +32,27 @@ class RecoveryRepository(Protocol):
 
     async def mark_card_rendered(self, case_id: int, version: int) -> None: ...
 
-    async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
-        """Close an open case; False if it was closed already."""
+    async def close(
+        self, case_id: int, actor_user_id: str, at: datetime, follow_ups: Sequence[FollowUpRequest] = ()
+    ) -> bool:
+        """Close an open case (and stage `follow_ups` with it); False if it was closed already."""
         ...
 
-    async def write_record(self, record: CaseRecord, finish: StepChange | None, *, close: bool) -> bool:
-        """Store the record, finish its step and, with `close`, close the case: all or nothing.
+    async def reopen_step(
+        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    ) -> bool:
+        """Put a finished step of an open case back to pending; False if the case is closed or it is pending."""
+        ...
+
+    async def write_record(
+        self,
+        record: CaseRecord,
+        finish: StepChange | None,
+        *,
+        close: bool,
+        follow_ups: Sequence[FollowUpRequest] = (),
+    ) -> bool:
+        """Store the record, finish its step and, with `close`, close the case (staging `follow_ups`).
 
         False (nothing written) when the case is no longer open or the step was finished meanwhile.
         """
@@ -99,7 +115,9 @@ class RecoveryService:
         config: CaseConfig,
         root_causes: Sequence[Category],
         observers: Sequence[Callable[[Case], Awaitable[None]]] = (),
+        policy: FollowUpPolicy | None = None,
     ) -> None:
+        self._policy = policy
         self._repo = repo
         # Told about a case after each sync (the Home tab keeps itself fresh this way).
         self._observers = list(observers)
@@ -280,7 +298,9 @@ class RecoveryService:
         missing = progress_of(steps).missing_required
         if missing:
             raise MendError(_cant_close(case, missing))
-        if not await self._repo.close(case_id, actor_user_id, self._clock.now()):
+        at = self._clock.now()
+        follow_ups = self._policy.on_close(at) if self._policy else ()
+        if not await self._repo.close(case_id, actor_user_id, at, follow_ups):
             raise CaseClosed(case)
 
     async def write_record(
@@ -313,7 +333,8 @@ class RecoveryService:
             )
         still_open = [s for s in progress_of(steps).missing_required if step is None or s.key != step.key]
         close = not still_open
-        if not await self._repo.write_record(record, finish, close=close):
+        follow_ups = self._policy.on_close(now) if close and self._policy else ()
+        if not await self._repo.write_record(record, finish, close=close, follow_ups=follow_ups):
             # Closed or finished by someone else meanwhile: explain what the person sees now.
             if step is not None:
                 await self.open_step(case_id, step.key, team_id)
@@ -345,12 +366,42 @@ class RecoveryService:
         await self.open_step(case_id, step.key, team_id)
         return step.key
 
+    async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
+        """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile)."""
+        case, steps = await self.load(case_id, team_id)
+        apology = next((s for s in steps if s.step.action is StepAction.APOLOGY), None)
+        if apology is None or apology.finished or not case.is_open:
+            return
+        try:
+            await self.complete_step(case_id, apology.key, actor_user_id=actor_user_id, team_id=team_id)
+        except StepAlreadyFinished:
+            return
+        await self.sync(case_id)
+
+    async def reopen_fix(self, case_id: int, *, actor_user_id: str, team_id: str, reason: str) -> CaseStep:
+        """The customer is not satisfied yet: the fix step is open again (its prompt gets its buttons back)."""
+        case, steps = await self.load(case_id, team_id)
+        if not case.is_open:
+            raise CaseClosed(case)
+        step = fix_step(steps)
+        if step is None:
+            raise MendError(f"Case {case.reference}'s playbook has no fix step to reopen.")
+        if step.finished:
+            await self._repo.reopen_step(case_id, step.key, actor_user_id, self._clock.now(), reason)
+        await self.sync(case_id)
+        return step
+
     async def _finish(self, change: StepChange, team_id: str) -> None:
+        if self._policy is not None:
+            _case, step = await self.step(change.case_id, change.step_key, team_id)
+            requests = self._policy.on_step_finished(step.step, change.status, change.at)
+            if requests:
+                change = change.model_copy(update={"follow_ups": requests})
         if not await self._repo.finish_step(change):
             # Someone else got there first (or the case closed meanwhile): explain what they see now.
             await self.open_step(change.case_id, change.step_key, team_id)
             raise MendError("That didn't go through; please try again.")
-        await self.sync(change.case_id)
+        # No sync here: modal submissions save before Slack's ack; callers sync once they have acked.
 
     async def sync(self, case_id: int) -> None:
         """Make Slack show what the database says: redraw changed prompts, post the next one, update the card.

@@ -8,6 +8,7 @@ from handlers.amends import AmendsListeners
 from handlers.cases import CaseListeners
 from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
+from handlers.followups import FollowUpListeners
 from handlers.home import HomeListeners
 from handlers.ids import (
     Action,
@@ -15,6 +16,8 @@ from handlers.ids import (
     AmendsView,
     Command,
     Event,
+    FollowUpAction,
+    FollowUpView,
     LearningId,
     Shortcut,
     StepAction,
@@ -36,6 +39,7 @@ def register(
     amends: AmendsListeners,
     workspaces: WorkspaceListeners,
     deliveries: EventDeduplication,
+    followups: FollowUpListeners,
     errors: ErrorPolicy,
 ) -> None:
     # Before any listener: a retried Events API delivery is acked and dropped.
@@ -86,5 +90,20 @@ def register(
     # The workspace itself
     app.event(Event.APP_UNINSTALLED.value)(workspaces.record_uninstall)
     app.event(Event.TOKENS_REVOKED.value)(workspaces.record_revoked_tokens)
+
+    # Follow-ups: promises and scheduled check-ins from step prompts, then the nudges' own buttons
+    app.action(FollowUpAction.RECORD_PROMISE.value)(followups.open_promise_modal)
+    app.view_submission(FollowUpView.PROMISE.value)(followups.submit_promise)
+    app.action(FollowUpAction.SCHEDULE_FOLLOW_UP.value)(followups.open_schedule_modal)
+    app.view_submission(FollowUpView.SCHEDULE.value)(followups.submit_schedule)
+    app.action(FollowUpAction.DONE.value)(followups.mark_done)
+    app.action(FollowUpAction.SNOOZE.value)(followups.snooze)
+    app.view_submission(FollowUpView.SNOOZE.value)(followups.submit_snooze)
+    app.action(FollowUpAction.REASSIGN.value)(followups.open_reassign_modal)
+    app.view_submission(FollowUpView.REASSIGN.value)(followups.submit_reassign)
+    app.action(FollowUpAction.SATISFIED.value)(followups.customer_satisfied)
+    app.action(FollowUpAction.NOT_YET.value)(followups.customer_not_yet)
+    app.action(FollowUpAction.RECORD_OUTCOME.value)(followups.open_resurvey_modal)
+    app.view_submission(FollowUpView.RESURVEY.value)(followups.submit_resurvey)
 
     app.error(errors.handle_listener_error)

@@ -65,6 +65,7 @@ class MessageMetadata(StrEnum):
     AMENDS_NOTICE = "mend_amends_notice"
     AMENDS_OUTCOME = "mend_amends_outcome"
     AMENDS_REMINDER = "mend_amends_reminder"
+    FOLLOW_UP = "mend_follow_up"
 
 
 class StepAction(StrEnum):
@@ -164,6 +165,46 @@ class AmendsBlock(StrEnum):
     REASON = "amends_reason"
     NEW_AMOUNT = "amends_new_amount"
     DECISION = "amends_decision"
+
+    @property
+    def action_id(self) -> str:
+        return f"{self.value}_input"
+
+
+class FollowUpAction(StrEnum):
+    """`action_id`s of the buttons on nudges, and of the follow-up buttons on step prompts."""
+
+    DONE = "followup_done"
+    SNOOZE = "followup_snooze"
+    REASSIGN = "followup_reassign"
+    SATISFIED = "followup_satisfied"
+    NOT_YET = "followup_not_yet"
+    RECORD_OUTCOME = "followup_record_outcome"
+    RECORD_PROMISE = "step_record_promise"
+    SCHEDULE_FOLLOW_UP = "step_schedule_follow_up"
+
+
+class FollowUpView(StrEnum):
+    """`callback_id`s of the follow-up modals."""
+
+    SNOOZE = "followup_snooze"
+    REASSIGN = "followup_reassign"
+    RESURVEY = "followup_resurvey"
+    PROMISE = "step_promise"
+    SCHEDULE = "step_schedule_follow_up"
+
+
+class FollowUpBlock(StrEnum):
+    """`block_id`s of nudges and of the follow-up modals (each input's action_id is the block_id + `_input`)."""
+
+    NUDGE_ACTIONS = "nudge_actions"
+    DATE = "followup_date"
+    TIME = "followup_time"
+    ASSIGNEE = "followup_assignee"
+    PROMISE_TEXT = "promise_text"
+    NOTE = "followup_note"
+    OUTCOME = "resurvey_outcome"
+    SCORE = "resurvey_score"
 
     @property
     def action_id(self) -> str:

@@ -111,9 +111,16 @@ def retry_after_seconds(headers: dict[str, Any], default: float) -> float:
 WEB_API_TIMEOUT_SECONDS = 10
 
 
-def make_web_client(token: str, base_url: str) -> AsyncWebClient:
+def make_web_client(
+    token: str, base_url: str, *, retry_posts: bool = True, timeout: int = WEB_API_TIMEOUT_SECONDS
+) -> AsyncWebClient:
+    """The Web API client; `retry_posts=False` gives one that never retries at all (the follow-up outbox
+    classifies every failure itself and paces 429s per channel)."""
     return AsyncWebClient(
-        token=token, base_url=base_url, timeout=WEB_API_TIMEOUT_SECONDS, retry_handlers=[SlackRetryPolicy()]
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[SlackRetryPolicy()] if retry_posts else [],
     )
 
 

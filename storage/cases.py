@@ -12,6 +12,7 @@ from bot.cases import Case, CaseEvent, CaseReport, CaseState, MessageRef, NewCas
 from bot.errors import CaseNotFound
 from bot.playbook import StepStatus
 from storage.db import Database
+from storage.followups import stage
 from storage.tables import CaseEventRow, CaseRow, CaseStepRow
 
 
@@ -99,6 +100,7 @@ class SqlCaseRepository:
                 session.add(
                     event_row(row.id, "owner_assigned", new.reporter_user_id, new.at, owner=row.owner_user_id)
                 )
+                await stage(session, new.follow_ups, case_id=row.id, now=new.at)
                 for position, step in enumerate(new.steps):
                     session.add(
                         CaseStepRow(

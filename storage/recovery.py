@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,10 +10,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import Case, CaseState, MessageRef
+from bot.followup_request import FollowUpRequest
 from bot.playbook import CaseStep, Step, StepChange, StepStatus
 from bot.records import CaseRecord
 from storage.cases import case_from_row, event_row
 from storage.db import Database
+from storage.followups import stage
 from storage.records import CaseRecordRow, apply_record, record_from_row
 from storage.tables import CaseRow, CaseStepRow
 
@@ -60,7 +63,14 @@ class SqlRecoveryRepository:
             return False
         return True
 
-    async def write_record(self, record: CaseRecord, finish: StepChange | None, *, close: bool) -> bool:
+    async def write_record(
+        self,
+        record: CaseRecord,
+        finish: StepChange | None,
+        *,
+        close: bool,
+        follow_ups: Sequence[FollowUpRequest] = (),
+    ) -> bool:
         at = record.recorded_at
         try:
             async with self._db.transaction() as session:
@@ -79,7 +89,7 @@ class SqlRecoveryRepository:
                     session.add(row)
                 apply_record(row, record)
                 if close:
-                    await _close(session, record.case_id, record.recorded_by, at)
+                    await _close(session, record.case_id, record.recorded_by, at, follow_ups)
         except _Abort:
             return False
         return True
@@ -123,10 +133,36 @@ class SqlRecoveryRepository:
                 .values(card_version=version)
             )
 
-    async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
+    async def close(
+        self, case_id: int, actor_user_id: str, at: datetime, follow_ups: Sequence[FollowUpRequest] = ()
+    ) -> bool:
         try:
             async with self._db.transaction() as session:
-                await _close(session, case_id, actor_user_id, at)
+                await _close(session, case_id, actor_user_id, at, follow_ups)
+        except _Abort:
+            return False
+        return True
+
+    async def reopen_step(
+        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    ) -> bool:
+        try:
+            async with self._db.transaction() as session:
+                await _bump_open_case(session, case_id, {"updated_at": at})
+                reopened = await session.execute(
+                    update(CaseStepRow)
+                    .where(
+                        CaseStepRow.case_id == case_id,
+                        CaseStepRow.step_key == step_key,
+                        CaseStepRow.status != StepStatus.PENDING.value,
+                    )
+                    .values(status=StepStatus.PENDING.value, actor_user_id=None, at=None, note=None)
+                )
+                if not reopened.rowcount:  # type: ignore[attr-defined]
+                    raise _Abort
+                session.add(
+                    event_row(case_id, "step_reopened", actor_user_id, at, step=step_key, reason=reason)
+                )
         except _Abort:
             return False
         return True
@@ -203,9 +239,16 @@ async def _apply_step_change(session: AsyncSession, change: StepChange) -> None:
     session.add(
         event_row(change.case_id, change.event_kind, change.actor_user_id, change.at, **change.event_data)
     )
+    await stage(session, change.follow_ups, case_id=change.case_id, now=change.at)
 
 
-async def _close(session: AsyncSession, case_id: int, actor_user_id: str, at: datetime) -> None:
+async def _close(
+    session: AsyncSession,
+    case_id: int,
+    actor_user_id: str,
+    at: datetime,
+    follow_ups: Sequence[FollowUpRequest] = (),
+) -> None:
     result = await session.execute(
         update(CaseRow)
         .where(CaseRow.id == case_id, CaseRow.state == CaseState.OPEN.value)
@@ -214,3 +257,4 @@ async def _close(session: AsyncSession, case_id: int, actor_user_id: str, at: da
     if not result.rowcount:  # type: ignore[attr-defined]
         raise _Abort
     session.add(event_row(case_id, "closed", actor_user_id, at))
+    await stage(session, follow_ups, case_id=case_id, now=at)

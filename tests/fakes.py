@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.cases import Case, CaseEvent, CaseState, MessageRef, NewCase
 from bot.errors import CaseNotFound
+from bot.followup_request import FollowUpRequest
 from bot.playbook import CaseStep, Progress, Step, StepChange, StepStatus
 from bot.records import CaseRecord
 from bot.workspaces import InstallStatus, Workspace
@@ -97,6 +98,7 @@ class InMemoryRecoveryRepository:
         self.cases = cases
         self.steps: dict[int, list[CaseStep]] = {}
         self.records: dict[int, CaseRecord] = {}
+        self.staged: list[tuple[int, FollowUpRequest]] = []  # follow-ups written with a change
 
     def start(self, case: Case, steps: tuple[Step, ...]) -> None:
         self.steps[case.id] = [CaseStep(case_id=case.id, position=i, step=s) for i, s in enumerate(steps)]
@@ -131,6 +133,7 @@ class InMemoryRecoveryRepository:
                 root_cause_category=change.root_cause_category, root_cause_details=change.root_cause_details
             )
         self.cases._update(change.case_id, **updates)
+        self.staged.extend((change.case_id, r) for r in change.follow_ups)
         self.cases.event_log.append(
             CaseEvent(
                 case_id=change.case_id,
@@ -158,12 +161,25 @@ class InMemoryRecoveryRepository:
     async def mark_card_rendered(self, case_id: int, version: int) -> None:
         self.cases._update(case_id, card_version=max(version, self.cases.cases[case_id].card_version))
 
-    async def close(self, case_id: int, actor_user_id: str, at: datetime) -> bool:
+    async def close(
+        self, case_id: int, actor_user_id: str, at: datetime, follow_ups: Sequence[FollowUpRequest] = ()
+    ) -> bool:
         if not self.cases.cases[case_id].is_open:
             return False
         self.cases._update(
             case_id, state=CaseState.CLOSED, closed_at=at, version=self.cases.cases[case_id].version + 1
         )
+        self.staged.extend((case_id, r) for r in follow_ups)
+        return True
+
+    async def reopen_step(
+        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    ) -> bool:
+        step = next(s for s in self.steps[case_id] if s.key == step_key)
+        if not self.cases.cases[case_id].is_open or not step.finished:
+            return False
+        self._replace(case_id, step_key, status=StepStatus.PENDING, actor_user_id=None, at=None, note=None)
+        self.cases._update(case_id, version=self.cases.cases[case_id].version + 1)
         return True
 
     async def write_record(self, record: CaseRecord, finish: StepChange | None, *, close: bool) -> bool:

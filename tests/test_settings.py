@@ -135,3 +135,32 @@ def test_amends_settings_are_checked_and_named(tmp_path: Path) -> None:
     ):
         assert env in message
     assert "POLICY_FILE" in message and "line 1" in message and "agent_limit" in message
+
+
+def test_follow_up_settings_are_read_with_human_durations() -> None:
+    settings = load_settings(
+        **GOOD,
+        ack_nudge_after="90s",
+        follow_up_after="2h",
+        resurvey_after="14d",
+        working_hours="08:30-17:00 Sun-Thu",
+        approver_ids="U0APPROVER, U0MANAGER1",
+    )
+    policy = settings.follow_up_policy()
+    assert policy.ack_nudge_after.total_seconds() == 90 and policy.follow_up_after.total_seconds() == 7200
+    assert policy.hours.days == frozenset({6, 0, 1, 2, 3}) and policy.approver_ids == (
+        "U0APPROVER",
+        "U0MANAGER1",
+    )
+    assert load_settings(**GOOD, working_hours="always").follow_up_policy().hours.always
+
+
+def test_every_follow_up_setting_problem_is_named_at_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            **GOOD, ack_nudge_after="soon", resurvey_after="0d", working_hours="9-5", approver_ids="#managers"
+        )
+    message = str(caught.value)
+    for name in ("ACK_NUDGE_AFTER", "RESURVEY_AFTER", "WORKING_HOURS", "APPROVER_IDS"):
+        assert name in message
+    assert "90s, 15m, 2h or 1d" in message and "'09:00-18:00 Mon-Fri'" in message

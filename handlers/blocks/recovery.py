@@ -32,7 +32,7 @@ from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
 from bot.records import CaseRecord, human_duration, timeline_of
 from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
-from handlers.ids import AmendsAction, StepBlock, StepView
+from handlers.ids import AmendsAction, FollowUpAction, StepBlock, StepView
 from handlers.ids import StepAction as ActionId
 
 SECTION_LIMIT = 3000
@@ -73,9 +73,17 @@ class StepRef:
         return cls(case_id=case_id, step_key=step_key, version=version)
 
 
-#: The step actions whose flows exist; the others get their buttons when their features land.
+#: The step actions whose flows exist; the others get their buttons when their features land. FIX is a
+#: role (finishing it schedules the customer follow-up), not a button.
 AVAILABLE_ACTIONS = frozenset(
-    {StepAction.APOLOGY, StepAction.OWNERSHIP, StepAction.ROOT_CAUSE, StepAction.AMENDS, StepAction.RECORD}
+    {
+        StepAction.APOLOGY,
+        StepAction.OWNERSHIP,
+        StepAction.ROOT_CAUSE,
+        StepAction.FOLLOW_UP,
+        StepAction.AMENDS,
+        StepAction.RECORD,
+    }
 )
 
 
@@ -107,7 +115,9 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
     buttons: list[ButtonElement] = []
     if definition.action in AVAILABLE_ACTIONS:
         buttons += _action_buttons(definition.action, ref)
+    # At most five buttons: the step's own (two at most), a promise, Done and Skip.
     buttons += [
+        ButtonElement(action_id=FollowUpAction.RECORD_PROMISE.value, text="Record a promise…", value=ref),
         ButtonElement(action_id=ActionId.DONE.value, text="Done", value=ref),
         ButtonElement(action_id=ActionId.SKIP.value, text="Skip…", value=ref),
     ]
@@ -132,6 +142,15 @@ def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
     if action is StepAction.AMENDS:
         return [
             ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref, style="primary")
+        ]
+    if action is StepAction.FOLLOW_UP:
+        return [
+            ButtonElement(
+                action_id=FollowUpAction.SCHEDULE_FOLLOW_UP.value,
+                text="Schedule follow-up…",
+                value=ref,
+                style="primary",
+            )
         ]
     if action is StepAction.ROOT_CAUSE:
         return [

@@ -3,6 +3,7 @@
   "use strict";
 
   const EMOJI = {
+    leftwards_arrow_with_hook: "↩️", arrow_right_hook: "↪️",
     large_yellow_circle: "🟡", large_orange_circle: "🟠", large_green_circle: "🟢", large_blue_circle: "🔵",
     large_purple_circle: "🟣", red_circle: "🔴", white_circle: "⚪", black_circle: "⚫",
     rotating_light: "🚨", white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", warning: "⚠️",

@@ -45,6 +45,12 @@ class Stack:
         """Wait for the work Mend does after its acks (posting cards, opening modals)."""
         await self.mend.tasks.wait_idle()
 
+    async def tick(self) -> int:
+        """One follow-up poller tick, then wait for the sends it started."""
+        claimed = await self.mend.tick_follow_ups()
+        await self.settle()
+        return claimed
+
     async def case_rows(self) -> list[CaseRow]:
         async with self.mend.db.transaction() as session:
             return list((await session.execute(select(CaseRow).order_by(CaseRow.id))).scalars())
@@ -101,9 +107,13 @@ async def running_stack(
     with_recovery_channel: bool = True,
     clock: Clock | None = None,
     configure: Callable[[SlackDouble], dict[str, Any]] | None = None,
+    schedule: bool = False,
+    approvers: tuple[str, ...] = (),
     **settings: Any,
 ) -> AsyncIterator[Stack]:
-    """`configure` seeds more of the workspace (people, groups) and returns settings that name them."""
+    """Mend over HTTP against the double. `configure` seeds more of the workspace (people, groups) and
+    returns settings that name them. The follow-up poller only runs with `schedule`; otherwise tests
+    tick it by hand (`stack.tick()`), which with a FrozenClock makes time travel deterministic."""
     double = SlackDouble(seed=7)
     await double.start()
     alice = double.add_user("alice", real_name="Alice Agent", tz="Europe/London")
@@ -112,6 +122,9 @@ async def running_stack(
     recovery = double.add_channel("recovery", members=[alice, bob]) if with_recovery_channel else None
     if configure is not None:
         settings = {**configure(double), **settings}
+    if approvers:
+        people = {"alice": alice, "bob": bob}
+        settings["approver_ids"] = ",".join(people[name] for name in approvers)
     config = load_settings(
         slack_bot_token=double.bot_token,
         slack_signing_secret=SIGNING_SECRET,
@@ -121,7 +134,7 @@ async def running_stack(
         **settings,
     )
     mend = build(config, clock=clock)
-    port = await mend.start(host="127.0.0.1", port=0, escalations=False)
+    port = await mend.start(host="127.0.0.1", port=0, escalations=False, schedule=schedule)
     # Slack gives up after 3 s; the tests give a loaded CI machine more room (ack speed is for bench/ack.py).
     sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, double, ack_timeout=10)
     try:
