@@ -17,6 +17,7 @@ from aiohttp import web
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,8 +30,9 @@ from bot.deliveries import Deliveries
 from bot.errors import MendError, StorageUnavailable
 from bot.export import ExportFile, ExportService, write_files
 from bot.followups import CASE_KINDS, CaseFollowUpRules, FollowUpKind, FollowUpService
-from bot.insights import InsightsService
+from bot.insights import DigestService, InsightsService
 from bot.learning import EmployeeCareService, LearningService
+from bot.outbox import CatchUpService
 from bot.recovery import RecoveryService
 from bot.workspaces import WorkspaceService
 from handlers.amends import AmendsHomeSection, AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
@@ -63,6 +65,7 @@ from storage.followups import SqlFollowUpRepository
 from storage.insights import SqlInsightsRepository
 from storage.learning import SqlLearningRepository
 from storage.migrate import upgrade_to_head
+from storage.outbox import SqlLaggingCases
 from storage.recovery import SqlRecoveryRepository
 from storage.workspaces import SqlWorkspaceRepository
 
@@ -83,10 +86,23 @@ class FollowUpPoller:
 
     JOB_ID = "follow-up-poller"
 
-    def __init__(self, service: FollowUpService, tasks: BackgroundTasks, every_seconds: float) -> None:
+    CATCH_UP_JOB_ID = "slack-catch-up"
+    CATCH_UP_SECONDS = 15.0
+    DIGEST_JOB_ID = "weekly-digest"
+
+    def __init__(
+        self,
+        service: FollowUpService,
+        tasks: BackgroundTasks,
+        every_seconds: float,
+        catch_up: CatchUpService | None = None,
+        digest: DigestService | None = None,
+    ) -> None:
         self._service = service
         self._tasks = tasks
         self._every = every_seconds
+        self._catch_up = catch_up
+        self._digest = digest
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -103,7 +119,34 @@ class FollowUpPoller:
             id=self.JOB_ID,
             next_run_time=datetime.now(UTC),
         )
+        if self._catch_up is not None:
+            # The same clock ticks the Slack catch-up: cases whose Slack side lags get synced again.
+            self._scheduler.add_job(
+                self.catch_up,
+                IntervalTrigger(seconds=self.CATCH_UP_SECONDS, timezone=UTC),
+                id=self.CATCH_UP_JOB_ID,
+            )
+        if self._digest is not None:
+            # Every process runs this; the digest's per-week dedupe key lets only one be posted.
+            self._scheduler.add_job(
+                self.stage_digest,
+                CronTrigger(day_of_week="mon", hour=9, timezone=UTC),
+                id=self.DIGEST_JOB_ID,
+            )
         self._scheduler.start()
+
+    async def stage_digest(self) -> int:
+        """The weekly job's work (tests and the sandbox call it by hand): stage this week's digest."""
+        return await self._digest.stage_weekly() if self._digest is not None else 0
+
+    async def catch_up(self) -> int:
+        if self._catch_up is None:
+            return 0
+        try:
+            return await self._catch_up.run_once()
+        except StorageUnavailable:
+            log.warning("Slack catch-up: database unavailable; trying again shortly")
+            return 0
 
     async def tick(self) -> int:
         """Claim what is due and start sending it; returns how many rows were claimed."""
@@ -299,7 +342,17 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     for kind in sorted(CASE_KINDS):
         followups.register(kind, case_handler)
     followups.register(FollowUpKind.NOTICE, NoticeHandler())
-    poller = FollowUpPoller(followups, tasks, parse_duration(settings.follow_up_poll).total_seconds())
+    catch_up = CatchUpService(SqlLaggingCases(db), clock, announce=cases.announce, sync=recovery.sync)
+    digest = DigestService(
+        insights, SqlInsightsRepository(db), follow_up_repo, clock, settings.digest_channel
+    )
+    poller = FollowUpPoller(
+        followups,
+        tasks,
+        parse_duration(settings.follow_up_poll).total_seconds(),
+        catch_up=catch_up,
+        digest=digest,
+    )
 
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
     # polling; the listeners hand slow work to BackgroundTasks themselves.

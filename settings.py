@@ -36,6 +36,7 @@ HINTS = {
     "failure_categories": "a comma-separated list such as 'Delivery, Billing, Other'",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "process_channel": "the id of the channel for recurrence alerts (e.g. C0123456789), or leave it unset",
+    "digest_channel": "the id of the channel for the weekly digest (Mondays 09:00 UTC), or leave it unset",
     "recurrence_threshold": "a whole number from 2 to 100: how many cases with one root cause raise an alert",
     "recurrence_window_days": "a whole number of days from 1 to 90",
     "playbook_file": "the path of a TOML or YAML playbook (see README), or leave it unset for the default",
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     root_cause_categories: str = ", ".join(DEFAULT_ROOT_CAUSE_LABELS)
     playbook_file: Path | None = None
     process_channel: str | None = None
+    digest_channel: str | None = None
     recurrence_threshold: int = Field(default=3, ge=2, le=100)
     recurrence_window_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"
@@ -153,7 +155,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an sqlite:// or postgresql:// URL")
         return url
 
-    @field_validator("recovery_channel", "process_channel", "approvals_channel")
+    @field_validator("recovery_channel", "process_channel", "approvals_channel", "digest_channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.cases import Case, Category
 from bot.clock import Clock
+from bot.followup_request import FollowUpRequest
 
 WEEKS_OF_TREND = 4
 
@@ -85,6 +86,10 @@ class InsightsRepository(Protocol):
     async def open_cases(self, team_id: str, owner_user_id: str, limit: int) -> list[OpenCase]: ...
 
     async def count_open_cases(self, team_id: str, owner_user_id: str) -> int: ...
+
+    async def team_ids(self) -> list[str]:
+        """Every workspace that has cases."""
+        ...
 
 
 def week_start(at: datetime) -> datetime:
@@ -162,3 +167,93 @@ class InsightsService:
             await self._repo.open_cases(team_id, user_id, limit),
             await self._repo.count_open_cases(team_id, user_id),
         )
+
+
+class FollowUpQueue(Protocol):
+    """The durable follow-up queue (bot/followups.py): a digest is one exactly-once notice on it."""
+
+    async def stage(
+        self, requests: Sequence[FollowUpRequest], case_id: int | None, now: datetime
+    ) -> None: ...
+
+
+def _duration(delta: timedelta | None) -> str:
+    if delta is None:
+        return "–"
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_digest(view: TeamView, previous: WindowStats) -> str:
+    """The weekly digest: last week against the week before, and the root causes that keep coming back."""
+    week = view.this_week
+
+    def change(now: int, before: int) -> str:
+        return f"{now} ({'+' if now >= before else ''}{now - before} on the week before)"
+
+    lines = [
+        "*Mend weekly digest*",
+        f"Cases opened: {change(week.opened, previous.opened)} · closed: {change(week.closed, previous.closed)}",
+        f"Median time to acknowledge: {_duration(week.median_acknowledge)} "
+        f"(week before {_duration(previous.median_acknowledge)}) · to resolve: {_duration(week.median_resolve)} "
+        f"(week before {_duration(previous.median_resolve)})",
+    ]
+    if view.root_causes:
+        causes = ", ".join(f"{_escape(t.category.label)} {t.weekly[-1]}" for t in view.root_causes[:5])
+        lines.append(f"Root causes last week: {causes}")
+    return "\n".join(lines)
+
+
+class DigestService:
+    """Stages the weekly digest for each team as a notice with a per-week dedupe key: however many
+    processes run the weekly job, one digest is posted."""
+
+    def __init__(
+        self,
+        insights: InsightsService,
+        repo: InsightsRepository,
+        queue: FollowUpQueue,
+        clock: Clock,
+        channel_id: str | None,
+    ) -> None:
+        self._insights = insights
+        self._repo = repo
+        self._queue = queue
+        self._clock = clock
+        self._channel_id = channel_id
+
+    async def stage_weekly(self) -> int:
+        if not self._channel_id:
+            return 0
+        now = self._clock.now()
+        last_week = week_start(now) - timedelta(weeks=1)
+        week_before = last_week - timedelta(weeks=1)
+        staged = 0
+        for team_id in await self._repo.team_ids():
+            this = await self._insights.window_stats(
+                team_id, Window(label="Last week", start=last_week, end=week_start(now))
+            )
+            before = await self._insights.window_stats(
+                team_id, Window(label="Week before", start=week_before, end=last_week)
+            )
+            view = await self._insights.team_view(team_id, fresh=True)
+            text = render_digest(view.model_copy(update={"this_week": this}), before)
+            year, week, _ = last_week.isocalendar()
+            await self._queue.stage(
+                [
+                    FollowUpRequest(
+                        kind="notice",
+                        key=f"digest:{team_id}:{year}-W{week:02d}",
+                        due_at=now,
+                        payload={"channel_id": self._channel_id, "text": text},
+                    )
+                ],
+                None,
+                now,
+            )
+            staged += 1
+        return staged

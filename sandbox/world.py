@@ -218,13 +218,14 @@ class Sandbox:
     async def advance(self, delta: timedelta) -> None:
         """Time travel: Mend's clock and the double's move together, so messages get later timestamps too.
 
-        What became due runs at once (approval reminders and escalations), rather than at Mend's next
+        What became due runs at once (approval reminders, escalations and follow-up nudges), rather than at Mend's next
         poll some seconds later, so the page shows it in the answer to the click.
         """
         self.clock.advance(delta)
         self.double.clock.advance(delta.total_seconds())
         try:
             await self.mend.amends.escalate_due()
+            await self.mend.tick_follow_ups()  # nudges, reminders and follow-ups that fell due
         except Exception:
-            log.exception("running the amends escalations that became due failed")
+            log.exception("running the escalations and follow-ups that became due failed")
         await self.settle()

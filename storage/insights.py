@@ -143,3 +143,7 @@ class SqlInsightsRepository:
                 )
             )
             return int(count or 0)
+
+    async def team_ids(self) -> list[str]:
+        async with self._db.transaction() as session:
+            return [str(t) for t in (await session.execute(select(CaseRow.team_id).distinct())).scalars()]
