@@ -242,7 +242,7 @@ async def seed_cases(sandbox: Sandbox, cases: tuple[SeedCase, ...] = SEED_CASES,
     ):
         wait = at - sandbox.clock.now()
         if wait > timedelta(0):
-            await sandbox.advance(wait)
+            await sandbox.advance(wait, run_due=False)
         reporter = rng.choice(reporters)
         permalink = None
         if case.relayed:
@@ -274,7 +274,7 @@ async def seed_cases(sandbox: Sandbox, cases: tuple[SeedCase, ...] = SEED_CASES,
             opened += 1
         await sandbox.settle()
     if sandbox.clock.offset < timedelta(0):
-        await sandbox.advance(-sandbox.clock.offset)
+        await sandbox.advance(-sandbox.clock.offset, run_due=False)
     # Ephemeral notices vanish when Slack is reloaded; weeks-old ones would only clutter the demo.
     for ephemeral in sandbox.double.workspace.ephemerals:
         ephemeral.deleted = True

@@ -215,17 +215,18 @@ class Sandbox:
             return False
         return True
 
-    async def advance(self, delta: timedelta) -> None:
+    async def advance(self, delta: timedelta, *, run_due: bool = True) -> None:
         """Time travel: Mend's clock and the double's move together, so messages get later timestamps too.
 
-        What became due runs at once (approval reminders, escalations and follow-up nudges), rather than at Mend's next
-        poll some seconds later, so the page shows it in the answer to the click.
+        What became due runs at once (approval reminders, escalations and follow-up nudges), rather than at
+        Mend's next poll some seconds later, so the page shows it in the answer to the click.
         """
         self.clock.advance(delta)
         self.double.clock.advance(delta.total_seconds())
-        try:
-            await self.mend.amends.escalate_due()
-            await self.mend.tick_follow_ups()  # nudges, reminders and follow-ups that fell due
-        except Exception:
-            log.exception("running the escalations and follow-ups that became due failed")
+        if run_due:  # not while seeding back-dated history step by step
+            try:
+                await self.mend.amends.escalate_due()
+                await self.mend.tick_follow_ups()  # nudges, reminders and follow-ups that fell due
+            except Exception:
+                log.exception("running the escalations and follow-ups that became due failed")
         await self.settle()

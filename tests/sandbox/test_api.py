@@ -289,7 +289,8 @@ async def test_seed_opens_weeks_of_cases_with_cards_and_threads(make_client: Mak
     assert len({r.category for r in rows}) >= 5 and len({r.severity for r in rows}) == 4
     st = await client.state()
     cards = channel(st, "recovery")["messages"]
-    assert len(cards) == len(rows) and all(len(c["replies"]) == 1 for c in cards)
+    # Each thread opens with what happens next; seeded cases are unattended, so nudges may follow.
+    assert len(cards) == len(rows) and all(c["replies"] and "R-" in c["replies"][0]["text"] for c in cards)
     assert float(cards[0]["ts"]) < datetime.now(UTC).timestamp() - 14 * 86400  # back-dated in Slack too
     assert st["ephemerals"] == []
     assert sandbox.clock.offset == timedelta(0)
