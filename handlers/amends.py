@@ -322,14 +322,7 @@ class AmendsListeners:
         self._tasks.spawn(self._service.sync(amends_id), user_id=user_id, channel_id=None, name="sync-amends")
 
     async def _open(self, body: dict[str, Any], view: Any) -> None:
-        try:
-            await self._poster.client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
-        except SlackApiError as exc:
-            if error_code(exc) in {"expired_trigger_id", "invalid_trigger_id"}:
-                raise MendError(
-                    "Slack took too long to open the form. Please click the button again."
-                ) from exc
-            raise
+        await self._poster.open_modal(body.get("trigger_id"), view)
 
 
 def _actor(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:

@@ -9,11 +9,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases import Case, CaseConfig, CaseService, MessageRef, ReportField, validate_report
-from bot.errors import MendError
 from bot.playbook import Step
 from handlers.blocks.cases import (
     ReportOrigin,
@@ -29,7 +27,7 @@ from handlers.blocks.text import escape_mrkdwn
 from handlers.forms import save_then_ack
 from handlers.ids import MessageMetadata, ReportBlock
 from handlers.payloads import field, id_field, message_ts, opaque_field, text_field
-from handlers.slack_api import SlackPoster, error_code
+from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -47,7 +45,6 @@ FIELD_BLOCKS: dict[ReportField, ReportBlock] = {
 }
 SUBCOMMANDS = frozenset({"help", "report", "export"})
 PERMALINK_DEADLINE_SECONDS = 1.0
-EXPIRED_TRIGGER_MESSAGE = "Slack took too long to open the form. Please try `/recover` again."
 
 
 @dataclass(frozen=True)
@@ -219,15 +216,8 @@ class CaseListeners:
         )
 
     async def _open_report(self, trigger_id: str | None, summary: str, origin: ReportOrigin) -> None:
-        if not trigger_id:
-            raise MendError(EXPIRED_TRIGGER_MESSAGE)
         view = build_report_modal(self._service.config, summary=summary, origin=origin)
-        try:
-            await self._client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as exc:
-            if error_code(exc) in {"expired_trigger_id", "invalid_trigger_id"}:
-                raise MendError(EXPIRED_TRIGGER_MESSAGE) from exc
-            raise
+        await self._poster.open_modal(trigger_id, view, again="try `/recover` again")
 
     async def submit_report(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         origin = ReportOrigin.from_metadata(field(view, "private_metadata"))

@@ -67,9 +67,8 @@ class LearningListeners:
 
         async def work() -> None:
             alert = await self._service_alert(alert_id)
-            await self._poster.client.views_open(
-                trigger_id=str(body.get("trigger_id") or ""),
-                view=build_process_fix_modal(alert, self._service.label(alert.category)),
+            await self._poster.open_modal(
+                body.get("trigger_id"), build_process_fix_modal(alert, self._service.label(alert.category))
             )
 
         self._tasks.spawn(work(), user_id=user_id, channel_id=channel_id, name="open-process-fix")

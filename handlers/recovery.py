@@ -379,14 +379,7 @@ class RecoveryListeners:
         self._tasks.spawn(run(), user_id=user_id, channel_id=channel_id, name="step-action")
 
     async def _open(self, body: dict[str, Any], view: Any) -> None:
-        try:
-            await self._poster.client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
-        except SlackApiError as exc:
-            if error_code(exc) in {"expired_trigger_id", "invalid_trigger_id"}:
-                raise MendError(
-                    "Slack took too long to open the form. Please click the button again."
-                ) from exc
-            raise
+        await self._poster.open_modal(body.get("trigger_id"), view)
 
     async def _submit(
         self,

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases import MessageRef
-from bot.errors import SlackUnavailable
+from bot.errors import MendError, SlackUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +238,18 @@ class SlackPoster:
                     "ephemeral to %s in %s refused (%s); sending a DM", user_id, channel_id, error_code(exc)
                 )
         await self.client.chat_postMessage(channel=user_id, text=text, blocks=payload)
+
+    async def open_modal(self, trigger_id: Any, view: Any, *, again: str = "click the button again") -> None:
+        """views.open; a missing, used or expired trigger (Slack's 3 seconds) is told to the person."""
+        message = f"Slack took too long to open the form. Please {again}."
+        if not trigger_id:
+            raise MendError(message)
+        try:
+            await self.client.views_open(trigger_id=str(trigger_id), view=view)
+        except SlackApiError as exc:
+            if error_code(exc) in {"expired_trigger_id", "invalid_trigger_id"}:
+                raise MendError(message) from exc
+            raise
 
     async def permalink(self, channel_id: str, ts: str) -> str | None:
         try:
