@@ -18,6 +18,8 @@ _PATTERNS = (
     re.compile(r"(?<=[\"']token[\"']: [\"'])[^\"']+"),  # token in a dict or JSON
     re.compile(r"(?i)(?<=[\"']authorization[\"']: [\"'])(?!\(redacted\))[^\"']+"),
 )
+# Interactions arrive as `payload=` + URL-encoded JSON: `%22token%22%3A+%22abc%22` is `"token": "abc"`.
+_ENCODED_TOKEN = re.compile(r"(?i)(%22token%22(?:%3A|:)(?:\+|%20)*%22)[^%&\s\"']+")
 
 
 class RedactSecrets(logging.Filter):
@@ -30,7 +32,7 @@ class RedactSecrets(logging.Filter):
             text = text.replace(secret, REDACTED)
         for pattern in _PATTERNS:
             text = pattern.sub(REDACTED, text)
-        return text
+        return _ENCODED_TOKEN.sub(r"\1" + REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -49,6 +49,11 @@ def test_redaction_covers_what_libraries_log() -> None:
     assert redact('{"token": "legacy-abc", "x": 1}') == '{"token": "(redacted)", "x": 1}'
     assert redact("key signing-secret-123456 here") == "key (redacted) here"
     assert redact("xapp-1-A0-abc and xoxp-9-z") == "(redacted) and (redacted)"
+    # An interaction is `payload=` + URL-encoded JSON, so its legacy token is encoded too.
+    encoded = "payload=%7B%22type%22%3A+%22block_actions%22%2C+%22token%22%3A+%22legacyABC123%22%2C+%22x%22"
+    assert "legacyABC123" not in redact(encoded)
+    assert "%22token%22%3A+%22(redacted)%22" in redact(encoded)
+    assert "legacyABC123" not in redact("payload=%7B%22token%22%3A%22legacyABC123%22%7D")
 
 
 async def journey(stack: Stack) -> list[AppResponse]:
@@ -138,6 +143,18 @@ async def test_python_app_py_at_debug_logs_no_secret(database_url: str, tmp_path
                     Command.RECOVER.value, "", channel_id=channel, timestamp=int(time.time()) - 600
                 )
                 assert stale.status == 401
+                # A late (clock-skewed) interaction: its body is URL-encoded JSON with the legacy token.
+                late = await sender.post_interaction(
+                    {
+                        "type": "block_actions",
+                        "token": double.verification_token,
+                        "user": {"id": alice},
+                        "team": {"id": double.team_id},
+                        "actions": [{"action_id": "x", "block_id": "b", "type": "button"}],
+                    },
+                    timestamp=int(time.time()) - 900,
+                )
+                assert late.status == 401
                 double.faults.add("chat.postMessage", "server_error", times=1, status=500)
                 double.faults.add("chat.postMessage", "disconnect", times=1, applied=True)
                 await person.slash_command(Command.RECOVER.value, "Lost parcel", channel_id=channel)
@@ -154,7 +171,7 @@ async def test_python_app_py_at_debug_logs_no_secret(database_url: str, tmp_path
             proc.terminate()
             output, _ = await asyncio.wait_for(proc.communicate(), 30)
     log = output.decode()
-    assert "DEBUG" in log and "Sending a request" in log and "Invalid request signature" in log
+    assert "DEBUG" in log and "Sending a request" in log and "without a valid Slack signature" in log
     assert leaks(log, token, secret, double.verification_token) == [], [
         line for line in log.splitlines() if "legacy" in line or "SECRET" in line
     ][:3]
