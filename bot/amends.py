@@ -462,7 +462,7 @@ def _explain(source: str, exc: ValidationError, lines: Callable[[Sequence[Any]],
         where = ".".join(str(p) for p in loc) or "policy"
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = "is not a policy field (see the README's policy example)"
+            message = "is not a policy field (see the example in docs/amends.md)"
         elif error["type"] == "enum":
             message = (
                 f"must be one of {', '.join(k.value for k in AmendsKind)}"
