@@ -396,9 +396,15 @@ class Notice:
 
 
 def make_service(
-    clock: FrozenClock, *, to: str | None = None, hours: WorkingHours = ALWAYS, cancel: bool = False
+    clock: FrozenClock,
+    *,
+    to: str | None = None,
+    hours: WorkingHours = ALWAYS,
+    cancel: bool = False,
+    on: tuple[FakeRepo, FakeMessenger] | None = None,
 ) -> tuple[FollowUpService, FakeRepo, FakeMessenger]:
-    repo, messenger = FakeRepo(), FakeMessenger()
+    """A process on a fresh table, or (`on`) another process on the same table and Slack."""
+    repo, messenger = on or (FakeRepo(), FakeMessenger())
     service = FollowUpService(
         repo,  # type: ignore[arg-type]
         messenger,
@@ -484,9 +490,8 @@ async def test_a_row_whose_lease_was_taken_over_is_not_posted() -> None:
     sending = asyncio.create_task(service.process(item))
     await asyncio.sleep(0)
     clock.advance(timedelta(seconds=31))
-    other, _, _ = make_service(clock)
-    other._repo = repo  # a second process on the same table takes the expired lease and sends
-    other._messenger = messenger
+    # A second process on the same table takes the expired lease and sends.
+    other, _, _ = make_service(clock, on=(repo, messenger))
     [taken] = await other.claim_due()
     messenger.gate.set()
     await sending
