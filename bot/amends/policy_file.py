@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.amends.money import CURRENCY_EXPONENTS, AmountError, Money, parse_amount
 from bot.amends.policy import AmendsKind, AmendsPolicy, Guarantee, Guidance
 from bot.cases import Severity
+from bot.config_file import ConfigFileError, LineFinder, field_problems, line_of, read_config_file
 
 
 # The policy file, as people write it: amounts as numbers or strings in the default currency's units.
@@ -103,13 +102,12 @@ DEFAULT_GUIDANCE = {
 }
 
 
-class PolicyError(ValueError):
+class PolicyError(ConfigFileError):
     """A policy file that cannot be used; the message names the file, the line or field, and the fix."""
 
 
-def policy_from_data(
-    data: Any, *, source: str = "policy", lines: Callable[[Sequence[Any]], int | None] | None = None
-) -> AmendsPolicy:
+def policy_from_data(data: Any, *, source: str = "policy", lines: LineFinder | None = None) -> AmendsPolicy:
+    """Check a policy as parsed from a file (or given in code); `lines` says where each field was written."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -180,101 +178,19 @@ DEFAULT_POLICY = policy_from_data({}, source="built-in policy")
 
 def load_policy(path: Path) -> AmendsPolicy:
     """Read a team's amends policy from TOML or YAML; errors name the file, line and field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: can't read the policy file ({exc.strerror or exc}).") from exc
-    suffix = path.suffix.lower()
-    if suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise PolicyError(f"{path}: not valid TOML: {exc}") from None
-        return policy_from_data(data, source=str(path), lines=_toml_lines(text))
-    if suffix in {".yaml", ".yml"}:
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise PolicyError(f"{path}: not valid YAML: {exc}") from None
-        return policy_from_data(data, source=str(path), lines=_yaml_lines(node))
-    raise PolicyError(f"{path}: use a .toml, .yaml or .yml file.")
+    file = read_config_file(path, what="policy", error=PolicyError)
+    return policy_from_data(file.data, source=file.source, lines=file.line)
 
 
-def _explain(source: str, exc: ValidationError, lines: Callable[[Sequence[Any]], int | None] | None) -> str:
+def _explain(source: str, exc: ValidationError, lines: LineFinder | None) -> str:
     parts = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        where = ".".join(str(p) for p in loc) or "policy"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "is not a policy field (see the README's policy example)"
-        elif error["type"] == "enum":
-            message = (
-                f"must be one of {', '.join(k.value for k in AmendsKind)}"
-                if "kind" in where or "kinds" in where
-                else f"must be one of {', '.join(s.value for s in Severity)}"
-            )
-        parts.append(f"{_line_text(lines, loc)} `{where}` {message}".strip())
+    for problem in field_problems(
+        exc, unknown_field="is not a policy field (see the README's policy example)", whole="policy"
+    ):
+        parts.append(f"{_line_text(lines, problem.loc)} {problem}".strip())
     return f"{source}: " + "; ".join(parts)
 
 
-def _line_text(lines: Callable[[Sequence[Any]], int | None] | None, loc: Sequence[Any]) -> str:
-    line = lines(loc) if lines else None
+def _line_text(lines: LineFinder | None, loc: Sequence[Any]) -> str:
+    line = line_of(lines, loc)
     return f" line {line}:" if line else ""
-
-
-def _toml_lines(text: str) -> Callable[[Sequence[Any]], int | None]:
-    """Where a field is in a TOML file: good enough to point a person at the right line."""
-    source = text.splitlines()
-
-    def find(loc: Sequence[Any]) -> int | None:
-        table: list[str] = []
-        array_counts: dict[str, int] = {}
-        path = [str(p) for p in loc if not isinstance(p, int)]
-        index = next((p for p in loc if isinstance(p, int)), None)
-        best: int | None = None
-        for number, line in enumerate(source, 1):
-            stripped = line.strip()
-            if m := re.fullmatch(r"\[\[\s*([\w.]+)\s*\]\]", stripped):
-                table = m[1].split(".")
-                array_counts[m[1]] = array_counts.get(m[1], -1) + 1
-                if table == path[: len(table)] and (index is None or array_counts[m[1]] == index):
-                    best = best or number
-                    if len(path) == len(table):
-                        return number
-                continue
-            if m := re.fullmatch(r"\[\s*([\w.]+)\s*\]", stripped):
-                table = m[1].split(".")
-                if table == path[: len(table)] and len(path) == len(table):
-                    return number
-                continue
-            if m := re.match(r"([\w.\"]+)\s*=", stripped):
-                key = [*table, *m[1].replace('"', "").split(".")]
-                in_array = index is None or array_counts.get(".".join(table), -1) == index
-                if in_array and (key == path or (path[: len(key)] == key and len(key) < len(path))):
-                    return number
-        return best
-
-    return find
-
-
-def _yaml_lines(root: Any) -> Callable[[Sequence[Any]], int | None]:
-    def find(loc: Sequence[Any]) -> int | None:
-        node = root
-        line = None
-        for part in loc:
-            if isinstance(node, yaml.MappingNode):
-                nxt = next(((k, v) for k, v in node.value if getattr(k, "value", None) == str(part)), None)
-                if nxt is None:
-                    break
-                line = nxt[0].start_mark.line + 1
-                node = nxt[1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-                node = node.value[part]
-                line = node.start_mark.line + 1
-            else:
-                break
-        return line
-
-    return find
