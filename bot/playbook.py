@@ -14,8 +14,9 @@ from bot.config_file import ConfigFileError, LineFinder, field_problems, line_of
 from bot.followup_request import FollowUpRequest
 
 
-class StepAction(StrEnum):
-    """The work a step has its own button for, beside Done and Skip."""
+class StepRole(StrEnum):
+    """The part a step plays in the recovery (a step file's `action`): mostly work it has its own button for,
+    beside Done and Skip. Not `handlers.ids.StepAction`, which names the buttons' Slack action ids."""
 
     APOLOGY = "apology"
     OWNERSHIP = "ownership"
@@ -36,7 +37,7 @@ class Step(BaseModel):
     why: str = Field(default="", max_length=300)
     words: tuple[str, ...] = Field(default=(), max_length=5)
     required: bool = True
-    action: StepAction | None = None
+    action: StepRole | None = None
 
     @field_validator("title", "what", "why")
     @classmethod
@@ -59,7 +60,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Send a sincere, personal apology that says you care, that you understand, and what you will do next.",
         why="A prompt, sincere response is what turns a failure into loyalty.",
         words=("I'm sorry we let you down.", "I can see that …", "I will … by …"),
-        action=StepAction.APOLOGY,
+        action=StepRole.APOLOGY,
     ),
     Step(
         key="listen",
@@ -74,7 +75,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Name one owner; never pass the customer around or blame another team.",
         why="One person who owns the outcome is what makes the customer trust you.",
         words=("I'll take care of this personally.", "I'm your contact until this is fixed."),
-        action=StepAction.OWNERSHIP,
+        action=StepRole.OWNERSHIP,
     ),
     Step(
         key="root_cause",
@@ -82,7 +83,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Investigate yourself instead of making the customer troubleshoot.",
         why="Fixing the cause stops it happening to them, and to anyone else, again.",
         words=("Let me look into this for you.",),
-        action=StepAction.ROOT_CAUSE,
+        action=StepRole.ROOT_CAUSE,
     ),
     Step(
         key="fix",
@@ -90,7 +91,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Replace or redo what failed, quickly and fairly; don't stop until it is fixed.",
         why="An apology without a fix is only words.",
         words=("I've … and you'll have it by ….",),
-        action=StepAction.FIX,
+        action=StepRole.FIX,
     ),
     Step(
         key="amends",
@@ -98,7 +99,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Offer something extra, sized by the compensation policy.",
         why="Well-dosed generosity repairs the relationship; stinginess adds insult to injury.",
         required=False,
-        action=StepAction.AMENDS,
+        action=StepRole.AMENDS,
     ),
     Step(
         key="follow_up",
@@ -106,14 +107,14 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Check later that the customer is satisfied, and keep every promise you made.",
         why="A promise forgotten undoes the recovery.",
         words=("I wanted to check that everything is working for you now.",),
-        action=StepAction.FOLLOW_UP,
+        action=StepRole.FOLLOW_UP,
     ),
     Step(
         key="record",
         title="Document and learn",
         what="Record the problem, its root cause, the fix and the lesson.",
         why="Process recovery: every case should make the next failure less likely.",
-        action=StepAction.RECORD,
+        action=StepRole.RECORD,
     ),
 )
 
@@ -266,5 +267,5 @@ class StepChange(BaseModel):
     root_cause_details: str | None = None
     # The apology went out: the case's "time to acknowledge" ends here.
     acknowledges: bool = False
-    # Written in the same transaction as the change (bot/followups.py decides what they are).
+    # Written in the same transaction as the change (bot/followups/policy.py decides what they are).
     follow_ups: tuple[FollowUpRequest, ...] = ()

@@ -34,7 +34,7 @@ from bot.amends.rules import MAX_TEXT, Offer, OfferField, assess, check_amount, 
 from bot.cases import Case
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
-from bot.playbook import CaseStep, StepAction
+from bot.playbook import CaseStep, StepRole
 
 REMIND = "amends_remind"
 ASK_BACKUPS = "amends_ask_backups"
@@ -460,4 +460,4 @@ class AmendsService:
 
 
 def _amends_step(steps: Sequence[CaseStep]) -> str | None:
-    return next((s.key for s in steps if s.step.action is StepAction.AMENDS), None)
+    return next((s.key for s in steps if s.step.action is StepRole.AMENDS), None)

@@ -20,10 +20,10 @@ from bot.followups.models import (
 )
 from bot.followups.policy import is_fix_step
 from bot.followups.ports import CaseLoader, FollowUpRepository
-from bot.playbook import CaseStep, StepAction
+from bot.playbook import CaseStep, StepRole
 
 
-def step_with(steps: Sequence[CaseStep], action: StepAction) -> CaseStep | None:
+def step_with(steps: Sequence[CaseStep], action: StepRole) -> CaseStep | None:
     return next((s for s in steps if s.step.action is action), None)
 
 
@@ -38,7 +38,7 @@ def cancel_reason(
     if kind in (FollowUpKind.ACK_NUDGE, FollowUpKind.ACK_ESCALATION):
         if not case.is_open:
             return "case closed"
-        apology = step_with(steps, StepAction.APOLOGY)
+        apology = step_with(steps, StepRole.APOLOGY)
         if apology is None:
             return "playbook has no apology step"
         if apology.finished:

@@ -9,12 +9,12 @@ from pydantic import BaseModel, ConfigDict
 from bot.followup_request import FollowUpRequest
 from bot.followups.calendar import DEFAULT_WORKING_HOURS, WorkingHours
 from bot.followups.models import FollowUpKind
-from bot.playbook import Step, StepAction, StepStatus
+from bot.playbook import Step, StepRole, StepStatus
 
 
 def is_fix_step(step: Step) -> bool:
     # Cases opened before the FIX role existed carry the default step without it; its key still says so.
-    return step.action is StepAction.FIX or (step.action is None and step.key == "fix")
+    return step.action is StepRole.FIX or (step.action is None and step.key == "fix")
 
 
 class FollowUpPolicy(BaseModel):

@@ -34,7 +34,7 @@ from bot.followups import (
     local_to_utc,
     snooze_until,
 )
-from bot.playbook import DEFAULT_STEPS, CaseStep, Step, StepAction, StepStatus
+from bot.playbook import DEFAULT_STEPS, CaseStep, Step, StepRole, StepStatus
 
 LONDON, NEW_YORK, TOKYO = "Europe/London", "America/New_York", "Asia/Tokyo"
 HOURS = WorkingHours.parse("09:00-18:00 Mon-Fri")
@@ -186,7 +186,7 @@ def test_a_new_case_schedules_the_nudge_and_one_escalation_per_approver() -> Non
 
 def test_finishing_the_fix_step_schedules_the_customer_follow_up_even_renamed() -> None:
     at = utc(2026, 11, 24, 10, 0)
-    renamed = Step(key="repair", title="Repair it", what="Do it", action=StepAction.FIX)
+    renamed = Step(key="repair", title="Repair it", what="Do it", action=StepRole.FIX)
     [request] = POLICY.on_step_finished(renamed, StepStatus.DONE, at)
     assert (request.kind, request.due_at) == ("customer_follow_up", at + timedelta(days=1))
     assert POLICY.on_step_finished(renamed, StepStatus.SKIPPED, at) == ()
