@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.amends import AmendsService
 from bot.cases import CaseService
+from bot.catch_up import CatchUpService
 from bot.clock import Clock, SystemClock, parse_duration
 from bot.deliveries import Deliveries
 from bot.errors import MendError, StorageUnavailable
@@ -32,7 +33,6 @@ from bot.export import ExportFile, ExportService, write_files
 from bot.followups import CASE_KINDS, CaseFollowUpRules, FollowUpKind, FollowUpService
 from bot.insights import DigestService, InsightsService
 from bot.learning import EmployeeCareService, LearningService
-from bot.outbox import CatchUpService
 from bot.recovery import RecoveryService
 from bot.workspaces import WorkspaceService
 from handlers.amends import AmendsHomeSection, AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
@@ -58,6 +58,7 @@ from handlers.workspaces import WorkspaceListeners, confirm_installation
 from settings import Settings, SettingsError, load_settings
 from storage.amends import SqlAmendsRepository, SqlEscalationQueue
 from storage.cases import SqlCaseRepository
+from storage.catch_up import SqlLaggingCases
 from storage.db import Database
 from storage.deliveries import SqlDeliveryLog
 from storage.export import SqlExportRepository
@@ -65,7 +66,6 @@ from storage.followups import SqlFollowUpRepository
 from storage.insights import SqlInsightsRepository
 from storage.learning import SqlLearningRepository
 from storage.migrate import upgrade_to_head
-from storage.outbox import SqlLaggingCases
 from storage.recovery import SqlRecoveryRepository
 from storage.workspaces import SqlWorkspaceRepository
 

@@ -319,7 +319,7 @@ class CaseRepository(Protocol):
 
 
 class NewCasePlanner(Protocol):
-    """Decides what a new case schedules (bot/followups.py's FollowUpPolicy)."""
+    """Decides what a new case schedules (bot/followups/policy.py's FollowUpPolicy)."""
 
     def on_new_case(self, at: datetime) -> tuple[FollowUpRequest, ...]: ...
 

@@ -170,7 +170,7 @@ class InsightsService:
 
 
 class FollowUpQueue(Protocol):
-    """The durable follow-up queue (bot/followups.py): a digest is one exactly-once notice on it."""
+    """The durable follow-up queue (bot/followups/engine.py): a digest is one exactly-once notice on it."""
 
     async def stage(
         self, requests: Sequence[FollowUpRequest], case_id: int | None, now: datetime

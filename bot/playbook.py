@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import re
-import tomllib
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config_file import ConfigFileError, LineFinder, field_problems, line_of, read_config_file
 from bot.followup_request import FollowUpRequest
 
 
-class StepAction(StrEnum):
-    """The work a step has its own button for, beside Done and Skip."""
+class StepRole(StrEnum):
+    """The part a step plays in the recovery (a step file's `action`): mostly work it has its own button for,
+    beside Done and Skip. Not `handlers.ids.StepAction`, which names the buttons' Slack action ids."""
 
     APOLOGY = "apology"
     OWNERSHIP = "ownership"
@@ -38,7 +37,7 @@ class Step(BaseModel):
     why: str = Field(default="", max_length=300)
     words: tuple[str, ...] = Field(default=(), max_length=5)
     required: bool = True
-    action: StepAction | None = None
+    action: StepRole | None = None
 
     @field_validator("title", "what", "why")
     @classmethod
@@ -61,7 +60,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Send a sincere, personal apology that says you care, that you understand, and what you will do next.",
         why="A prompt, sincere response is what turns a failure into loyalty.",
         words=("I'm sorry we let you down.", "I can see that …", "I will … by …"),
-        action=StepAction.APOLOGY,
+        action=StepRole.APOLOGY,
     ),
     Step(
         key="listen",
@@ -76,7 +75,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Name one owner; never pass the customer around or blame another team.",
         why="One person who owns the outcome is what makes the customer trust you.",
         words=("I'll take care of this personally.", "I'm your contact until this is fixed."),
-        action=StepAction.OWNERSHIP,
+        action=StepRole.OWNERSHIP,
     ),
     Step(
         key="root_cause",
@@ -84,7 +83,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Investigate yourself instead of making the customer troubleshoot.",
         why="Fixing the cause stops it happening to them, and to anyone else, again.",
         words=("Let me look into this for you.",),
-        action=StepAction.ROOT_CAUSE,
+        action=StepRole.ROOT_CAUSE,
     ),
     Step(
         key="fix",
@@ -92,7 +91,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Replace or redo what failed, quickly and fairly; don't stop until it is fixed.",
         why="An apology without a fix is only words.",
         words=("I've … and you'll have it by ….",),
-        action=StepAction.FIX,
+        action=StepRole.FIX,
     ),
     Step(
         key="amends",
@@ -100,7 +99,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Offer something extra, sized by the compensation policy.",
         why="Well-dosed generosity repairs the relationship; stinginess adds insult to injury.",
         required=False,
-        action=StepAction.AMENDS,
+        action=StepRole.AMENDS,
     ),
     Step(
         key="follow_up",
@@ -108,14 +107,14 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Check later that the customer is satisfied, and keep every promise you made.",
         why="A promise forgotten undoes the recovery.",
         words=("I wanted to check that everything is working for you now.",),
-        action=StepAction.FOLLOW_UP,
+        action=StepRole.FOLLOW_UP,
     ),
     Step(
         key="record",
         title="Document and learn",
         what="Record the problem, its root cause, the fix and the lesson.",
         why="Process recovery: every case should make the next failure less likely.",
-        action=StepAction.RECORD,
+        action=StepRole.RECORD,
     ),
 )
 
@@ -144,7 +143,7 @@ class Playbook(BaseModel):
 DEFAULT_PLAYBOOK = Playbook(steps=DEFAULT_STEPS)
 
 
-class PlaybookError(ValueError):
+class PlaybookError(ConfigFileError):
     """A playbook file that cannot be used; the message names the file, the line or field, and the fix."""
 
 
@@ -154,21 +153,12 @@ def load_playbook(path: Path) -> Playbook:
     A step whose key is a default step's key starts from that step, so a team can rename, reorder, drop
     or make optional with a line or two; other keys are new steps and need a title and a `what`.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlaybookError(f"{path}: can't read the playbook file ({exc.strerror or exc}).") from exc
-    suffix = path.suffix.lower()
-    if suffix == ".toml":
-        data, lines = _parse_toml(path, text)
-    elif suffix in {".yaml", ".yml"}:
-        data, lines = _parse_yaml(path, text)
-    else:
-        raise PlaybookError(f"{path}: use a .toml, .yaml or .yml file.")
-    return playbook_from_data(data, source=str(path), step_lines=lines)
+    file = read_config_file(path, what="playbook", error=PlaybookError)
+    return playbook_from_data(file.data, source=file.source, lines=file.line)
 
 
-def playbook_from_data(data: Any, *, source: str = "playbook", step_lines: Sequence[int] = ()) -> Playbook:
+def playbook_from_data(data: Any, *, source: str = "playbook", lines: LineFinder | None = None) -> Playbook:
+    """Check a playbook as parsed from a file (or given in code); `lines` says where each step was written."""
     if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
         raise PlaybookError(
             f"{source}: the file must have a list of `steps` (e.g. [[steps]] tables in TOML)."
@@ -176,7 +166,7 @@ def playbook_from_data(data: Any, *, source: str = "playbook", step_lines: Seque
     defaults = {s.key: s for s in DEFAULT_STEPS}
     steps: list[Step] = []
     for index, raw in enumerate(data["steps"]):
-        where = _where(source, index, step_lines)
+        where = _where(source, index, lines)
         if not isinstance(raw, dict):
             raise PlaybookError(f"{where}: each step must be a table of fields such as key, title and what.")
         base = defaults.get(str(raw.get("key", "")))
@@ -194,45 +184,14 @@ def playbook_from_data(data: Any, *, source: str = "playbook", step_lines: Seque
         raise PlaybookError(f"{source}: {_explain(exc)}") from None
 
 
-def _where(source: str, index: int, step_lines: Sequence[int]) -> str:
-    line = f" line {step_lines[index]}," if index < len(step_lines) else ""
-    return f"{source}:{line} step {index + 1}"
+def _where(source: str, index: int, lines: LineFinder | None) -> str:
+    line = line_of(lines, ("steps", index))
+    return f"{source}:{f' line {line},' if line else ''} step {index + 1}"
 
 
 def _explain(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        field = ".".join(str(p) for p in error["loc"]) or "steps"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "is not a step field (use key, title, what, why, words, required, action)"
-        elif error["type"] == "enum":
-            message = f"must be one of {', '.join(a.value for a in StepAction)}"
-        parts.append(f"`{field}` {message}")
-    return "; ".join(parts)
-
-
-def _parse_toml(path: Path, text: str) -> tuple[Any, list[int]]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PlaybookError(f"{path}: not valid TOML: {exc}") from None
-    lines = [n for n, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\[\s*steps\s*\]\]", line)]
-    return data, lines
-
-
-def _parse_yaml(path: Path, text: str) -> tuple[Any, list[int]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlaybookError(f"{path}: not valid YAML: {exc}") from None
-    lines: list[int] = []
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if getattr(key, "value", None) == "steps" and isinstance(value, yaml.SequenceNode):
-                lines = [item.start_mark.line + 1 for item in value.value]
-    return data, lines
+    unknown = "is not a step field (use key, title, what, why, words, required, action)"
+    return "; ".join(str(p) for p in field_problems(exc, unknown_field=unknown, whole="steps"))
 
 
 class StepStatus(StrEnum):
@@ -308,5 +267,5 @@ class StepChange(BaseModel):
     root_cause_details: str | None = None
     # The apology went out: the case's "time to acknowledge" ends here.
     acknowledges: bool = False
-    # Written in the same transaction as the change (bot/followups.py decides what they are).
+    # Written in the same transaction as the change (bot/followups/policy.py decides what they are).
     follow_ups: tuple[FollowUpRequest, ...] = ()

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bot.cases import Case, Category
-from bot.playbook import CaseStep, StepAction, StepStatus
+from bot.playbook import CaseStep, StepRole, StepStatus
 
 MAX_RECORD_TEXT = 3000
 
@@ -103,10 +103,10 @@ class TimelineEntry(BaseModel):
 
 # Which step, by its role in the playbook, marks each moment of the recovery.
 _MOMENTS = (
-    ("Apologised", StepAction.APOLOGY),
-    ("Fixed", StepAction.FIX),
-    ("Amends", StepAction.AMENDS),
-    ("Followed up", StepAction.FOLLOW_UP),
+    ("Apologised", StepRole.APOLOGY),
+    ("Fixed", StepRole.FIX),
+    ("Amends", StepRole.AMENDS),
+    ("Followed up", StepRole.FOLLOW_UP),
 )
 
 

@@ -13,7 +13,7 @@ from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
 from bot.followups import FollowUpPolicy, FollowUpRequest, fix_step
-from bot.playbook import CaseStep, Progress, StepAction, StepChange, StepStatus, progress_of
+from bot.playbook import CaseStep, Progress, StepChange, StepRole, StepStatus, progress_of
 from bot.records import CaseRecord, RecordField, validate_record
 
 MAX_NOTE = 3000
@@ -167,7 +167,7 @@ class RecoveryService:
                 at=self._clock.now(),
                 event_kind="step_done",
                 event_data={"step": step_key},
-                acknowledges=step.step.action is StepAction.APOLOGY,
+                acknowledges=step.step.action is StepRole.APOLOGY,
             ),
             team_id,
         )
@@ -199,7 +199,7 @@ class RecoveryService:
         self, case_id: int, *, actor_user_id: str, team_id: str, owner_user_id: str | None = None
     ) -> None:
         owner = owner_user_id or actor_user_id
-        step_key = await self._step_with_action(case_id, StepAction.OWNERSHIP, team_id)
+        step_key = await self._step_with_action(case_id, StepRole.OWNERSHIP, team_id)
         await self._finish(
             StepChange(
                 case_id=case_id,
@@ -225,7 +225,7 @@ class RecoveryService:
             raise InvalidInput("details", "Say what caused it, in a sentence or two.")
         if len(details) > MAX_NOTE:
             raise InvalidInput("details", f"Please keep this under {MAX_NOTE} characters.")
-        step_key = await self._step_with_action(case_id, StepAction.ROOT_CAUSE, team_id)
+        step_key = await self._step_with_action(case_id, StepRole.ROOT_CAUSE, team_id)
         await self._finish(
             StepChange(
                 case_id=case_id,
@@ -264,7 +264,7 @@ class RecoveryService:
         placeholders = unfilled_placeholders(draft)
         if placeholders:
             raise InvalidInput("draft", f"Fill in the template's {placeholders[0]} before sending.")
-        step_key = await self._step_with_action(case_id, StepAction.APOLOGY, team_id)
+        step_key = await self._step_with_action(case_id, StepRole.APOLOGY, team_id)
         case, _ = await self.load(case_id, team_id)
         review = self.coach(case, draft)
         error = review.field_error()
@@ -317,7 +317,7 @@ class RecoveryService:
         if record is None:
             field, message = next(iter(problems.items()))
             raise InvalidInput(field.value, message)
-        step = next((s for s in steps if s.step.action is StepAction.RECORD), None)
+        step = next((s for s in steps if s.step.action is StepRole.RECORD), None)
         finish = None
         if step is not None and not step.finished:
             finish = StepChange(
@@ -358,7 +358,7 @@ class RecoveryService:
         if loaded is not None:
             await self._notifier.announce_reopened(loaded[0], actor_user_id, reason)
 
-    async def _step_with_action(self, case_id: int, action: StepAction, team_id: str) -> str:
+    async def _step_with_action(self, case_id: int, action: StepRole, team_id: str) -> str:
         case, steps = await self.load(case_id, team_id)
         step = next((s for s in steps if s.step.action is action), None)
         if step is None:
@@ -369,7 +369,7 @@ class RecoveryService:
     async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
         """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile)."""
         case, steps = await self.load(case_id, team_id)
-        apology = next((s for s in steps if s.step.action is StepAction.APOLOGY), None)
+        apology = next((s for s in steps if s.step.action is StepRole.APOLOGY), None)
         if apology is None or apology.finished or not case.is_open:
             return
         try:

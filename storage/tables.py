@@ -93,7 +93,7 @@ class CaseRow(Base):
     # only while it lags, so many quick changes cost one chat.update and a failed one is caught up later.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     card_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Catching Slack up after a failure (bot/outbox.py): who is on it until when, and how often it failed.
+    # Catching Slack up after a failure (bot/catch_up.py): who is on it until when, and how often it failed.
     catch_up_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     catch_up_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

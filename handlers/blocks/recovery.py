@@ -29,11 +29,10 @@ from slack_sdk.models.views import View
 
 from bot.apology_templates import Situation
 from bot.cases import Case, Category
-from bot.playbook import CaseStep, Progress, StepAction, StepStatus
+from bot.playbook import CaseStep, Progress, StepRole, StepStatus
 from bot.records import CaseRecord, human_duration, timeline_of
 from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
-from handlers.ids import AmendsAction, FollowUpAction, StepBlock, StepView
-from handlers.ids import StepAction as ActionId
+from handlers.ids import AmendsAction, FollowUpAction, StepAction, StepBlock, StepView
 
 SECTION_LIMIT = 3000
 
@@ -77,12 +76,12 @@ class StepRef:
 #: role (finishing it schedules the customer follow-up), not a button.
 AVAILABLE_ACTIONS = frozenset(
     {
-        StepAction.APOLOGY,
-        StepAction.OWNERSHIP,
-        StepAction.ROOT_CAUSE,
-        StepAction.FOLLOW_UP,
-        StepAction.AMENDS,
-        StepAction.RECORD,
+        StepRole.APOLOGY,
+        StepRole.OWNERSHIP,
+        StepRole.ROOT_CAUSE,
+        StepRole.FOLLOW_UP,
+        StepRole.AMENDS,
+        StepRole.RECORD,
     }
 )
 
@@ -118,32 +117,32 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
     # At most five buttons: the step's own (two at most), a promise, Done and Skip.
     buttons += [
         ButtonElement(action_id=FollowUpAction.RECORD_PROMISE.value, text="Record a promise…", value=ref),
-        ButtonElement(action_id=ActionId.DONE.value, text="Done", value=ref),
-        ButtonElement(action_id=ActionId.SKIP.value, text="Skip…", value=ref),
+        ButtonElement(action_id=StepAction.DONE.value, text="Done", value=ref),
+        ButtonElement(action_id=StepAction.SKIP.value, text="Skip…", value=ref),
     ]
     blocks.append(ActionsBlock(block_id=StepBlock.STEP_ACTIONS.value, elements=buttons))
     return blocks
 
 
-def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
-    if action is StepAction.APOLOGY:
+def _action_buttons(action: StepRole | None, ref: str) -> list[ButtonElement]:
+    if action is StepRole.APOLOGY:
         return [
             ButtonElement(
-                action_id=ActionId.DRAFT_APOLOGY.value, text="Draft apology", value=ref, style="primary"
+                action_id=StepAction.DRAFT_APOLOGY.value, text="Draft apology", value=ref, style="primary"
             )
         ]
-    if action is StepAction.OWNERSHIP:
+    if action is StepRole.OWNERSHIP:
         return [
             ButtonElement(
-                action_id=ActionId.TAKE_OWNERSHIP.value, text="Take ownership", value=ref, style="primary"
+                action_id=StepAction.TAKE_OWNERSHIP.value, text="Take ownership", value=ref, style="primary"
             ),
-            ButtonElement(action_id=ActionId.ASSIGN_OWNER.value, text="Assign someone…", value=ref),
+            ButtonElement(action_id=StepAction.ASSIGN_OWNER.value, text="Assign someone…", value=ref),
         ]
-    if action is StepAction.AMENDS:
+    if action is StepRole.AMENDS:
         return [
             ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref, style="primary")
         ]
-    if action is StepAction.FOLLOW_UP:
+    if action is StepRole.FOLLOW_UP:
         return [
             ButtonElement(
                 action_id=FollowUpAction.SCHEDULE_FOLLOW_UP.value,
@@ -152,19 +151,19 @@ def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
                 style="primary",
             )
         ]
-    if action is StepAction.ROOT_CAUSE:
+    if action is StepRole.ROOT_CAUSE:
         return [
             ButtonElement(
-                action_id=ActionId.RECORD_ROOT_CAUSE.value,
+                action_id=StepAction.RECORD_ROOT_CAUSE.value,
                 text="Record root cause",
                 value=ref,
                 style="primary",
             )
         ]
-    if action is StepAction.RECORD:
+    if action is StepRole.RECORD:
         return [
             ButtonElement(
-                action_id=ActionId.WRITE_RECORD.value, text="Write the record", value=ref, style="primary"
+                action_id=StepAction.WRITE_RECORD.value, text="Write the record", value=ref, style="primary"
             )
         ]
     return []
@@ -191,15 +190,15 @@ def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]
     note = step.note
     if step.status is StepStatus.SKIPPED:
         return f"_Reason:_ {safe_mrkdwn(note, 2900)}" if note else None
-    if step.step.action is StepAction.APOLOGY and note:
+    if step.step.action is StepRole.APOLOGY and note:
         return f"*Apology sent to the customer:*\n{quote(safe_mrkdwn(note, 2800))}"
-    if step.step.action is StepAction.OWNERSHIP:
+    if step.step.action is StepRole.OWNERSHIP:
         return f"Owner: <@{case.owner_user_id}>"
-    if step.step.action is StepAction.RECORD and note:
+    if step.step.action is StepRole.RECORD and note:
         return f"*What happened:* {safe_mrkdwn(note, 2800)}"
-    if step.step.action is StepAction.AMENDS and note:
+    if step.step.action is StepRole.AMENDS and note:
         return f"*Amends granted:* {safe_mrkdwn(note, 2800)}"
-    if step.step.action is StepAction.ROOT_CAUSE and case.root_cause_category:
+    if step.step.action is StepRole.ROOT_CAUSE and case.root_cause_category:
         label = next(
             (c.label for c in root_causes if c.key == case.root_cause_category), case.root_cause_category
         )
@@ -228,7 +227,7 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
             # Amends are reachable from the card whatever the playbook says.
             ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref),
             ButtonElement(
-                action_id=ActionId.CLOSE_CASE.value,
+                action_id=StepAction.CLOSE_CASE.value,
                 text="Close case",
                 value=ref,
                 confirm=ConfirmObject(
@@ -240,7 +239,7 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
             ),
         ]
     else:
-        buttons = [ButtonElement(action_id=ActionId.REOPEN_CASE.value, text="Reopen…", value=ref)]
+        buttons = [ButtonElement(action_id=StepAction.REOPEN_CASE.value, text="Reopen…", value=ref)]
     blocks.append(ActionsBlock(block_id=StepBlock.CARD_ACTIONS.value, elements=buttons))
     return blocks
 
@@ -313,7 +312,7 @@ def build_apology_modal(
                 block_id=StepBlock.APOLOGY_TEMPLATES.value,
                 elements=[
                     StaticSelectElement(
-                        action_id=ActionId.APOLOGY_TEMPLATE.value,
+                        action_id=StepAction.APOLOGY_TEMPLATE.value,
                         placeholder="Start from a template…",
                         options=template_options,
                         initial_option=initial,

@@ -34,7 +34,7 @@ from bot.followups import (
     local_to_utc,
     snooze_until,
 )
-from bot.playbook import DEFAULT_STEPS, CaseStep, Step, StepAction, StepStatus
+from bot.playbook import DEFAULT_STEPS, CaseStep, Step, StepRole, StepStatus
 
 LONDON, NEW_YORK, TOKYO = "Europe/London", "America/New_York", "Asia/Tokyo"
 HOURS = WorkingHours.parse("09:00-18:00 Mon-Fri")
@@ -186,7 +186,7 @@ def test_a_new_case_schedules_the_nudge_and_one_escalation_per_approver() -> Non
 
 def test_finishing_the_fix_step_schedules_the_customer_follow_up_even_renamed() -> None:
     at = utc(2026, 11, 24, 10, 0)
-    renamed = Step(key="repair", title="Repair it", what="Do it", action=StepAction.FIX)
+    renamed = Step(key="repair", title="Repair it", what="Do it", action=StepRole.FIX)
     [request] = POLICY.on_step_finished(renamed, StepStatus.DONE, at)
     assert (request.kind, request.due_at) == ("customer_follow_up", at + timedelta(days=1))
     assert POLICY.on_step_finished(renamed, StepStatus.SKIPPED, at) == ()
@@ -396,9 +396,15 @@ class Notice:
 
 
 def make_service(
-    clock: FrozenClock, *, to: str | None = None, hours: WorkingHours = ALWAYS, cancel: bool = False
+    clock: FrozenClock,
+    *,
+    to: str | None = None,
+    hours: WorkingHours = ALWAYS,
+    cancel: bool = False,
+    on: tuple[FakeRepo, FakeMessenger] | None = None,
 ) -> tuple[FollowUpService, FakeRepo, FakeMessenger]:
-    repo, messenger = FakeRepo(), FakeMessenger()
+    """A process on a fresh table, or (`on`) another process on the same table and Slack."""
+    repo, messenger = on or (FakeRepo(), FakeMessenger())
     service = FollowUpService(
         repo,  # type: ignore[arg-type]
         messenger,
@@ -484,9 +490,8 @@ async def test_a_row_whose_lease_was_taken_over_is_not_posted() -> None:
     sending = asyncio.create_task(service.process(item))
     await asyncio.sleep(0)
     clock.advance(timedelta(seconds=31))
-    other, _, _ = make_service(clock)
-    other._repo = repo  # a second process on the same table takes the expired lease and sends
-    other._messenger = messenger
+    # A second process on the same table takes the expired lease and sends.
+    other, _, _ = make_service(clock, on=(repo, messenger))
     [taken] = await other.claim_due()
     messenger.gate.set()
     await sending

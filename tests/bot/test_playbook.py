@@ -10,7 +10,7 @@ from bot.playbook import (
     DEFAULT_PLAYBOOK,
     CaseStep,
     PlaybookError,
-    StepAction,
+    StepRole,
     StepStatus,
     load_playbook,
     progress_of,
@@ -35,7 +35,7 @@ def test_toml_file_renames_reorders_drops_and_adds(tmp_path: Path) -> None:
     playbook = load_playbook(path)
     assert [s.key for s in playbook.steps] == ["own", "apologize", "callback"]
     apologize = playbook.step("apologize")
-    assert apologize is not None and apologize.title == "Say sorry" and apologize.action is StepAction.APOLOGY
+    assert apologize is not None and apologize.title == "Say sorry" and apologize.action is StepRole.APOLOGY
     callback = playbook.step("callback")
     assert callback is not None and not callback.required and callback.words == ("Is now a good time?",)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 
 from bot.cases import CaseState
-from bot.outbox import MAX_FAILURES, backoff
+from bot.catch_up import MAX_FAILURES, backoff
 from storage.db import Database
 from storage.tables import CaseRow
 

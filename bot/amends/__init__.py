@@ -1,0 +1,63 @@
+"""Amends with well-dosed generosity: money, the team's policy, who grants what, approvals and escalation.
+
+One module per job: `money` (amounts), `policy` (the policy as applied) and `policy_file` (as written),
+`rules` (checking and assessing an offer), `models` (requests and outcomes), `ports` (what the service
+needs from outside) and `service` (`AmendsService`). The names other layers use are re-exported here.
+"""
+
+from bot.amends.models import (
+    Amends,
+    AmendsHomeSummary,
+    AmendsSource,
+    AmendsState,
+    ApprovalCopy,
+    Approvers,
+    DecideResult,
+    Decision,
+    LedgerEntry,
+    NewAmends,
+    OfferContext,
+    Outcome,
+    granted_summary,
+)
+from bot.amends.money import AmountError, Money, Percent, parse_amount
+from bot.amends.policy import AmendsKind, AmendsPolicy
+from bot.amends.policy_file import DEFAULT_POLICY, PolicyError, load_policy, policy_from_data
+from bot.amends.ports import DueJob
+from bot.amends.rules import MAX_TEXT, Offer, OfferField, Reason, ReasonCode, assess, validate_offer
+from bot.amends.service import AmendsService
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "MAX_TEXT",
+    "Amends",
+    "AmendsHomeSummary",
+    "AmendsKind",
+    "AmendsPolicy",
+    "AmendsService",
+    "AmendsSource",
+    "AmendsState",
+    "AmountError",
+    "ApprovalCopy",
+    "Approvers",
+    "DecideResult",
+    "Decision",
+    "DueJob",
+    "LedgerEntry",
+    "Money",
+    "NewAmends",
+    "Offer",
+    "OfferContext",
+    "OfferField",
+    "Outcome",
+    "Percent",
+    "PolicyError",
+    "Reason",
+    "ReasonCode",
+    "assess",
+    "granted_summary",
+    "load_policy",
+    "parse_amount",
+    "policy_from_data",
+    "validate_offer",
+]

@@ -1,0 +1,463 @@
+"""`AmendsService`: offers, grants, approvals and escalation of amends."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.amends.models import (
+    Amends,
+    AmendsHomeSummary,
+    AmendsSource,
+    AmendsState,
+    Approvers,
+    DecideResult,
+    Decision,
+    NewAmends,
+    OfferContext,
+    Outcome,
+)
+from bot.amends.money import AmountError, Money, Percent
+from bot.amends.policy import AmendsPolicy
+from bot.amends.ports import (
+    AmendsNotifier,
+    AmendsRepository,
+    ApproverDirectory,
+    DueJob,
+    EscalationQueue,
+    Scheduler,
+)
+from bot.amends.rules import MAX_TEXT, Offer, OfferField, assess, check_amount, customer_key, month_start
+from bot.cases import Case
+from bot.clock import Clock
+from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
+from bot.playbook import CaseStep, StepRole
+
+REMIND = "amends_remind"
+ASK_BACKUPS = "amends_ask_backups"
+
+
+class AlreadyDecided(MendError):
+    def __init__(self, amends: Amends) -> None:
+        who = f" by <@{amends.decided_by}>" if amends.decided_by else ""
+        super().__init__(f"This amends request was already {amends.state.value}{who}. Nothing changed.")
+
+
+NOT_AN_APPROVER = "Only approvers can decide this amends request, so nothing changed. Your attempt was noted."
+
+
+@dataclass
+class _Cache:
+    members: tuple[str, ...] = ()
+    at: datetime | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+GROUP_CACHE = timedelta(minutes=1)
+
+
+class AmendsService:
+    """Offers, grants, approvals and escalation of amends; Slack shows the result through `sync`."""
+
+    def __init__(
+        self,
+        repo: AmendsRepository,
+        notifier: AmendsNotifier,
+        directory: ApproverDirectory,
+        scheduler: Scheduler,
+        clock: Clock,
+        policy: AmendsPolicy,
+        approvers: Approvers,
+        after_grant: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self._repo = repo
+        self._notifier = notifier
+        self._directory = directory
+        self._scheduler = scheduler
+        self._clock = clock
+        self.policy = policy
+        self.approvers = approvers
+        self._after_grant = after_grant
+        self._observers: list[Callable[[Amends], Awaitable[None]]] = []
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._group = _Cache()
+
+    # ---- who decides ---------------------------------------------------------------------------
+
+    async def approver_ids(self) -> tuple[str, ...]:
+        """The named approvers and the group's members now (cached for a minute), without backups."""
+        ids = list(self.approvers.ids)
+        if self.approvers.group_id:
+            ids += await self._group_members()
+        return tuple(dict.fromkeys(ids))
+
+    async def _group_members(self) -> tuple[str, ...]:
+        assert self.approvers.group_id is not None
+        async with self._group.lock:
+            now = self._clock.now()
+            if self._group.at is None or now - self._group.at > GROUP_CACHE:
+                self._group.members = tuple(await self._directory.group_members(self.approvers.group_id))
+                self._group.at = now
+            return self._group.members
+
+    async def may_decide(self, user_id: str) -> bool:
+        return user_id in self.approvers.backup_ids or user_id in await self.approver_ids()
+
+    # ---- offering ------------------------------------------------------------------------------
+
+    async def _case(self, case_id: int, team_id: str) -> tuple[Case, list[CaseStep]]:
+        loaded = await self._repo.load_case(case_id)
+        if loaded is None:
+            raise CaseNotFound(case_id)
+        case, steps = loaded
+        if case.team_id != team_id:
+            raise NotAllowed("That case belongs to another workspace.")
+        if not case.is_open:
+            raise MendError(f"Case {case.reference} is closed, so no amends can be offered on it.")
+        return case, steps
+
+    async def offer_context(self, case_id: int, team_id: str) -> OfferContext:
+        case, steps = await self._case(case_id, team_id)
+        key = customer_key(case)
+        history = await self._repo.ledger(team_id, key)
+        spend = await self._repo.month_spend(team_id, self.policy.currency, month_start(self._clock.now()))
+        guarantee = self.policy.guarantee_for(case.report.category)
+        used = any(e.amends.source is AmendsSource.GUARANTEE and e.amends.case_id == case.id for e in history)
+        return OfferContext(
+            case=case,
+            step_key=_amends_step(steps),
+            guidance=self.policy.guidance[case.report.severity],
+            policy=self.policy,
+            history=tuple(history),
+            month_spend=Money(minor=spend, currency=self.policy.currency),
+            guarantee=guarantee,
+            guarantee_used=used,
+        )
+
+    async def offer(
+        self,
+        case_id: int,
+        offer: Offer,
+        *,
+        actor_user_id: str,
+        team_id: str,
+        approver_user_id: str | None = None,
+        submission_key: str | None = None,
+    ) -> Amends:
+        """Grant an offer within the agent's power at once; anything else becomes an approval request."""
+        case, steps = await self._case(case_id, team_id)
+        if approver_user_id:
+            if not await self._directory.is_user(approver_user_id):
+                raise InvalidInput(
+                    OfferField.APPROVER, f"{approver_user_id} isn't a person in this workspace."
+                )
+            if not await self.may_decide(approver_user_id):
+                raise InvalidInput(OfferField.APPROVER, f"<@{approver_user_id}> isn't one of the approvers.")
+            if approver_user_id == actor_user_id:
+                raise InvalidInput(OfferField.APPROVER, "Another approver decides on your own request.")
+        now = self._clock.now()
+        key = customer_key(case)
+        prior = await self._repo.ledger(team_id, key, since=now - timedelta(days=self.policy.repeat_days))
+        claims = sum(1 for e in prior if e.amends.state is not AmendsState.REJECTED)
+        spend = await self._repo.month_spend(team_id, self.policy.currency, month_start(now))
+        assessment = assess(
+            offer,
+            policy=self.policy,
+            severity=case.report.severity,
+            prior_claims=claims,
+            month_spend=Money(minor=spend, currency=self.policy.currency),
+        )
+        recipients: tuple[str, ...] = ()
+        if assessment.needs_approval:
+            recipients = await self._recipients(actor_user_id, approver_user_id)
+            if not recipients:
+                raise InvalidInput(
+                    OfferField.AMOUNT,
+                    "This needs an approver ("
+                    + "; ".join(r.text for r in assessment.reasons)
+                    + "), but no approver is set up. Ask a Mend admin to set APPROVER_IDS or APPROVER_GROUP.",
+                )
+        state = AmendsState.PENDING if assessment.needs_approval else AmendsState.GRANTED
+        amends, created = await self._repo.add(
+            NewAmends(
+                case_id=case.id,
+                team_id=team_id,
+                customer_key=key,
+                kind=offer.kind,
+                offered=offer.offered,
+                value=assessment.value,
+                justification=offer.justification,
+                customer_cost=offer.customer_cost,
+                source=AmendsSource.AGENT,
+                reasons=assessment.reasons,
+                requester_user_id=actor_user_id,
+                addressed_approver_id=approver_user_id,
+                state=state,
+                at=now,
+                submission_key=submission_key,
+                recipients=recipients,
+                step_key=_amends_step(steps) if state is AmendsState.GRANTED else None,
+            )
+        )
+        if created and amends.state is AmendsState.PENDING:
+            await self._scheduler.schedule(
+                REMIND,
+                now + self.approvers.escalate_after,
+                f"amends:{amends.id}:remind",
+                {"amends_id": amends.id},
+            )
+        return amends
+
+    async def _recipients(self, requester: str, addressed: str | None) -> tuple[str, ...]:
+        if self.approvers.channel_id:
+            return (self.approvers.channel_id,)
+        if addressed:
+            return (addressed,)
+        # Nobody approves their own request, so the requester gets no copy to click.
+        return tuple(a for a in await self.approver_ids() if a != requester)
+
+    async def invoke_guarantee(self, case_id: int, *, actor_user_id: str, team_id: str) -> Amends:
+        """The case's failure category has a guarantee: its remedy is granted at once, once per case."""
+        case, steps = await self._case(case_id, team_id)
+        guarantee = self.policy.guarantee_for(case.report.category)
+        if guarantee is None:
+            raise MendError(f"Case {case.reference}'s kind of failure has no service guarantee.")
+        remedy = guarantee.remedy
+        amends, created = await self._repo.add(
+            NewAmends(
+                case_id=case.id,
+                team_id=team_id,
+                customer_key=customer_key(case),
+                kind=guarantee.kind,
+                offered=remedy,
+                value=self.policy.in_default(remedy) if isinstance(remedy, Money) else None,
+                justification=f"Service guarantee: {guarantee.title}",
+                customer_cost=None,
+                source=AmendsSource.GUARANTEE,
+                reasons=(),
+                requester_user_id=actor_user_id,
+                addressed_approver_id=None,
+                state=AmendsState.GRANTED,
+                at=self._clock.now(),
+                submission_key=f"guarantee:{case.id}",
+                step_key=_amends_step(steps),
+            )
+        )
+        if not created:
+            raise MendError(
+                f"The guarantee was already invoked on {case.reference} by <@{amends.requester_user_id}>."
+            )
+        return amends
+
+    # ---- deciding ------------------------------------------------------------------------------
+
+    async def get(self, amends_id: int, team_id: str) -> Amends:
+        amends = await self._repo.get(amends_id)
+        if amends is None:
+            raise MendError("I can't find that amends request; it may have been removed.")
+        if amends.team_id != team_id:
+            raise NotAllowed("That amends request belongs to another workspace.")
+        return amends
+
+    async def case_for(self, amends: Amends) -> Case:
+        loaded = await self._repo.load_case(amends.case_id)
+        if loaded is None:
+            raise CaseNotFound(amends.case_id)
+        return loaded[0]
+
+    async def check_decider(self, amends_id: int, *, actor_user_id: str, team_id: str) -> Amends:
+        """May this person decide this request now? Outsiders are refused and the attempt is audited."""
+        amends = await self.get(amends_id, team_id)
+        if not await self.may_decide(actor_user_id):
+            await self._repo.audit(
+                amends.case_id,
+                "amends_decision_refused",
+                actor_user_id,
+                self._clock.now(),
+                amends_id=amends.id,
+            )
+            raise NotAllowed(NOT_AN_APPROVER)
+        if actor_user_id == amends.requester_user_id:
+            raise NotAllowed("You asked for these amends, so another approver decides. Nothing changed.")
+        if amends.state is not AmendsState.PENDING:
+            raise AlreadyDecided(amends)
+        return amends
+
+    async def decide(
+        self,
+        amends_id: int,
+        decision: Decision,
+        *,
+        actor_user_id: str,
+        team_id: str,
+        reason: str | None = None,
+        new_amount: str | None = None,
+    ) -> Amends:
+        amends = await self.check_decider(amends_id, actor_user_id=actor_user_id, team_id=team_id)
+        reason = (reason or "").strip() or None
+        if decision is not Decision.APPROVE and not reason:
+            raise InvalidInput(OfferField.REASON, "Say why, so the requester can explain it to the customer.")
+        if reason and len(reason) > MAX_TEXT:
+            raise InvalidInput(OfferField.REASON, f"Please keep this under {MAX_TEXT} characters.")
+        final: Money | Percent | None = amends.offered
+        final_value = amends.value
+        state = {Decision.APPROVE: AmendsState.APPROVED, Decision.REJECT: AmendsState.REJECTED}.get(
+            decision, AmendsState.ADJUSTED
+        )
+        if decision is Decision.ADJUST:
+            try:
+                final = check_amount(new_amount, self.policy, amends.kind)
+            except AmountError as exc:
+                raise InvalidInput(OfferField.AMOUNT, str(exc)) from None
+            if final == amends.offered:
+                raise InvalidInput(OfferField.AMOUNT, "That is the amount asked for: use Approve instead.")
+            final_value = self.policy.in_default(final) if isinstance(final, Money) else None
+        elif decision is Decision.REJECT:
+            final, final_value = None, None
+        loaded = await self._repo.load_case(amends.case_id)
+        steps = loaded[1] if loaded else []
+        result = await self._repo.decide(
+            Outcome(
+                amends_id=amends.id,
+                state=state,
+                actor_user_id=actor_user_id,
+                at=self._clock.now(),
+                reason=reason,
+                final=final,
+                final_value=final_value,
+                step_key=_amends_step(steps) if state.given else None,
+            )
+        )
+        if result is DecideResult.CASE_CLOSED:
+            case = loaded[0] if loaded else None
+            ref = case.reference if case else f"case {amends.case_id}"
+            raise MendError(
+                f"{ref} was closed before this decision, so it was not recorded and nothing is owed. "
+                "Reopening is a conversation with the case owner."
+            )
+        if result is DecideResult.ALREADY_DECIDED:
+            latest = await self._repo.get(amends.id)
+            raise AlreadyDecided(latest or amends)
+        decided = await self._repo.get(amends.id)
+        assert decided is not None
+        return decided
+
+    # ---- showing it in Slack -------------------------------------------------------------------
+
+    async def sync(self, amends_id: int) -> None:
+        """Make Slack show what the database says about one request; safe to rerun any number of times."""
+        lock = self._locks.setdefault(amends_id, asyncio.Lock())
+        async with lock:
+            amends = await self._repo.get(amends_id)
+            loaded = await self._repo.load_case(amends.case_id) if amends else None
+            if amends is None or loaded is None:
+                return
+            case = loaded[0]
+            copies = await self._repo.copies(amends.id)
+            if amends.state is AmendsState.PENDING:
+                if amends.request_notice is None and case.card is not None:
+                    ref = await self._notifier.post_request_notice(amends, case)
+                    await self._repo.record_notice(amends.id, "request", ref)
+                for copy in copies:
+                    if copy.ref is None:
+                        ref = await self._notifier.post_approval_request(amends, case, copy)
+                        await self._repo.record_copy(copy.id, ref)
+                return
+            for copy in copies:
+                if (
+                    copy.ref is not None
+                    and copy.rendered_version < amends.version
+                    and await self._repo.claim_copy_render(copy.id, amends.version)
+                ):
+                    try:
+                        await self._notifier.redraw_approval_request(amends, case, copy)
+                    except Exception:
+                        await self._repo.release_copy_render(copy.id, copy.rendered_version)
+                        raise
+            if amends.outcome_notice is None and case.card is not None:
+                ref = await self._notifier.post_outcome(amends, case)
+                await self._repo.record_notice(amends.id, "outcome", ref)
+            if amends.state is not AmendsState.GRANTED and not amends.requester_told:
+                await self._notifier.tell_requester(amends, case)
+                await self._repo.record_notice(amends.id, "requester", None)
+        if amends.state.given and self._after_grant is not None:
+            await self._after_grant(amends.case_id)
+        for observer in self._observers:
+            await observer(amends)
+
+    def observe(self, observer: Callable[[Amends], Awaitable[None]]) -> None:
+        """Be told about a request after each sync (the Home tab keeps approvers' lists fresh this way)."""
+        self._observers.append(observer)
+
+    # ---- the Home tab ---------------------------------------------------------------------------
+
+    async def home_summary(self, team_id: str, user_id: str, limit: int = 5) -> AmendsHomeSummary:
+        """This month's spend against the budget, and, for an approver, what waits for their decision."""
+        spent = await self._repo.month_spend(team_id, self.policy.currency, month_start(self._clock.now()))
+        waiting: list[tuple[Amends, Case]] = []
+        if await self.may_decide(user_id):
+            waiting = [
+                (a, c)
+                for a, c in await self._repo.pending(team_id, limit + 5)
+                if a.requester_user_id != user_id
+            ][:limit]
+        return AmendsHomeSummary(
+            spent=Money(minor=spent, currency=self.policy.currency),
+            budget=self.policy.monthly_budget,
+            waiting=tuple(waiting),
+        )
+
+    # ---- escalation ----------------------------------------------------------------------------
+
+    async def on_due(self, kind: str, payload: dict[str, Any]) -> None:
+        """A scheduled escalation is due: remind the approvers, or ask the backups next."""
+        amends_id = payload.get("amends_id")
+        if not isinstance(amends_id, int):
+            return
+        amends = await self._repo.get(amends_id)
+        loaded = await self._repo.load_case(amends.case_id) if amends else None
+        if (
+            amends is None
+            or loaded is None
+            or amends.state is not AmendsState.PENDING
+            or not loaded[0].is_open
+        ):
+            return  # decided meanwhile, or its case closed: nobody needs chasing
+        case = loaded[0]
+        now = self._clock.now()
+        if kind == REMIND:
+            copies = [c for c in await self._repo.copies(amends.id) if not c.backup]
+            await self._notifier.remind_approvers(amends, case, copies)
+            await self._repo.audit(case.id, "amends_reminded", None, now, amends_id=amends.id)
+            if self.approvers.backup_ids:
+                await self._scheduler.schedule(
+                    ASK_BACKUPS,
+                    now + self.approvers.escalate_after,
+                    f"amends:{amends.id}:backups",
+                    {"amends_id": amends.id},
+                )
+        elif kind == ASK_BACKUPS:
+            backups = [b for b in self.approvers.backup_ids if b != amends.requester_user_id]
+            if backups and await self._repo.add_copies(amends.id, backups, backup=True, level=2):
+                await self._repo.audit(
+                    case.id, "amends_escalated", None, now, amends_id=amends.id, to=backups
+                )
+            await self.sync(amends.id)
+
+    async def escalate_due(self, now: datetime | None = None, *, queue: EscalationQueue | None = None) -> int:
+        """Run every escalation due by `now` from the stand-in queue; returns how many ran."""
+        source = queue or self._scheduler
+        claim_due = getattr(source, "claim_due", None)
+        if claim_due is None:
+            return 0  # a real scheduler calls on_due itself
+        jobs: list[DueJob] = await claim_due(now or self._clock.now())
+        for job in jobs:
+            await self.on_due(job.kind, job.payload)
+        return len(jobs)
+
+
+def _amends_step(steps: Sequence[CaseStep]) -> str | None:
+    return next((s.key for s in steps if s.step.action is StepRole.AMENDS), None)

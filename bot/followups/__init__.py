@@ -1,0 +1,106 @@
+"""Follow-ups: time-bound nudges kept as rows (the table is the queue), delivered exactly once.
+
+The modules
+-----------
+`models` (rows, kinds, states, verdicts), `calendar` (time zones, working hours, snoozing), `policy` (what a
+case change schedules), `ports` (the table, Slack, people, cases), `engine` (`FollowUpEngine`: the queue,
+for every kind), `case_rules` (when a case follow-up is still due), `case_actions` (what people do with a
+case's nudges and promises) and `service` (`FollowUpService`: the case actions over one engine). The
+names other layers use are re-exported here.
+
+How a follow-up lives
+---------------------
+1. Something that causes a follow-up (a case opened, the fix step done, a case closed, a promise recorded)
+   carries `FollowUpRequest`s computed here by `FollowUpPolicy`; storage writes them as rows in the SAME
+   transaction as the change, under a unique dedupe key, so a retried click cannot create two.
+2. Every process ticks `FollowUpEngine.claim_due()` (APScheduler, in app.py, is only the clock). Due rows
+   are claimed atomically with a lease; each claimed row goes to `process()`, which asks the kind's
+   `FollowUpHandler` whether it is still due (`Cancel`, `Defer`) or to whom and where it goes (`Deliver`),
+   waits for the person's working hours, then posts through the `FollowUpMessenger` port.
+3. Exactly once: just before posting, the lease holder marks the row UNKNOWN ("a post may be under way")
+   while renewing its lease; then SENT once Slack answers. A crash, a timeout or a 5xx leaves it UNKNOWN;
+   whoever claims an UNKNOWN row first looks for the message's metadata key in Slack (reconciliation)
+   and only posts if it is not there. Nothing is retried blindly.
+4. Acting on a sent nudge (Done, Snooze, Reassign, the kind's own buttons) changes the row conditionally
+   on its `round`, so a stale or double click changes nothing; Snooze and Reassign re-arm the row with
+   the next round, whose message gets a new metadata key.
+
+Adding a kind (e.g. the amends feature's approval escalation)
+-------------------------------------------------------------
+- Pick a kind string (`"approval_escalation"`), and make your change carry `FollowUpRequest(kind=...,
+  key=..., due_at=..., payload={...}, recipient_user_id=...)`; in your repository call
+  `storage.followups.stage(session, requests, case_id=...)` inside your own transaction. `key` must be
+  unique per case (the row's dedupe key is `case:<id>:<key>`, or just `<key>` without a case).
+- Implement `FollowUpHandler` (`check` -> `Deliver | Cancel | Defer`, and `render` -> `OutgoingMessage`),
+  usually in `handlers/` because it renders Block Kit, and register it in the composition root:
+  `followups.register("approval_escalation", handler)`.
+- Buttons: reuse `handlers.blocks.followups.build_nudge_actions` for Done/Snooze/Reassign; Done calls the
+  handler's optional `on_done(item, actor_user_id, team_id)` hook.
+"""
+
+from bot.followup_request import FollowUpRequest
+from bot.followups.calendar import (
+    ALWAYS,
+    SnoozeChoice,
+    WorkingHours,
+    format_duration,
+    local_to_utc,
+    snooze_until,
+    zone,
+)
+from bot.followups.case_rules import CaseFollowUpRules, cancel_reason, fix_step
+from bot.followups.engine import FollowUpEngine
+from bot.followups.models import (
+    CASE_KINDS,
+    CLAIMABLE,
+    Cancel,
+    Defer,
+    Deliver,
+    FollowUp,
+    FollowUpKind,
+    FollowUpState,
+    NewPromise,
+    OutgoingMessage,
+    Promise,
+    PromiseState,
+    ResurveyOutcome,
+    Verdict,
+)
+from bot.followups.policy import FollowUpPolicy, promise_requests
+from bot.followups.ports import FollowUpHandler, NotPosted, OutcomeUnknown
+from bot.followups.service import FollowUpService
+
+__all__ = [
+    "ALWAYS",
+    "CASE_KINDS",
+    "CLAIMABLE",
+    "Cancel",
+    "CaseFollowUpRules",
+    "Defer",
+    "Deliver",
+    "FollowUp",
+    "FollowUpEngine",
+    "FollowUpHandler",
+    "FollowUpKind",
+    "FollowUpPolicy",
+    "FollowUpRequest",
+    "FollowUpService",
+    "FollowUpState",
+    "NewPromise",
+    "NotPosted",
+    "OutcomeUnknown",
+    "OutgoingMessage",
+    "Promise",
+    "PromiseState",
+    "ResurveyOutcome",
+    "SnoozeChoice",
+    "Verdict",
+    "WorkingHours",
+    "cancel_reason",
+    "fix_step",
+    "format_duration",
+    "local_to_utc",
+    "promise_requests",
+    "snooze_until",
+    "zone",
+]
