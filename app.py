@@ -337,7 +337,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         recovery=recovery,
         send_timeout=timedelta(seconds=OUTBOX_TIMEOUT_SECONDS),
     )
-    # One handler per kind; another feature registers its own kind here (see bot/followups.py).
+    # One handler per kind; another feature registers its own kind here (see bot/followups/__init__.py).
     case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)
     for kind in sorted(CASE_KINDS):
         followups.register(kind, case_handler)
