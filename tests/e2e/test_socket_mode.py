@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from handlers.ids import Command, ReportBlock, Shortcut, StepAction
-from slack_double.user import Transport
-from tests.e2e.conftest import Stack, running_stack
+from slack_double.server import SlackDouble
+from slack_double.user import SlackSender, Transport
+from tests.e2e.conftest import SIGNING_SECRET, Stack, running_stack
 from tests.e2e.test_events import count_mentions, mention
 from tests.e2e.test_playbook import test_a_case_walked_from_report_to_closed as walk_a_case_to_closed
 from tests.e2e.test_report_case import REPORT, open_report
 
 BOTH = pytest.mark.parametrize("transport", ["http", "socket"])
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -217,3 +224,63 @@ async def test_the_message_shortcut_works_over_the_link(stack: Stack) -> None:
     await stack.settle()
     view = stack.alice.current_view()
     assert view["callback_id"] == "report_failure" and "arrived cold" in str(view["blocks"])
+
+
+async def test_the_app_process_serves_over_socket_mode_and_stops_on_sigterm(
+    database_url: str, unused_tcp_port: int, tmp_path: Path
+) -> None:
+    """`python app.py` with SLACK_APP_TOKEN: SLACK_API_URL alone points its Socket Mode link at the double."""
+    async with SlackDouble(seed=3) as double:
+        alice = double.add_user("alice")
+        support = double.add_channel("support", members=[alice])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+        env.update(
+            SLACK_BOT_TOKEN=double.bot_token,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_APP_TOKEN=double.app_token,
+            SLACK_API_URL=double.api_url,
+            DATABASE_URL=database_url,
+            PORT=str(unused_tcp_port),
+            # One poller tick, at start-up; SIGTERM waits for it (a tick cut short can hang shutdown).
+            FOLLOW_UP_POLL="1h",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "app.py"),
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        lines: list[str] = []
+
+        async def read_log() -> None:
+            assert process.stderr is not None
+            async for line in process.stderr:
+                lines.append(line.decode())
+
+        reader = asyncio.create_task(read_log())
+        try:
+            link = await double.socket_mode.wait_for_links(opened=1, within=60)
+            async with SlackSender(
+                "http://unused", SIGNING_SECRET, double, ack_timeout=10, transport="socket"
+            ) as slack:
+                response = await slack.person(alice).slash_command(
+                    Command.RECOVER.value, "", channel_id=support
+                )
+            assert response.status == 200 and not response.timed_out
+            await double.wait_for(lambda: double.open_views(alice), within=10)
+            await double.wait_for(lambda: any("executed successfully" in line for line in lines), within=30)
+            process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):  # a hang is killed below and fails with the log
+                await asyncio.wait_for(process.wait(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        await reader
+        log = "".join(lines)
+        assert process.returncode == 0, log
+        assert "Connected to Slack in Socket Mode" in log and double.app_token not in log
+        assert "mend.socket_mode" not in "".join(line for line in log.splitlines() if " ERROR " in line), log
+        await double.wait_for(lambda: link.closed, within=10)
