@@ -126,7 +126,8 @@ class SocketModeServer:
             self.refused_tickets.append(ticket)
             return web.Response(status=401, text="invalid_ticket")
         self._tickets.discard(ticket)
-        ws = web.WebSocketResponse(autoping=True)
+        # A short close timeout: stop() must not wait long for an app that went away without closing.
+        ws = web.WebSocketResponse(autoping=True, timeout=2.0)
         await ws.prepare(request)
         link = Link(id=f"L{len(self.links) + 1}", ticket=ticket, ws=ws, opened_at=self._clock.now())
         self.links.append(link)
