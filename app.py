@@ -408,16 +408,15 @@ async def serve(settings: Settings) -> None:
     await mend.start()
     socket_handler = None
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        from handlers.socket_mode import connect_socket_mode
 
         assert settings.slack_app_token is not None
-        socket_handler = AsyncSocketModeHandler(mend.bolt, settings.slack_app_token.get_secret_value())
-        await socket_handler.connect_async()
+        socket_handler = await connect_socket_mode(mend.bolt, settings.slack_app_token.get_secret_value())
         log.info("Connected to Slack in Socket Mode")
     await stop.wait()
     log.info("Shutting down: finishing in-flight work")
     if socket_handler is not None:
-        await socket_handler.close_async()
+        await socket_handler.close()
     await mend.stop()
 
 

@@ -16,6 +16,9 @@ TRIGGER_TTL_SECONDS = 3.0
 MAX_MODAL_STACK = 3
 DEFAULT_PAGE = 100
 
+# Methods that take the app-level token (xapp-) and refuse the bot token; every other method is the reverse.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
 # Errors that mean "the app sent a payload Slack would refuse": tests assert none of these happened.
 REJECTION_ERRORS = frozenset(
     {"invalid_blocks", "invalid_blocks_format", "invalid_arguments", "invalid_metadata_format", "no_text"}
@@ -75,13 +78,22 @@ def require(args: Json, key: str) -> str:
 class WebApi:
     """One instance per double; `handlers` maps Slack method names to functions of the request args."""
 
-    def __init__(self, ws: Workspace, ids: IdFactory, clock: Clock, public_url: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        ids: IdFactory,
+        clock: Clock,
+        public_url: Callable[[], str],
+        socket_url: Callable[[], str] | None = None,
+    ) -> None:
         self.ws = ws
         self.ids = ids
         self.clock = clock
         self._public_url = public_url  # root URL of the running server, for upload URLs
+        self._socket_url = socket_url  # a fresh Socket Mode URL (see slack_double.socket_mode)
         self.handlers: dict[str, Callable[[Json], Json]] = {
             "api.test": self.api_test,
+            "apps.connections.open": self.apps_connections_open,
             "auth.test": self.auth_test,
             "team.info": self.team_info,
             "users.info": self.users_info,
@@ -343,6 +355,12 @@ class WebApi:
         if thread_ts and thread_ts != message["ts"]:
             url += f"?thread_ts={thread_ts}&cid={channel_id}"
         return url
+
+    def apps_connections_open(self, args: Json) -> Json:
+        """A one-time WebSocket URL for Socket Mode (the caller's app-level token is checked before this)."""
+        if self._socket_url is None:
+            raise ApiError("not_allowed_token_type")
+        return {"ok": True, "url": self._socket_url()}
 
     def reactions_add(self, args: Json) -> Json:
         channel = self.channel(require(args, "channel"))

@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from slack_double.api import REJECTION_ERRORS, ApiError, WebApi, as_bool
+from slack_double.api import APP_TOKEN_METHODS, REJECTION_ERRORS, ApiError, WebApi, as_bool
 from slack_double.blocks import MAX_MESSAGE_TEXT, validate_message_blocks, validate_view
 from slack_double.faults import Fault, FaultPlan, PostRateLimiter
+from slack_double.socket_mode import LINK_PATH, SocketModeServer
 from slack_double.state import (
     Call,
     Channel,
@@ -47,6 +48,7 @@ class SlackDouble:
         team_name: str = "Mend Test",
         team_domain: str | None = None,
         bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-1-A0MEND-1-test-app-level-token",
         bot_user_id: str = "U0MENDBOT",
         bot_id: str = "B0MENDBOT",
         bot_name: str = "mend",
@@ -66,7 +68,9 @@ class SlackDouble:
             bot_id=bot_id,
             app_id=app_id,
         )
-        self.api = WebApi(self.workspace, self.ids, self.clock, lambda: self.url)
+        self.socket_mode = SocketModeServer(app_token, app_id, self.ids, self.clock, lambda: self.url)
+        self.api = WebApi(self.workspace, self.ids, self.clock, lambda: self.url, self.socket_mode.open_url)
+        self._holds: dict[str, asyncio.Event] = {}
         self.faults = FaultPlan(seed=seed)
         self.calls: list[Call] = []
         self.ratelimited: Counter[str] = Counter()  # method -> 429s answered
@@ -98,6 +102,7 @@ class SlackDouble:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/response/{token}", self._handle_response_url)
+        app.router.add_get(LINK_PATH, self.socket_mode.handle_link)
         # A short shutdown timeout: "timeout" faults leave handlers sleeping that stop() must not wait for.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
@@ -107,6 +112,8 @@ class SlackDouble:
         self._url = f"http://{host}:{bound_port}/"
 
     async def stop(self) -> None:
+        self.release_all()
+        await self.socket_mode.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -125,6 +132,11 @@ class SlackDouble:
         if self._url is None:
             raise RuntimeError("the double is not running: await double.start() first")
         return self._url
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token (xapp-) that apps.connections.open takes, for Socket Mode."""
+        return self.socket_mode.app_token
 
     @property
     def api_url(self) -> str:
@@ -340,6 +352,17 @@ class SlackDouble:
         )
         return f"{self.url}response/{token}"
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep calls to `method` waiting (recorded when released) until the returned event is set."""
+        gate = self._holds.setdefault(method, asyncio.Event())
+        gate.clear()
+        return gate
+
+    def release_all(self) -> None:
+        for gate in self._holds.values():
+            gate.set()
+        self._holds.clear()
+
     def enforce_post_rate(self, per_second: float = 1.0, burst: int = 1) -> None:
         """Answer chat.postMessage with 429 when a channel gets more than `per_second` (after a burst)."""
         self._post_rate = PostRateLimiter(self.clock.now, per_second, burst)
@@ -478,10 +501,19 @@ class SlackDouble:
             self._record(method, args, ok=False, error="unknown_method")
             return self._json({"ok": False, "error": "unknown_method", "req_method": method})
         token = self._token(request, args)
-        if token is None or token != self.bot_token:
-            error = "not_authed" if token is None else "invalid_auth"
+        expected = self.app_token if method in APP_TOKEN_METHODS else self.bot_token
+        if token is None or token != expected:
+            if token is None:
+                error = "not_authed"
+            elif token in (self.bot_token, self.app_token):
+                error = "not_allowed_token_type"  # a real token, of the wrong kind for this method
+            else:
+                error = "invalid_auth"
             self._record(method, args, ok=False, error=error)
             return self._json({"ok": False, "error": error})
+        gate = self._holds.get(method)
+        if gate is not None:
+            await gate.wait()
 
         fault = self.faults.pick(method)
         if fault is not None and not fault.applied:

@@ -17,12 +17,17 @@ from urllib.parse import urlencode
 import aiohttp
 
 from slack_double.blocks import iter_elements
+from slack_double.socket_mode import Delivery, EnvelopeType
 from slack_double.state import Ephemeral, Json
 
 if TYPE_CHECKING:
     from slack_double.server import SlackDouble
 
 Signature = Literal["valid", "forged", "missing"]
+Transport = Literal["http", "socket"]
+# Interactions whose ack may carry a payload Slack acts on (response_action, options); Slack says which in
+# each Socket Mode envelope.
+_RESPONDS_WITH_PAYLOAD = frozenset({"view_submission", "block_suggestion"})
 Surface = Literal["message", "ephemeral", "modal", "home"]
 
 # Where each element type keeps its selection, in state.values and in block_actions' actions[0].
@@ -44,13 +49,19 @@ _ID_FIELD = {
 
 @dataclass
 class AppResponse:
-    """What the app answered Slack with (the ack), and how quickly."""
+    """What the app answered Slack with (the ack), and how quickly.
+
+    Over Socket Mode an ack is `status` 200 with the ack's `payload` as `body`; no ack in time is
+    `timed_out` with status 0, as over HTTP.
+    """
 
     status: int
     body: Any  # parsed JSON, text, or None for an empty body
     headers: Mapping[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
     timed_out: bool = False
+    transport: Transport = "http"
+    envelope_id: str | None = None  # Socket Mode only
 
     @property
     def json(self) -> Json:
@@ -98,7 +109,8 @@ def _plain(obj: Any) -> str | None:
 
 
 class SlackSender:
-    """Posts to the app's Request URL exactly as Slack does, signed with the app's signing secret."""
+    """Sends the app what Slack sends, over either transport: signed HTTP posts to its Request URLs, or
+    envelopes down the Socket Mode link the app opened with the double (`transport="socket"`)."""
 
     def __init__(
         self,
@@ -110,10 +122,12 @@ class SlackSender:
         commands_url: str | None = None,
         interactivity_url: str | None = None,
         events_url: str | None = None,
+        transport: Transport = "http",
     ) -> None:
         self.app_url = app_url
         self.signing_secret = signing_secret
         self.double = double
+        self.transport: Transport = transport
         self.ack_timeout = ack_timeout  # Slack gives up on an ack after 3 seconds
         self.commands_url = commands_url or app_url
         self.interactivity_url = interactivity_url or app_url
@@ -188,9 +202,61 @@ class SlackSender:
     async def post_form(self, url: str, fields: Mapping[str, str], **kwargs: Any) -> AppResponse:
         return await self.post(url, urlencode(fields).encode(), "application/x-www-form-urlencoded", **kwargs)
 
+    async def send_command(self, fields: Mapping[str, str], **kwargs: Any) -> AppResponse:
+        """A slash command: a signed form over HTTP, or a `slash_commands` envelope of the same fields."""
+        if self.transport == "socket":
+            return await self._over_socket("slash_commands", dict(fields), True, **kwargs)
+        return await self.post_form(self.commands_url, fields, **kwargs)
+
     async def post_interaction(self, payload: Json, **kwargs: Any) -> AppResponse:
-        """Interactivity is a form with one field, `payload`, holding JSON."""
+        """Interactivity is a form with one field, `payload`, holding JSON (an `interactive` envelope)."""
+        if self.transport == "socket":
+            accepts = payload.get("type") in _RESPONDS_WITH_PAYLOAD
+            return await self._over_socket("interactive", payload, accepts, **kwargs)
         return await self.post_form(self.interactivity_url, {"payload": json.dumps(payload)}, **kwargs)
+
+    # ---- Socket Mode ---------------------------------------------------------------------------
+
+    async def send_envelope(
+        self,
+        type: EnvelopeType | str,
+        payload: Any,
+        *,
+        accepts_response_payload: bool = False,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> AppResponse:
+        """Send one raw envelope down the app's Socket Mode link (any payload, to test malformed ones)."""
+        delivery = await self.double.socket_mode.deliver(
+            type,
+            payload,
+            accepts_response_payload=accepts_response_payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+            within=self.ack_timeout,
+        )
+        return _from_delivery(delivery)
+
+    async def _over_socket(
+        self,
+        type: EnvelopeType,
+        payload: Json,
+        accepts_response_payload: bool,
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        **kwargs: Any,
+    ) -> AppResponse:
+        if kwargs:
+            # Signatures, timestamps and headers belong to HTTP; a link is authenticated once, when opened.
+            raise TypeError(f"{sorted(kwargs)} only apply to requests sent over HTTP")
+        return await self.send_envelope(
+            type,
+            payload,
+            accepts_response_payload=accepts_response_payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+        )
 
     # ---- Events API ----------------------------------------------------------------------------
 
@@ -227,6 +293,15 @@ class SlackSender:
         **kwargs: Any,
     ) -> AppResponse:
         """Deliver an Events API event inside Slack's event_callback envelope (a retry if retry_num is set)."""
+        if self.transport == "socket":
+            return await self._over_socket(
+                "events_api",
+                self.envelope(event, event_id=event_id),
+                False,
+                retry_attempt=retry_num or 0,
+                retry_reason=retry_reason if retry_num else "",
+                **kwargs,
+            )
         headers = dict(kwargs.pop("headers", {}) or {})
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
@@ -313,7 +388,7 @@ class Person:
             "response_url": self.double.issue_response_url(self.id, channel_id),
             "trigger_id": self.double.issue_trigger_id(self.id),
         }
-        response = await self.sender.post_form(self.sender.commands_url, fields, **kwargs)
+        response = await self.sender.send_command(fields, **kwargs)
         if response.status == 200 and response.json:
             self.double.post_ack_message(
                 self.id, channel_id, response.json, source=f"ack:{fields['command']}"
@@ -567,6 +642,13 @@ class Person:
         payload = self._common("view_closed")
         payload.update(view=copy.deepcopy(view), is_cleared=cleared)
         return await self.sender.post_interaction(payload, **kwargs)
+
+
+def _from_delivery(delivery: Delivery) -> AppResponse:
+    envelope_id = delivery.envelope.envelope_id if delivery.envelope is not None else None
+    if delivery.timed_out:
+        return AppResponse(0, None, {}, delivery.elapsed, True, "socket", envelope_id)
+    return AppResponse(200, delivery.payload, {}, delivery.elapsed, False, "socket", envelope_id)
 
 
 def _ts_of(found: Found) -> str | None:

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from app import Mend, build
 from bot.clock import Clock
+from handlers.socket_mode import SocketModeConnection, connect_socket_mode
 from settings import load_settings
 from slack_double.server import SlackDouble
-from slack_double.user import Person, SlackSender
+from slack_double.user import Person, SlackSender, Transport
 from storage.tables import CaseEventRow, CaseRow
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
@@ -40,6 +41,7 @@ class Stack:
     support: str
     recovery: str | None
     people: dict[str, Person] = field(default_factory=dict)
+    socket: SocketModeConnection | None = None  # Mend's Socket Mode link, with transport="socket"
 
     async def settle(self) -> None:
         """Wait for the work Mend does after its acks (posting cards, opening modals)."""
@@ -109,9 +111,11 @@ async def running_stack(
     configure: Callable[[SlackDouble], dict[str, Any]] | None = None,
     schedule: bool = False,
     approvers: tuple[str, ...] = (),
+    transport: Transport = "http",
     **settings: Any,
 ) -> AsyncIterator[Stack]:
-    """Mend over HTTP against the double. `configure` seeds more of the workspace (people, groups) and
+    """Mend against the double, taking Slack's requests over HTTP or (`transport="socket"`) over a Socket
+    Mode link it opens as serve() does. `configure` seeds more of the workspace (people, groups) and
     returns settings that name them. The follow-up poller only runs with `schedule`; otherwise tests
     tick it by hand (`stack.tick()`), which with a FrozenClock makes time travel deterministic."""
     double = SlackDouble(seed=7)
@@ -125,6 +129,8 @@ async def running_stack(
     if approvers:
         people = {"alice": alice, "bob": bob}
         settings["approver_ids"] = ",".join(people[name] for name in approvers)
+    if transport == "socket":
+        settings.setdefault("slack_app_token", double.app_token)
     config = load_settings(
         slack_bot_token=double.bot_token,
         slack_signing_secret=SIGNING_SECRET,
@@ -136,12 +142,22 @@ async def running_stack(
     mend = build(config, clock=clock)
     port = await mend.start(host="127.0.0.1", port=0, escalations=False, schedule=schedule)
     # Slack gives up after 3 s; the tests give a loaded CI machine more room (ack speed is for bench/ack.py).
-    sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, double, ack_timeout=10)
+    sender = SlackSender(
+        f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, double, ack_timeout=10, transport=transport
+    )
+    socket = None
     try:
+        if transport == "socket":
+            assert config.slack_app_token is not None
+            socket = await connect_socket_mode(mend.bolt, config.slack_app_token.get_secret_value())
         people = {u.name: sender.person(u.id) for u in double.workspace.users.values() if not u.is_bot}
-        yield Stack(double, mend, sender, sender.person(alice), sender.person(bob), support, recovery, people)
+        yield Stack(
+            double, mend, sender, sender.person(alice), sender.person(bob), support, recovery, people, socket
+        )
     finally:
         await sender.close()
+        if socket is not None:
+            await socket.close()
         await mend.stop()
         await double.stop()
 
