@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +35,7 @@ from bot.amends import (
 )
 from bot.cases import Case
 from handlers.blocks.recovery import StepRef
+from handlers.blocks.refs import encode_ref, json_int, json_object
 from handlers.blocks.text import escape_mrkdwn, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, AmendsBlock, AmendsView
 
@@ -50,20 +50,12 @@ class AmendsRef:
     amends_id: int
 
     def encode(self) -> str:
-        return json.dumps({"a": self.amends_id}, separators=(",", ":"))
+        return encode_ref({"a": self.amends_id})
 
     @classmethod
     def decode(cls, raw: Any) -> AmendsRef | None:
-        if not isinstance(raw, str) or len(raw) > 200:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return None
-        amends_id = data.get("a") if isinstance(data, dict) else None
-        if not isinstance(amends_id, int) or isinstance(amends_id, bool) or not 0 < amends_id < 2**53:
-            return None
-        return cls(amends_id)
+        amends_id = json_int((json_object(raw, 200) or {}).get("a"))
+        return None if amends_id is None else cls(amends_id)
 
 
 def _date(at: datetime | None) -> str:

@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState, Severity
 from bot.playbook import Progress, Step
 from handlers.blocks.recovery import build_card_progress
+from handlers.blocks.refs import json_object
 from handlers.blocks.text import escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
 from handlers.ids import Action, ReportBlock
 from handlers.ids import View as ViewId
@@ -77,13 +78,8 @@ class ReportOrigin:
     def from_metadata(cls, raw: object) -> ReportOrigin:
         """Read private_metadata defensively: it comes back from the client and may be anything."""
         # Slack keeps at most 3000 characters; anything longer (or not a string) is not what Mend wrote.
-        if not isinstance(raw, str) or len(raw) > PRIVATE_METADATA_LIMIT:
-            return cls()
-        try:
-            data = json.loads(raw or "{}")
-        except (ValueError, RecursionError):  # RecursionError: "[[[[...]]]]" nested past the parser's limit
-            return cls()
-        if not isinstance(data, dict):
+        data = json_object(raw, PRIVATE_METADATA_LIMIT)
+        if data is None:
             return cls()
         channel = data.get("c")
         permalink = data.get("p")

@@ -3,7 +3,6 @@ snooze, reassign, promise, schedule and re-survey modals."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from bot.cases import Case
 from bot.followups import FollowUp, FollowUpKind, Promise, ResurveyOutcome, SnoozeChoice, format_duration
 from bot.playbook import CaseStep
 from handlers.blocks.recovery import StepRef
+from handlers.blocks.refs import encode_ref, json_int, json_object
 from handlers.blocks.text import safe_mrkdwn
 from handlers.ids import FollowUpAction, FollowUpBlock, FollowUpView
 
@@ -45,26 +45,15 @@ class FollowUpRef:
     round: int
 
     def encode(self) -> str:
-        return json.dumps({"f": self.follow_up_id, "r": self.round}, separators=(",", ":"))
+        return encode_ref({"f": self.follow_up_id, "r": self.round})
 
     @classmethod
     def decode(cls, raw: Any) -> FollowUpRef | None:
-        if not isinstance(raw, str) or len(raw) > 200:
+        data = json_object(raw, 200)
+        if data is None:
             return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
-            return None
-        fid, rnd = data.get("f"), data.get("r")
-        for value in (fid, rnd):
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**53:
-                return None
-        assert isinstance(fid, int) and isinstance(rnd, int)
-        if fid == 0:
-            return None
-        return cls(fid, rnd)
+        fid, rnd = json_int(data.get("f")), json_int(data.get("r"), 0)
+        return None if fid is None or rnd is None else cls(fid, rnd)
 
     @classmethod
     def of(cls, item: FollowUp) -> FollowUpRef:

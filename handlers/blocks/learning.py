@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.learning import ProcessFix, RecurrenceAlert
 from bot.records import human_duration
+from handlers.blocks.refs import json_int, json_object
 from handlers.blocks.text import escape_mrkdwn, safe_mrkdwn
 from handlers.ids import LearningId
 
@@ -33,14 +34,7 @@ def encode_alert(alert_id: int) -> str:
 
 
 def decode_alert(raw: Any) -> int | None:
-    if not isinstance(raw, str) or len(raw) > 200:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    value = data.get("a") if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53 else None
+    return json_int((json_object(raw, 200) or {}).get("a"))
 
 
 def build_recurrence_alert(

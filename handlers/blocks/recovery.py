@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +30,7 @@ from bot.apology_templates import Situation
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
 from bot.records import CaseRecord, human_duration, timeline_of
+from handlers.blocks.refs import encode_ref, json_int, json_object
 from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, FollowUpAction, StepBlock, StepView
 from handlers.ids import StepAction as ActionId
@@ -50,27 +50,18 @@ class StepRef:
         data: dict[str, Any] = {"c": self.case_id, "s": self.step_key}
         if self.version:
             data["v"] = self.version
-        return json.dumps(data, separators=(",", ":"))
+        return encode_ref(data)
 
     @classmethod
     def decode(cls, raw: Any) -> StepRef | None:
         """Read a value that came back from Slack's client: it may be anything, so check everything."""
-        if not isinstance(raw, str) or len(raw) > 2000:
+        data = json_object(raw, 2000)
+        if data is None:
             return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
+        case_id, step_key = json_int(data.get("c")), data.get("s", "")
+        if case_id is None or not isinstance(step_key, str) or len(step_key) > 40:
             return None
-        if not isinstance(data, dict):
-            return None
-        case_id, step_key, version = data.get("c"), data.get("s", ""), data.get("v", 0)
-        if not isinstance(case_id, int) or isinstance(case_id, bool) or not 0 < case_id < 2**53:
-            return None
-        if not isinstance(step_key, str) or len(step_key) > 40:
-            return None
-        if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version < 1000:
-            version = 0
-        return cls(case_id=case_id, step_key=step_key, version=version)
+        return cls(case_id=case_id, step_key=step_key, version=json_int(data.get("v", 0), 0, 1000) or 0)
 
 
 #: The step actions whose flows exist; the others get their buttons when their features land. FIX is a
