@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -36,7 +35,7 @@ from bot.amends import (
 from bot.cases import Case
 from handlers.blocks.recovery import StepRef
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import escape_mrkdwn, quote, safe_mrkdwn
+from handlers.blocks.text import date_token, escape_mrkdwn, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, AmendsBlock, AmendsView
 
 SECTION_LIMIT = 3000
@@ -58,12 +57,6 @@ class AmendsRef:
         return None if amends_id is None else cls(amends_id)
 
 
-def _date(at: datetime | None) -> str:
-    if at is None:
-        return ""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
-
-
 def _state_label(amends: Amends) -> str:
     if amends.source is AmendsSource.GUARANTEE:
         return "granted under the service guarantee"
@@ -81,7 +74,7 @@ def _history_lines(ctx: OfferContext) -> str:
         return "_No amends for this customer before._"
     lines = [
         f"• {e.case_reference} · {e.amends.describe(e.amends.final or e.amends.offered)} · "
-        f"{_state_label(e.amends)} · {_date(e.amends.requested_at)}"
+        f"{_state_label(e.amends)} · {date_token(e.amends.requested_at)}"
         for e in ctx.history[:HISTORY_SHOWN]
     ]
     more = len(ctx.history) - HISTORY_SHOWN
@@ -271,7 +264,7 @@ def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None
 
 def decided_line(amends: Amends) -> str:
     who = f"<@{amends.decided_by}>" if amends.decided_by else "someone"
-    when = f" · {_date(amends.decided_at)}" if amends.decided_at else ""
+    when = f" · {date_token(amends.decided_at)}" if amends.decided_at else ""
     reason = f"\n_Reason:_ {safe_mrkdwn(amends.decision_reason, 1500)}" if amends.decision_reason else ""
     if amends.state is AmendsState.APPROVED:
         return f":white_check_mark: *Approved* by {who}{when}{reason}"
@@ -330,7 +323,7 @@ def build_reminder(amends: Amends, case: Case, recipient: str) -> list[Block]:
         SectionBlock(
             text=MarkdownTextObject(
                 text=f":alarm_clock: {who}Reminder: *{case.reference}*'s amends ({amends.describe()}) have waited "
-                f"since {_date(amends.requested_at)} for a decision."
+                f"since {date_token(amends.requested_at)} for a decision."
             )
         )
     ]

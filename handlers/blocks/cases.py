@@ -29,7 +29,7 @@ from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState
 from bot.playbook import Progress, Step
 from handlers.blocks.recovery import build_card_progress
 from handlers.blocks.refs import json_object
-from handlers.blocks.text import escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
+from handlers.blocks.text import date_token, escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
 from handlers.ids import Action, ReportBlock
 from handlers.ids import View as ViewId
 
@@ -255,7 +255,7 @@ def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = 
                 )
             )
         )
-    context = f"Reported by <@{case.reporter_user_id}> · {_slack_date(case)}"
+    context = f"Reported by <@{case.reporter_user_id}> · {date_token(case.created_at)}"
     if report.source_permalink and is_slack_permalink(report.source_permalink):
         context += f" · <{report.source_permalink}|original message>"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
@@ -265,12 +265,6 @@ def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = 
 def case_card_text(case: Case, config: CaseConfig) -> str:
     """Notification and screen-reader text for the card (the `text` beside `blocks`)."""
     return safe_mrkdwn(f"New case {case_title(case, config)}", FALLBACK_TEXT_LIMIT)
-
-
-def _slack_date(case: Case) -> str:
-    ts = int(case.created_at.timestamp())
-    fallback = case.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{ts}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def build_thread_opening(case: Case, steps: Sequence[Step]) -> list[Block]:

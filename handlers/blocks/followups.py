@@ -31,7 +31,7 @@ from bot.followups import FollowUp, FollowUpKind, Promise, ResurveyOutcome, Snoo
 from bot.playbook import CaseStep
 from handlers.blocks.recovery import StepRef
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import safe_mrkdwn
+from handlers.blocks.text import date_token, safe_mrkdwn
 from handlers.ids import FollowUpAction, FollowUpBlock, FollowUpView
 
 SECTION_LIMIT = 3000
@@ -58,11 +58,6 @@ class FollowUpRef:
     @classmethod
     def of(cls, item: FollowUp) -> FollowUpRef:
         return cls(item.id, item.round)
-
-
-def date_token(at: datetime) -> str:
-    """A date Slack shows in each reader's own time zone."""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
 
 
 def _snooze_select(ref: str) -> StaticSelectElement:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -31,7 +30,7 @@ from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
 from bot.records import CaseRecord, human_duration, timeline_of
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
+from handlers.blocks.text import date_token, escape_mrkdwn, plain, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, FollowUpAction, StepBlock, StepView
 from handlers.ids import StepAction as ActionId
 
@@ -76,12 +75,6 @@ AVAILABLE_ACTIONS = frozenset(
         StepAction.RECORD,
     }
 )
-
-
-def _date(at: datetime | None) -> str:
-    if at is None:
-        return ""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
 
 
 def _step_heading(step: CaseStep, progress: Progress) -> str:
@@ -166,7 +159,7 @@ def build_finished_step(
 ) -> list[Block]:
     """A finished prompt, redrawn in place: who did it and when, what was recorded, and no buttons."""
     who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
-    when = f" · {_date(step.at)}" if step.at else ""
+    when = f" · {date_token(step.at)}" if step.at else ""
     if step.status is StepStatus.SKIPPED:
         head = f":next_track_button: ~{_step_heading(step, progress)}~ · skipped{who}{when}"
     else:
@@ -211,7 +204,8 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
         )
         text = f":bar_chart: Progress *{progress.label}* · {nxt}"
     else:
-        text = f":bar_chart: Progress *{progress.label}* · closed {_date(case.closed_at)}"
+        closed = date_token(case.closed_at) if case.closed_at else ""
+        text = f":bar_chart: Progress *{progress.label}* · closed {closed}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     ref = StepRef(case.id, "").encode()
     if case.is_open:
@@ -400,7 +394,7 @@ def build_closing_summary(
 ) -> list[Block]:
     """The recovery in a few lines: the timeline with durations, the root cause, the fix and the lesson."""
     lines = [
-        f"*{entry.label}* · {_date(entry.at)}"
+        f"*{entry.label}* · {date_token(entry.at)}"
         + (f" · +{human_duration(entry.since_report)}" if entry.since_report else "")
         for entry in timeline_of(case, steps)
     ]
