@@ -14,19 +14,15 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     PlainTextObject,
-    RadioButtonsElement,
     SectionBlock,
-    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState, Severity
 from bot.playbook import Progress, Step
+from handlers.blocks.fields import long_text_input, modal, options, radio_input, select_input, text_input
 from handlers.blocks.recovery import build_card_progress
 from handlers.blocks.refs import json_object
 from handlers.blocks.text import date_token, escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
@@ -91,10 +87,6 @@ class ReportOrigin:
         )
 
 
-def _severity_option(severity: Severity) -> Option:
-    return Option(value=severity.value, text=PlainTextObject(text=f"{severity.label}", emoji=True))
-
-
 def build_report_modal(
     config: CaseConfig, *, summary: str = "", origin: ReportOrigin | None = None
 ) -> dict[str, Any]:
@@ -142,79 +134,47 @@ def _report_modal_view(config: CaseConfig, *, source_text: str | None) -> View:
             ContextBlock(block_id=ReportBlock.SOURCE.value, elements=[MarkdownTextObject(text=source_text)])
         )
     blocks += [
-        InputBlock(
-            block_id=ReportBlock.CUSTOMER_NAME.value,
-            label="Customer",
+        text_input(
+            ReportBlock.CUSTOMER_NAME,
+            "Customer",
+            max_length=MAX_SHORT_TEXT,
             optional=True,
             hint="Their name, or give an account or order reference below (one of the two is needed).",
-            element=PlainTextInputElement(
-                action_id=ReportBlock.CUSTOMER_NAME.action_id, max_length=MAX_SHORT_TEXT, focus_on_load=True
-            ),
+            focus=True,
         ),
-        InputBlock(
-            block_id=ReportBlock.CUSTOMER_REF.value,
-            label="Account or order reference",
+        text_input(
+            ReportBlock.CUSTOMER_REF,
+            "Account or order reference",
+            max_length=MAX_SHORT_TEXT,
             optional=True,
-            element=PlainTextInputElement(
-                action_id=ReportBlock.CUSTOMER_REF.action_id,
-                max_length=MAX_SHORT_TEXT,
-                placeholder="e.g. order #4411",
-            ),
+            placeholder="e.g. order #4411",
         ),
-        InputBlock(
-            block_id=ReportBlock.SUMMARY.value,
-            label="What went wrong",
-            element=PlainTextInputElement(
-                action_id=ReportBlock.SUMMARY.action_id,
-                multiline=True,
-                max_length=MAX_LONG_TEXT,
-                placeholder="The failure, as the customer experienced it",
-            ),
+        long_text_input(
+            ReportBlock.SUMMARY,
+            "What went wrong",
+            max_length=MAX_LONG_TEXT,
+            placeholder="The failure, as the customer experienced it",
         ),
-        InputBlock(
-            block_id=ReportBlock.CUSTOMER_WORDS.value,
-            label="The customer's own words",
+        long_text_input(
+            ReportBlock.CUSTOMER_WORDS, "The customer's own words", max_length=MAX_LONG_TEXT, optional=True
+        ),
+        long_text_input(
+            ReportBlock.IMPACT,
+            "How it affected them",
+            max_length=MAX_LONG_TEXT,
             optional=True,
-            element=PlainTextInputElement(
-                action_id=ReportBlock.CUSTOMER_WORDS.action_id, multiline=True, max_length=MAX_LONG_TEXT
-            ),
+            placeholder="Time lost, money, a missed event, how they feel",
         ),
-        InputBlock(
-            block_id=ReportBlock.IMPACT.value,
-            label="How it affected them",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id=ReportBlock.IMPACT.action_id,
-                multiline=True,
-                max_length=MAX_LONG_TEXT,
-                placeholder="Time lost, money, a missed event, how they feel",
-            ),
+        radio_input(
+            ReportBlock.SEVERITY,
+            "How hard did it hit them?",
+            options(((s.value, s.label) for s in Severity), emoji=True),
         ),
-        InputBlock(
-            block_id=ReportBlock.SEVERITY.value,
-            label="How hard did it hit them?",
-            element=RadioButtonsElement(
-                action_id=ReportBlock.SEVERITY.action_id, options=[_severity_option(s) for s in Severity]
-            ),
-        ),
-        InputBlock(
-            block_id=ReportBlock.CATEGORY.value,
-            label="Kind of failure",
-            element=StaticSelectElement(
-                action_id=ReportBlock.CATEGORY.action_id,
-                placeholder="Choose one",
-                options=[Option(value=c.key, text=PlainTextObject(text=c.label)) for c in config.categories],
-            ),
+        select_input(
+            ReportBlock.CATEGORY, "Kind of failure", options((c.key, c.label) for c in config.categories)
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=ViewId.REPORT.value,
-        title="Report a failure",
-        submit="Open case",
-        close="Cancel",
-        blocks=blocks,
-    )
+    return modal(ViewId.REPORT.value, "Report a failure", blocks, submit="Open case")
 
 
 def case_title(case: Case, config: CaseConfig) -> str:

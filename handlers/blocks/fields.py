@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TypedDict, Unpack
 
 from slack_sdk.models.blocks import (
     Block,
@@ -98,47 +99,43 @@ def text_input(
     label: str,
     *,
     max_length: int,
+    multiline: bool = False,
     optional: bool = False,
     hint: str | None = None,
     placeholder: str | None = None,
     initial_value: str | None = None,
     focus: bool = False,
-) -> InputBlock:
-    """A one-line answer: a name, a reference, an amount."""
-    element = PlainTextInputElement(
-        action_id=field.action_id,
-        max_length=max_length,
-        placeholder=placeholder,
-        initial_value=initial_value,
-        focus_on_load=focus or None,
-    )
-    return _input(field, label, element, optional=optional, hint=hint)
-
-
-def long_text_input(
-    field: InputId,
-    label: str,
-    *,
-    max_length: int = LONG_TEXT_LIMIT,
-    optional: bool = False,
-    hint: str | None = None,
-    placeholder: str | None = None,
-    initial_value: str | None = None,
     block_id: str | None = None,
 ) -> InputBlock:
-    """A free-text answer over several lines: what went wrong, a reason, a justification, a lesson.
+    """A typed answer: one line for a name or an amount, several (`multiline`) for anything said in words.
 
     `block_id` replaces the field's own when a redraw must drop what was typed (Slack keeps an input's
     text for as long as its block_id stays).
     """
     element = PlainTextInputElement(
         action_id=field.action_id,
-        multiline=True,
+        multiline=multiline or None,
         max_length=max_length,
         placeholder=placeholder,
         initial_value=initial_value,
+        focus_on_load=focus or None,
     )
     return _input(field, label, element, optional=optional, hint=hint, block_id=block_id)
+
+
+class _TextOptions(TypedDict, total=False):
+    optional: bool
+    hint: str | None
+    placeholder: str | None
+    initial_value: str | None
+    block_id: str | None
+
+
+def long_text_input(
+    field: InputId, label: str, *, max_length: int = LONG_TEXT_LIMIT, **rest: Unpack[_TextOptions]
+) -> InputBlock:
+    """What went wrong, a reason, a justification, a lesson: several lines, up to Slack's limit."""
+    return text_input(field, label, max_length=max_length, multiline=True, **rest)
 
 
 def select_input(

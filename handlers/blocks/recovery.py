@@ -17,11 +17,8 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
-    PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -29,6 +26,17 @@ from bot.apology_templates import Situation
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
 from bot.records import CaseRecord, human_duration, timeline_of
+from handlers.blocks.fields import (
+    LONG_TEXT_LIMIT,
+    case_header,
+    customer_of,
+    long_text_input,
+    modal,
+    options,
+    person_input,
+    select_input,
+    summary_of,
+)
 from handlers.blocks.refs import encode_ref, json_int, json_object
 from handlers.blocks.text import date_token, escape_mrkdwn, plain, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, FollowUpAction, StepBlock, StepView
@@ -232,29 +240,19 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
 
 def build_skip_modal(case: Case, step: CaseStep) -> View:
     required = step.step.required
-    return View(
-        type="modal",
-        callback_id=StepView.SKIP.value,
-        title="Skip a step",
-        submit="Skip step",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · {escape_mrkdwn(step.step.title)}"
-                    + ("\nThis step is required, so a reason is needed." if required else "")
-                )
+    return modal(
+        StepView.SKIP.value,
+        "Skip a step",
+        [
+            case_header(
+                case,
+                escape_mrkdwn(step.step.title),
+                *(["This step is required, so a reason is needed."] if required else []),
             ),
-            InputBlock(
-                block_id=StepBlock.REASON.value,
-                label="Why skip it?",
-                optional=not required,
-                element=PlainTextInputElement(
-                    action_id=StepBlock.REASON.action_id, multiline=True, max_length=3000
-                ),
-            ),
+            long_text_input(StepBlock.REASON, "Why skip it?", optional=not required),
         ],
+        submit="Skip step",
+        private_metadata=StepRef(case.id, step.key).encode(),
     )
 
 
@@ -267,24 +265,14 @@ def build_apology_modal(
     typed in an input unless its block_id changes.
     """
     report = case.report
-    reference = (
-        f"*{case.reference}* · {safe_mrkdwn(report.customer_display, 200)}\n"
-        f"*What went wrong:* {safe_mrkdwn(report.summary, 1200)}"
-    )
-    if report.customer_words:
-        reference += f"\n*In their words:* {safe_mrkdwn(report.customer_words, 1000)}"
-    template_options = [Option(value=s.value, text=PlainTextObject(text=s.label)) for s in Situation]
+    words = [f"*In their words:* {safe_mrkdwn(report.customer_words, 1000)}"] if report.customer_words else []
+    template_options = options((s.value, s.label) for s in Situation)
     initial = next((o for o in template_options if situation and o.value == situation.value), None)
-    draft_block = StepBlock.APOLOGY_DRAFT.value + (f"_{version}" if version else "")
-    return View(
-        type="modal",
-        callback_id=StepView.APOLOGY.value,
-        title="Draft the apology",
-        submit="Record as sent",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key, version).encode(),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=reference[:SECTION_LIMIT])),
+    return modal(
+        StepView.APOLOGY.value,
+        "Draft the apology",
+        [
+            case_header(case, customer_of(case), f"*What went wrong:* {summary_of(case, 1200)}", *words),
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
@@ -305,15 +293,11 @@ def build_apology_modal(
                     )
                 ],
             ),
-            InputBlock(
-                block_id=draft_block,
-                label="Your message to the customer",
-                element=PlainTextInputElement(
-                    action_id=StepBlock.APOLOGY_DRAFT.action_id,
-                    multiline=True,
-                    max_length=3000,
-                    initial_value=plain(draft, 3000) if draft.strip() else None,
-                ),
+            long_text_input(
+                StepBlock.APOLOGY_DRAFT,
+                "Your message to the customer",
+                initial_value=plain(draft, LONG_TEXT_LIMIT) if draft.strip() else None,
+                block_id=StepBlock.APOLOGY_DRAFT.value + (f"_{version}" if version else ""),
             ),
             InputBlock(
                 block_id=StepBlock.APOLOGY_OVERRIDE.value,
@@ -321,72 +305,50 @@ def build_apology_modal(
                 optional=True,
                 element=CheckboxesElement(
                     action_id=StepBlock.APOLOGY_OVERRIDE.action_id,
-                    options=[
-                        Option(
-                            value="send_as_written",
-                            text=PlainTextObject(text="Send as written, even if the coach has suggestions"),
-                        )
-                    ],
+                    options=options(
+                        [("send_as_written", "Send as written, even if the coach has suggestions")]
+                    ),
                 ),
             ),
         ],
+        submit="Record as sent",
+        private_metadata=StepRef(case.id, step.key, version).encode(),
     )
 
 
 def build_assign_owner_modal(case: Case, step: CaseStep, current_owner: str) -> View:
-    return View(
-        type="modal",
-        callback_id=StepView.ASSIGN_OWNER.value,
-        title="Assign an owner",
-        submit="Assign",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key).encode(),
-        blocks=[
+    return modal(
+        StepView.ASSIGN_OWNER.value,
+        "Assign an owner",
+        [
             SectionBlock(
                 text=MarkdownTextObject(text=f"*{case.reference}*: one named owner sees it through.")
             ),
-            InputBlock(
-                block_id=StepBlock.OWNER.value,
-                label="Owner",
-                element=UserSelectElement(action_id=StepBlock.OWNER.action_id, initial_user=current_owner),
-            ),
+            person_input(StepBlock.OWNER, "Owner", initial=current_owner),
         ],
+        submit="Assign",
+        private_metadata=StepRef(case.id, step.key).encode(),
     )
 
 
 def build_root_cause_modal(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> View:
-    return View(
-        type="modal",
-        callback_id=StepView.ROOT_CAUSE.value,
-        title="Record the root cause",
-        submit="Record",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}\n"
-                    "Investigate it yourself: don't make the customer troubleshoot."
-                )
+    return modal(
+        StepView.ROOT_CAUSE.value,
+        "Record the root cause",
+        [
+            case_header(
+                case, summary_of(case, 1000), "Investigate it yourself: don't make the customer troubleshoot."
             ),
-            InputBlock(
-                block_id=StepBlock.ROOT_CAUSE_CATEGORY.value,
-                label="Root cause",
-                element=StaticSelectElement(
-                    action_id=StepBlock.ROOT_CAUSE_CATEGORY.action_id,
-                    placeholder="Choose one",
-                    options=[Option(value=c.key, text=PlainTextObject(text=c.label)) for c in root_causes],
-                ),
-            ),
-            InputBlock(
-                block_id=StepBlock.ROOT_CAUSE_DETAILS.value,
-                label="What caused it",
-                element=PlainTextInputElement(
-                    action_id=StepBlock.ROOT_CAUSE_DETAILS.action_id, multiline=True, max_length=3000
-                ),
-            ),
+            select_input(StepBlock.ROOT_CAUSE_CATEGORY, "Root cause", _cause_options(root_causes)),
+            long_text_input(StepBlock.ROOT_CAUSE_DETAILS, "What caused it"),
         ],
+        submit="Record",
+        private_metadata=StepRef(case.id, step.key).encode(),
     )
+
+
+def _cause_options(root_causes: Sequence[Category]) -> list[Option]:
+    return options((c.key, c.label) for c in root_causes)
 
 
 def build_closing_summary(
@@ -436,77 +398,42 @@ def build_reopened_notice(case: Case, actor_user_id: str, reason: str) -> list[B
 
 def build_record_modal(case: Case, step_key: str, root_causes: Sequence[Category]) -> View:
     """Document and learn: root cause, what happened, what fixed it, prevention (with an owner), lesson."""
-    options = [Option(value=c.key, text=PlainTextObject(text=c.label)) for c in root_causes]
-    initial = next((o for o in options if o.value == case.root_cause_category), None)
-
-    def text_input(
-        block: StepBlock, label: str, *, optional: bool = False, hint: str | None = None
-    ) -> InputBlock:
-        return InputBlock(
-            block_id=block.value,
-            label=label,
-            optional=optional,
-            hint=hint,
-            element=PlainTextInputElement(action_id=block.action_id, multiline=True, max_length=3000),
-        )
-
-    return View(
-        type="modal",
-        callback_id=StepView.RECORD.value,
-        title="Write the record",
-        submit="Save record",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step_key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}\n"
-                    "Saving the record closes the case once every required step is finished."
-                )
+    causes = _cause_options(root_causes)
+    initial = next((o for o in causes if o.value == case.root_cause_category), None)
+    return modal(
+        StepView.RECORD.value,
+        "Write the record",
+        [
+            case_header(
+                case,
+                summary_of(case, 1000),
+                "Saving the record closes the case once every required step is finished.",
             ),
-            InputBlock(
-                block_id=StepBlock.RECORD_ROOT_CAUSE.value,
-                label="Root cause",
-                element=StaticSelectElement(
-                    action_id=StepBlock.RECORD_ROOT_CAUSE.action_id,
-                    placeholder="Choose one",
-                    options=options,
-                    initial_option=initial,
-                ),
-            ),
-            text_input(StepBlock.RECORD_WHAT_HAPPENED, "What happened"),
-            text_input(StepBlock.RECORD_WHAT_FIXED, "What fixed it"),
-            text_input(StepBlock.RECORD_PREVENTION, "How to prevent it", optional=True),
-            InputBlock(
-                block_id=StepBlock.RECORD_PROCESS_OWNER.value,
-                label="Process owner",
+            select_input(StepBlock.RECORD_ROOT_CAUSE, "Root cause", causes, initial=initial),
+            long_text_input(StepBlock.RECORD_WHAT_HAPPENED, "What happened"),
+            long_text_input(StepBlock.RECORD_WHAT_FIXED, "What fixed it"),
+            long_text_input(StepBlock.RECORD_PREVENTION, "How to prevent it", optional=True),
+            person_input(
+                StepBlock.RECORD_PROCESS_OWNER,
+                "Process owner",
                 optional=True,
                 hint="Who makes sure the prevention happens",
-                element=UserSelectElement(action_id=StepBlock.RECORD_PROCESS_OWNER.action_id),
             ),
-            text_input(StepBlock.RECORD_LESSON, "Lesson learned", optional=True),
+            long_text_input(StepBlock.RECORD_LESSON, "Lesson learned", optional=True),
         ],
+        submit="Save record",
+        private_metadata=StepRef(case.id, step_key).encode(),
     )
 
 
 def build_reopen_modal(case: Case) -> View:
-    return View(
-        type="modal",
-        callback_id=StepView.REOPEN.value,
-        title="Reopen the case",
-        submit="Reopen",
-        close="Cancel",
-        private_metadata=StepRef(case.id, "").encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}")
-            ),
-            InputBlock(
-                block_id=StepBlock.REOPEN_REASON.value,
-                label="Why reopen it?",
-                element=PlainTextInputElement(
-                    action_id=StepBlock.REOPEN_REASON.action_id, multiline=True, max_length=3000
-                ),
-            ),
+    return modal(
+        StepView.REOPEN.value,
+        "Reopen the case",
+        [
+            case_header(case, summary_of(case, 1000)),
+            long_text_input(StepBlock.REOPEN_REASON, "Why reopen it?"),
         ],
+        submit="Reopen",
+        private_metadata=StepRef(case.id, "").encode(),
     )
