@@ -11,7 +11,6 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     InputBlock,
     InputInteractiveElement,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -24,6 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.cases import Case
+from handlers.blocks.kit import section
 from handlers.blocks.text import safe_mrkdwn
 from handlers.ids import InputId
 
@@ -69,7 +69,7 @@ def case_line(case: Case, about: str | None = None, *more: str) -> str:
 
 def case_header(case: Case, about: str | None = None, *more: str) -> SectionBlock:
     """The section at the top of a modal saying which case it is about (the parts must be escaped already)."""
-    return SectionBlock(text=MarkdownTextObject(text=case_line(case, about, *more)))
+    return section(case_line(case, about, *more))
 
 
 def options(choices: Iterable[tuple[str, str]], *, emoji: bool = False) -> list[Option]:
@@ -88,7 +88,7 @@ def _input(
     hint: str | None = None,
     block_id: str | None = None,
 ) -> InputBlock:
-    # Defaults are left out rather than sent as `false`, as Slack writes them.
+    # A default is left out rather than sent as `false`: the payload stays the shape Slack documents.
     return InputBlock(
         block_id=block_id or field.value, label=label, element=element, optional=optional or None, hint=hint
     )
@@ -175,14 +175,13 @@ def date_input(field: InputId, label: str, *, initial: date | None = None) -> In
 def date_time_inputs(
     day_field: InputId,
     time_field: InputId,
-    *,
     day: date,
     hhmm: str,
     tz_label: str,
-    date_label: str = "Date",
-    time_label: str = "Time",
+    labels: tuple[str, str] = ("Date", "Time"),
 ) -> list[Block]:
-    """A date and a time of day in the person's own time zone, which the hint names."""
+    """A date and a time of day (`hhmm`) in the person's own time zone, which the hint names."""
+    date_label, time_label = labels
     clock = TimePickerElement(action_id=time_field.action_id, initial_time=hhmm)
     return [
         date_input(day_field, date_label, initial=day),

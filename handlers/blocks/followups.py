@@ -11,10 +11,6 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -22,18 +18,8 @@ from slack_sdk.models.views import View
 from bot.cases import Case
 from bot.followups import FollowUp, FollowUpKind, Promise, ResurveyOutcome, SnoozeChoice, format_duration
 from bot.playbook import CaseStep
-from handlers.blocks.fields import (
-    case_header,
-    customer_of,
-    date_time_inputs,
-    modal,
-    options,
-    person_input,
-    radio_input,
-    select_input,
-    summary_of,
-    text_input,
-)
+from handlers.blocks import fields
+from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.recovery import StepRef
 from handlers.blocks.refs import encode_ref, json_int, json_object
 from handlers.blocks.text import date_token, safe_mrkdwn
@@ -69,26 +55,20 @@ def _snooze_select(ref: str) -> StaticSelectElement:
     return StaticSelectElement(
         action_id=FollowUpAction.SNOOZE.value,
         placeholder="Snooze…",
-        options=options((f"{c.value}|{ref}", c.label) for c in SnoozeChoice),
+        options=fields.options((f"{c.value}|{ref}", c.label) for c in SnoozeChoice),
     )
 
 
-def _button(action: FollowUpAction, text: str, ref: str, *, primary: bool = False) -> ButtonElement:
-    return ButtonElement(action_id=action.value, text=text, value=ref, style="primary" if primary else None)
-
-
 def _nudge_actions(
-    item: FollowUp, *first: tuple[FollowUpAction, str], snooze: bool = True, reassign: bool = True
+    item: FollowUp, *own: tuple[FollowUpAction, str], snooze: bool = True, reassign: bool = True
 ) -> ActionsBlock:
-    """The nudge's own buttons (`first`, the first of them primary), then Snooze and Reassign."""
+    """The nudge's own buttons (the first of them primary), then Snooze and Reassign."""
     ref = FollowUpRef.of(item).encode()
-    elements: list[Any] = [
-        _button(action, text, ref, primary=i == 0) for i, (action, text) in enumerate(first)
-    ]
+    elements: list[Any] = button_row(ref, *own)
     if snooze:
         elements.append(_snooze_select(ref))
     if reassign:
-        elements.append(_button(FollowUpAction.REASSIGN, "Reassign…", ref))
+        elements.append(button(FollowUpAction.REASSIGN, "Reassign…", ref))
     return ActionsBlock(block_id=FollowUpBlock.NUDGE_ACTIONS.value, elements=elements)
 
 
@@ -173,42 +153,44 @@ def build_case_nudge(
 ) -> list[Block]:
     """A nudge in the case thread; with `note` it is the settled version (no buttons, what happened)."""
     text = nudge_text(item, case, to, promise, ack_after=ack_after)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
+    blocks: list[Block] = [section(text[:SECTION_LIMIT])]
     if note is not None:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note[:2000])]))
+        blocks.append(context(note[:2000]))
         return blocks
     blocks.append(_NUDGE_BUTTONS.get(item.kind, build_nudge_actions)(item))
     return blocks
 
 
 def build_notice(text: str) -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
+    return [section(text[:SECTION_LIMIT])]
 
 
 # ---- modals -------------------------------------------------------------------------------------
 
 
-def _when_inputs(day: date, tz_label: str, **labels: str) -> list[Block]:
-    return date_time_inputs(FollowUpBlock.DATE, FollowUpBlock.TIME, day=day, tz_label=tz_label, **labels)
+def _when_inputs(
+    day: date, tz_label: str, hhmm: str, labels: tuple[str, str] = ("Date", "Time")
+) -> list[Block]:
+    return fields.date_time_inputs(FollowUpBlock.DATE, FollowUpBlock.TIME, day, hhmm, tz_label, labels)
 
 
 def build_promise_modal(case: Case, step: CaseStep, *, today: date, tz_label: str) -> View:
-    return modal(
+    return fields.modal(
         FollowUpView.PROMISE.value,
         "Record a promise",
         [
-            case_header(
+            fields.case_header(
                 case,
-                customer_of(case),
+                fields.customer_of(case),
                 "Mend reminds the owner before the deadline and flags the case if it passes unkept.",
             ),
-            text_input(
+            fields.text_input(
                 FollowUpBlock.PROMISE_TEXT,
                 "What did you promise?",
                 max_length=500,
                 placeholder="Call back with the refund confirmation",
             ),
-            *_when_inputs(today, tz_label, date_label="By (date)", time_label="By (time)", hhmm="15:00"),
+            *_when_inputs(today, tz_label, "15:00", ("By (date)", "By (time)")),
         ],
         submit="Record",
         private_metadata=StepRef(case.id, step.key).encode(),
@@ -216,16 +198,14 @@ def build_promise_modal(case: Case, step: CaseStep, *, today: date, tz_label: st
 
 
 def build_schedule_modal(case: Case, step: CaseStep, *, today: date, tz_label: str) -> View:
-    return modal(
+    ask = f"when should you check in with {fields.customer_of(case)}? Mend reminds you then, in this thread."
+    return fields.modal(
         FollowUpView.SCHEDULE.value,
         "Schedule follow-up",
         [
-            case_header(
-                case,
-                f"when should you check in with {customer_of(case)}? Mend reminds you then, in this thread.",
-            ),
-            *_when_inputs(today, tz_label, hhmm="10:00"),
-            text_input(FollowUpBlock.NOTE, "Note", optional=True, max_length=500),
+            fields.case_header(case, ask),
+            *_when_inputs(today, tz_label, "10:00"),
+            fields.text_input(FollowUpBlock.NOTE, "Note", optional=True, max_length=500),
         ],
         submit="Schedule",
         private_metadata=StepRef(case.id, step.key).encode(),
@@ -233,38 +213,40 @@ def build_schedule_modal(case: Case, step: CaseStep, *, today: date, tz_label: s
 
 
 def build_snooze_modal(ref: FollowUpRef, *, today: date, tz_label: str) -> View:
-    return modal(
+    return fields.modal(
         FollowUpView.SNOOZE.value,
         "Snooze until…",
-        _when_inputs(today, tz_label, hhmm="09:00"),
+        _when_inputs(today, tz_label, "09:00"),
         submit="Snooze",
         private_metadata=ref.encode(),
     )
 
 
 def build_reassign_modal(ref: FollowUpRef, current: str | None) -> View:
-    return modal(
+    return fields.modal(
         FollowUpView.REASSIGN.value,
         "Reassign",
-        [person_input(FollowUpBlock.ASSIGNEE, "Who should take this on?", initial=current)],
+        [fields.person_input(FollowUpBlock.ASSIGNEE, "Who should take this on?", initial=current)],
         submit="Reassign",
         private_metadata=ref.encode(),
     )
 
 
 def build_resurvey_modal(ref: FollowUpRef, case: Case) -> View:
-    return modal(
+    return fields.modal(
         FollowUpView.RESURVEY.value,
         "Did the recovery work?",
         [
-            case_header(case, customer_of(case), summary_of(case, 600)),
-            radio_input(
-                FollowUpBlock.OUTCOME, "The customer…", options((o.value, o.label) for o in ResurveyOutcome)
+            fields.case_header(case, fields.customer_of(case), fields.summary_of(case, 600)),
+            fields.radio_input(
+                FollowUpBlock.OUTCOME,
+                "The customer…",
+                fields.options((o.value, o.label) for o in ResurveyOutcome),
             ),
-            select_input(
+            fields.select_input(
                 FollowUpBlock.SCORE,
                 "Satisfaction (1 = very unhappy, 5 = delighted)",
-                options((str(n), str(n)) for n in range(1, 6)),
+                fields.options((str(n), str(n)) for n in range(1, 6)),
                 placeholder="Score",
                 optional=True,
             ),

@@ -9,13 +9,10 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     CheckboxesElement,
     ConfirmObject,
-    ContextBlock,
     DividerBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     SectionBlock,
     StaticSelectElement,
@@ -26,17 +23,8 @@ from bot.apology_templates import Situation
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepAction, StepStatus
 from bot.records import CaseRecord, human_duration, timeline_of
-from handlers.blocks.fields import (
-    LONG_TEXT_LIMIT,
-    case_header,
-    customer_of,
-    long_text_input,
-    modal,
-    options,
-    person_input,
-    select_input,
-    summary_of,
-)
+from handlers.blocks import fields
+from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.refs import encode_ref, json_int, json_object
 from handlers.blocks.text import date_token, escape_mrkdwn, plain, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, FollowUpAction, StepBlock, StepView
@@ -71,18 +59,21 @@ class StepRef:
         return cls(case_id=case_id, step_key=step_key, version=json_int(data.get("v", 0), 0, 1000) or 0)
 
 
-#: The step actions whose flows exist; the others get their buttons when their features land. FIX is a
-#: role (finishing it schedules the customer follow-up), not a button.
-AVAILABLE_ACTIONS = frozenset(
-    {
-        StepAction.APOLOGY,
-        StepAction.OWNERSHIP,
-        StepAction.ROOT_CAUSE,
-        StepAction.FOLLOW_UP,
-        StepAction.AMENDS,
-        StepAction.RECORD,
-    }
-)
+#: Each step action's own buttons on its prompt, the first primary. The actions not listed get theirs when
+#: their features land; FIX is a role (finishing it schedules the customer follow-up), not a button.
+_STEP_BUTTONS: dict[StepAction, tuple[tuple[str, str], ...]] = {
+    StepAction.APOLOGY: ((ActionId.DRAFT_APOLOGY, "Draft apology"),),
+    StepAction.OWNERSHIP: (
+        (ActionId.TAKE_OWNERSHIP, "Take ownership"),
+        (ActionId.ASSIGN_OWNER, "Assign someone…"),
+    ),
+    StepAction.ROOT_CAUSE: ((ActionId.RECORD_ROOT_CAUSE, "Record root cause"),),
+    StepAction.FOLLOW_UP: ((FollowUpAction.SCHEDULE_FOLLOW_UP, "Schedule follow-up…"),),
+    StepAction.AMENDS: ((AmendsAction.OFFER, "Offer amends"),),
+    StepAction.RECORD: ((ActionId.WRITE_RECORD, "Write the record"),),
+}
+#: The step actions whose flows exist.
+AVAILABLE_ACTIONS = frozenset(_STEP_BUTTONS)
 
 
 def _step_heading(step: CaseStep, progress: Progress) -> str:
@@ -94,72 +85,27 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
     definition = step.step
     optional = "" if definition.required else " _(optional)_"
     text = f"*{_step_heading(step, progress)}*{optional}\n{escape_mrkdwn(definition.what)}"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
-    context = []
+    blocks: list[Block] = [section(text[:SECTION_LIMIT])]
+    small_print = []
     if definition.why:
-        context.append(MarkdownTextObject(text=f"_Why it matters:_ {safe_mrkdwn(definition.why, 1000)}"))
+        small_print.append(f"_Why it matters:_ {safe_mrkdwn(definition.why, 1000)}")
     if definition.words:
         words = " · ".join(f"“{escape_mrkdwn(w)}”" for w in definition.words)
-        context.append(MarkdownTextObject(text=f"_Words that help:_ {words}"[:2000]))
-    if context:
-        blocks.append(ContextBlock(elements=context))
+        small_print.append(f"_Words that help:_ {words}"[:2000])
+    if small_print:
+        blocks.append(context(*small_print))
     ref = StepRef(case.id, step.key).encode()
-    buttons: list[ButtonElement] = []
-    if definition.action in AVAILABLE_ACTIONS:
-        buttons += _action_buttons(definition.action, ref)
+    own = _STEP_BUTTONS.get(definition.action, ()) if definition.action else ()
     # At most five buttons: the step's own (two at most), a promise, Done and Skip.
-    buttons += [
-        ButtonElement(action_id=FollowUpAction.RECORD_PROMISE.value, text="Record a promise…", value=ref),
-        ButtonElement(action_id=ActionId.DONE.value, text="Done", value=ref),
-        ButtonElement(action_id=ActionId.SKIP.value, text="Skip…", value=ref),
-    ]
+    buttons = button_row(ref, *own) + button_row(
+        ref,
+        (FollowUpAction.RECORD_PROMISE, "Record a promise…"),
+        (ActionId.DONE, "Done"),
+        (ActionId.SKIP, "Skip…"),
+        primary=False,
+    )
     blocks.append(ActionsBlock(block_id=StepBlock.STEP_ACTIONS.value, elements=buttons))
     return blocks
-
-
-def _action_buttons(action: StepAction | None, ref: str) -> list[ButtonElement]:
-    if action is StepAction.APOLOGY:
-        return [
-            ButtonElement(
-                action_id=ActionId.DRAFT_APOLOGY.value, text="Draft apology", value=ref, style="primary"
-            )
-        ]
-    if action is StepAction.OWNERSHIP:
-        return [
-            ButtonElement(
-                action_id=ActionId.TAKE_OWNERSHIP.value, text="Take ownership", value=ref, style="primary"
-            ),
-            ButtonElement(action_id=ActionId.ASSIGN_OWNER.value, text="Assign someone…", value=ref),
-        ]
-    if action is StepAction.AMENDS:
-        return [
-            ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref, style="primary")
-        ]
-    if action is StepAction.FOLLOW_UP:
-        return [
-            ButtonElement(
-                action_id=FollowUpAction.SCHEDULE_FOLLOW_UP.value,
-                text="Schedule follow-up…",
-                value=ref,
-                style="primary",
-            )
-        ]
-    if action is StepAction.ROOT_CAUSE:
-        return [
-            ButtonElement(
-                action_id=ActionId.RECORD_ROOT_CAUSE.value,
-                text="Record root cause",
-                value=ref,
-                style="primary",
-            )
-        ]
-    if action is StepAction.RECORD:
-        return [
-            ButtonElement(
-                action_id=ActionId.WRITE_RECORD.value, text="Write the record", value=ref, style="primary"
-            )
-        ]
-    return []
 
 
 def build_finished_step(
@@ -172,10 +118,10 @@ def build_finished_step(
         head = f":next_track_button: ~{_step_heading(step, progress)}~ · skipped{who}{when}"
     else:
         head = f":white_check_mark: *{_step_heading(step, progress)}* · done{who}{when}"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=head[:SECTION_LIMIT]))]
+    blocks: list[Block] = [section(head[:SECTION_LIMIT])]
     detail = _finished_detail(case, step, root_causes)
     if detail:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=detail)))
+        blocks.append(section(detail))
     return blocks
 
 
@@ -214,16 +160,16 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
     else:
         closed = date_token(case.closed_at) if case.closed_at else ""
         text = f":bar_chart: Progress *{progress.label}* · closed {closed}"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+    blocks: list[Block] = [section(text)]
     ref = StepRef(case.id, "").encode()
     if case.is_open:
         buttons = [
             # Amends are reachable from the card whatever the playbook says.
-            ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref),
-            ButtonElement(
-                action_id=ActionId.CLOSE_CASE.value,
-                text="Close case",
-                value=ref,
+            button(AmendsAction.OFFER.value, "Offer amends", ref),
+            button(
+                ActionId.CLOSE_CASE.value,
+                "Close case",
+                ref,
                 confirm=ConfirmObject(
                     title="Close this case?",
                     text="Every required step must be done or skipped with a reason.",
@@ -233,23 +179,23 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
             ),
         ]
     else:
-        buttons = [ButtonElement(action_id=ActionId.REOPEN_CASE.value, text="Reopen…", value=ref)]
+        buttons = [button(ActionId.REOPEN_CASE.value, "Reopen…", ref)]
     blocks.append(ActionsBlock(block_id=StepBlock.CARD_ACTIONS.value, elements=buttons))
     return blocks
 
 
 def build_skip_modal(case: Case, step: CaseStep) -> View:
     required = step.step.required
-    return modal(
+    return fields.modal(
         StepView.SKIP.value,
         "Skip a step",
         [
-            case_header(
+            fields.case_header(
                 case,
                 escape_mrkdwn(step.step.title),
                 *(["This step is required, so a reason is needed."] if required else []),
             ),
-            long_text_input(StepBlock.REASON, "Why skip it?", optional=not required),
+            fields.long_text_input(StepBlock.REASON, "Why skip it?", optional=not required),
         ],
         submit="Skip step",
         private_metadata=StepRef(case.id, step.key).encode(),
@@ -266,20 +212,18 @@ def build_apology_modal(
     """
     report = case.report
     words = [f"*In their words:* {safe_mrkdwn(report.customer_words, 1000)}"] if report.customer_words else []
-    template_options = options((s.value, s.label) for s in Situation)
+    template_options = fields.options((s.value, s.label) for s in Situation)
     initial = next((o for o in template_options if situation and o.value == situation.value), None)
-    return modal(
+    return fields.modal(
         StepView.APOLOGY.value,
         "Draft the apology",
         [
-            case_header(case, customer_of(case), f"*What went wrong:* {summary_of(case, 1200)}", *words),
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text="Carry the three signals: *I care* (a real, owned apology), *I understand* "
-                        "(their problem in specifics), *you can trust me* (a concrete next step and when)."
-                    )
-                ]
+            fields.case_header(
+                case, fields.customer_of(case), f"*What went wrong:* {fields.summary_of(case, 1200)}", *words
+            ),
+            context(
+                "Carry the three signals: *I care* (a real, owned apology), *I understand* "
+                "(their problem in specifics), *you can trust me* (a concrete next step and when)."
             ),
             DividerBlock(),
             ActionsBlock(
@@ -293,10 +237,10 @@ def build_apology_modal(
                     )
                 ],
             ),
-            long_text_input(
+            fields.long_text_input(
                 StepBlock.APOLOGY_DRAFT,
                 "Your message to the customer",
-                initial_value=plain(draft, LONG_TEXT_LIMIT) if draft.strip() else None,
+                initial_value=plain(draft, fields.LONG_TEXT_LIMIT) if draft.strip() else None,
                 block_id=StepBlock.APOLOGY_DRAFT.value + (f"_{version}" if version else ""),
             ),
             InputBlock(
@@ -305,7 +249,7 @@ def build_apology_modal(
                 optional=True,
                 element=CheckboxesElement(
                     action_id=StepBlock.APOLOGY_OVERRIDE.action_id,
-                    options=options(
+                    options=fields.options(
                         [("send_as_written", "Send as written, even if the coach has suggestions")]
                     ),
                 ),
@@ -317,14 +261,12 @@ def build_apology_modal(
 
 
 def build_assign_owner_modal(case: Case, step: CaseStep, current_owner: str) -> View:
-    return modal(
+    return fields.modal(
         StepView.ASSIGN_OWNER.value,
         "Assign an owner",
         [
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*{case.reference}*: one named owner sees it through.")
-            ),
-            person_input(StepBlock.OWNER, "Owner", initial=current_owner),
+            section(f"*{case.reference}*: one named owner sees it through."),
+            fields.person_input(StepBlock.OWNER, "Owner", initial=current_owner),
         ],
         submit="Assign",
         private_metadata=StepRef(case.id, step.key).encode(),
@@ -332,23 +274,26 @@ def build_assign_owner_modal(case: Case, step: CaseStep, current_owner: str) -> 
 
 
 def build_root_cause_modal(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> View:
-    return modal(
+    return fields.modal(
         StepView.ROOT_CAUSE.value,
         "Record the root cause",
         [
-            case_header(
-                case, summary_of(case, 1000), "Investigate it yourself: don't make the customer troubleshoot."
-            ),
-            select_input(StepBlock.ROOT_CAUSE_CATEGORY, "Root cause", _cause_options(root_causes)),
-            long_text_input(StepBlock.ROOT_CAUSE_DETAILS, "What caused it"),
+            _summary_header(case, "Investigate it yourself: don't make the customer troubleshoot."),
+            fields.select_input(StepBlock.ROOT_CAUSE_CATEGORY, "Root cause", _cause_options(root_causes)),
+            fields.long_text_input(StepBlock.ROOT_CAUSE_DETAILS, "What caused it"),
         ],
         submit="Record",
         private_metadata=StepRef(case.id, step.key).encode(),
     )
 
 
+def _summary_header(case: Case, *more: str) -> SectionBlock:
+    """Modals about the failure itself open with what went wrong."""
+    return fields.case_header(case, fields.summary_of(case, 1000), *more)
+
+
 def _cause_options(root_causes: Sequence[Category]) -> list[Option]:
-    return options((c.key, c.label) for c in root_causes)
+    return fields.options((c.key, c.label) for c in root_causes)
 
 
 def build_closing_summary(
@@ -361,12 +306,8 @@ def build_closing_summary(
         for entry in timeline_of(case, steps)
     ]
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"
-            )
-        ),
-        SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:SECTION_LIMIT])),
+        section(f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"),
+        section("\n".join(lines)[:SECTION_LIMIT]),
     ]
     category = record.root_cause_category if record else case.root_cause_category
     facts = []
@@ -381,17 +322,15 @@ def build_closing_summary(
         if record.lesson:
             facts.append(f"*Lesson:* {safe_mrkdwn(record.lesson, 600)}")
     if facts:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(facts)[:SECTION_LIMIT])))
+        blocks.append(section("\n".join(facts)[:SECTION_LIMIT]))
     return blocks
 
 
 def build_reopened_notice(case: Case, actor_user_id: str, reason: str) -> list[Block]:
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":arrows_counterclockwise: Case *{case.reference}* was reopened by <@{actor_user_id}>.\n"
-                f"_Reason:_ {safe_mrkdwn(reason, 2800)}"
-            )
+        section(
+            f":arrows_counterclockwise: Case *{case.reference}* was reopened by <@{actor_user_id}>.\n"
+            f"_Reason:_ {safe_mrkdwn(reason, 2800)}"
         )
     ]
 
@@ -400,26 +339,22 @@ def build_record_modal(case: Case, step_key: str, root_causes: Sequence[Category
     """Document and learn: root cause, what happened, what fixed it, prevention (with an owner), lesson."""
     causes = _cause_options(root_causes)
     initial = next((o for o in causes if o.value == case.root_cause_category), None)
-    return modal(
+    return fields.modal(
         StepView.RECORD.value,
         "Write the record",
         [
-            case_header(
-                case,
-                summary_of(case, 1000),
-                "Saving the record closes the case once every required step is finished.",
-            ),
-            select_input(StepBlock.RECORD_ROOT_CAUSE, "Root cause", causes, initial=initial),
-            long_text_input(StepBlock.RECORD_WHAT_HAPPENED, "What happened"),
-            long_text_input(StepBlock.RECORD_WHAT_FIXED, "What fixed it"),
-            long_text_input(StepBlock.RECORD_PREVENTION, "How to prevent it", optional=True),
-            person_input(
+            _summary_header(case, "Saving the record closes the case once every required step is finished."),
+            fields.select_input(StepBlock.RECORD_ROOT_CAUSE, "Root cause", causes, initial=initial),
+            fields.long_text_input(StepBlock.RECORD_WHAT_HAPPENED, "What happened"),
+            fields.long_text_input(StepBlock.RECORD_WHAT_FIXED, "What fixed it"),
+            fields.long_text_input(StepBlock.RECORD_PREVENTION, "How to prevent it", optional=True),
+            fields.person_input(
                 StepBlock.RECORD_PROCESS_OWNER,
                 "Process owner",
                 optional=True,
                 hint="Who makes sure the prevention happens",
             ),
-            long_text_input(StepBlock.RECORD_LESSON, "Lesson learned", optional=True),
+            fields.long_text_input(StepBlock.RECORD_LESSON, "Lesson learned", optional=True),
         ],
         submit="Save record",
         private_metadata=StepRef(case.id, step_key).encode(),
@@ -427,12 +362,12 @@ def build_record_modal(case: Case, step_key: str, root_causes: Sequence[Category
 
 
 def build_reopen_modal(case: Case) -> View:
-    return modal(
+    return fields.modal(
         StepView.REOPEN.value,
         "Reopen the case",
         [
-            case_header(case, summary_of(case, 1000)),
-            long_text_input(StepBlock.REOPEN_REASON, "Why reopen it?"),
+            _summary_header(case),
+            fields.long_text_input(StepBlock.REOPEN_REASON, "Why reopen it?"),
         ],
         submit="Reopen",
         private_metadata=StepRef(case.id, "").encode(),
