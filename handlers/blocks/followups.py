@@ -102,7 +102,7 @@ def nudge_text(
     """The words of a case nudge (also its notification text)."""
     who = f"<@{to}> " if to else ""
     ref = f"*{case.reference}*"
-    customer = safe_mrkdwn(case.report.customer_display, 200)
+    customer = fields.customer_of(case)
     kind = item.kind
     if kind == FollowUpKind.ACK_NUDGE:
         return (
