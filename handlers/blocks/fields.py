@@ -73,7 +73,7 @@ def case_header(case: Case, about: str | None = None, *more: str) -> SectionBloc
 
 
 def options(choices: Iterable[tuple[str, str]], *, emoji: bool = False) -> list[Option]:
-    """Options from (value, label) pairs; `emoji` lets `:shortcodes:` in the labels render."""
+    """Options from (value, label) pairs; `emoji` lets emoji codes in the labels render as emoji."""
     return [
         Option(value=value, text=PlainTextObject(text=label, emoji=emoji or None)) for value, label in choices
     ]
