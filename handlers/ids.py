@@ -5,6 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class InputId(StrEnum):
+    """A `block_id` whose input's `action_id` is the same string with `_input`: one rule for every form."""
+
+    @property
+    def action_id(self) -> str:
+        return f"{self.value}_input"
+
+
 class Command(StrEnum):
     RECOVER = "/recover"
 
@@ -34,8 +42,8 @@ class Action(StrEnum):
     CASE_LINK = "case_link"
 
 
-class ReportBlock(StrEnum):
-    """`block_id`s of the report modal; each input's `action_id` is the same string with `_input`."""
+class ReportBlock(InputId):
+    """`block_id`s of the report modal."""
 
     CUSTOMER_NAME = "customer_name"
     CUSTOMER_REF = "customer_ref"
@@ -45,10 +53,6 @@ class ReportBlock(StrEnum):
     SEVERITY = "severity"
     CATEGORY = "category"
     SOURCE = "source"
-
-    @property
-    def action_id(self) -> str:
-        return f"{self.value}_input"
 
 
 class MessageMetadata(StrEnum):
@@ -94,8 +98,8 @@ class StepView(StrEnum):
     REOPEN = "case_reopen"
 
 
-class StepBlock(StrEnum):
-    """`block_id`s inside the playbook's modals (each input's action_id is the block_id with `_input`)."""
+class StepBlock(InputId):
+    """`block_id`s inside the playbook's modals."""
 
     REASON = "skip_reason"
     APOLOGY_DRAFT = "apology_draft"
@@ -114,12 +118,8 @@ class StepBlock(StrEnum):
     RECORD_LESSON = "record_lesson"
     REOPEN_REASON = "reopen_reason"
 
-    @property
-    def action_id(self) -> str:
-        return f"{self.value}_input"
 
-
-class LearningId(StrEnum):
+class LearningId(InputId):
     """Ids of the learning loop's surfaces: the recurrence alert's button and the process-fix modal."""
 
     CREATE_FIX = "create_process_fix"
@@ -128,10 +128,6 @@ class LearningId(StrEnum):
     FIX_OWNER = "fix_owner"
     FIX_DUE = "fix_due"
     ALERT_ACTIONS = "alert_actions"
-
-    @property
-    def action_id(self) -> str:
-        return f"{self.value}_input"
 
 
 class AmendsAction(StrEnum):
@@ -153,8 +149,8 @@ class AmendsView(StrEnum):
     GUARANTEE_DONE = "amends_guarantee_done"
 
 
-class AmendsBlock(StrEnum):
-    """`block_id`s of the amends modals and messages (each input's action_id is the block_id with `_input`)."""
+class AmendsBlock(InputId):
+    """`block_id`s of the amends modals and messages."""
 
     KIND = "amends_kind"
     AMOUNT = "amends_amount"
@@ -165,10 +161,6 @@ class AmendsBlock(StrEnum):
     REASON = "amends_reason"
     NEW_AMOUNT = "amends_new_amount"
     DECISION = "amends_decision"
-
-    @property
-    def action_id(self) -> str:
-        return f"{self.value}_input"
 
 
 class FollowUpAction(StrEnum):
@@ -194,8 +186,8 @@ class FollowUpView(StrEnum):
     SCHEDULE = "step_schedule_follow_up"
 
 
-class FollowUpBlock(StrEnum):
-    """`block_id`s of nudges and of the follow-up modals (each input's action_id is the block_id + `_input`)."""
+class FollowUpBlock(InputId):
+    """`block_id`s of nudges and of the follow-up modals."""
 
     NUDGE_ACTIONS = "nudge_actions"
     DATE = "followup_date"
@@ -205,7 +197,3 @@ class FollowUpBlock(StrEnum):
     NOTE = "followup_note"
     OUTCOME = "resurvey_outcome"
     SCORE = "resurvey_score"
-
-    @property
-    def action_id(self) -> str:
-        return f"{self.value}_input"

@@ -21,7 +21,7 @@ from bot.amends.models import (
     granted_summary,
 )
 from bot.amends.money import AmountError, Money, Percent, parse_amount
-from bot.amends.policy import AmendsKind, AmendsPolicy
+from bot.amends.policy import AmendsKind, AmendsPolicy, Guarantee, Guidance
 from bot.amends.policy_file import DEFAULT_POLICY, PolicyError, load_policy, policy_from_data
 from bot.amends.ports import DueJob
 from bot.amends.rules import MAX_TEXT, Offer, OfferField, Reason, ReasonCode, assess, validate_offer
@@ -43,6 +43,8 @@ __all__ = [
     "DecideResult",
     "Decision",
     "DueJob",
+    "Guarantee",
+    "Guidance",
     "LedgerEntry",
     "Money",
     "NewAmends",

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ContextBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -35,8 +25,11 @@ from bot.amends import (
     OfferContext,
 )
 from bot.cases import Case
+from handlers.blocks import fields
+from handlers.blocks.kit import button, context, section
 from handlers.blocks.recovery import StepRef
-from handlers.blocks.text import escape_mrkdwn, quote, safe_mrkdwn
+from handlers.blocks.refs import encode_ref, json_int, json_object
+from handlers.blocks.text import date_token, escape_mrkdwn, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, AmendsBlock, AmendsView
 
 SECTION_LIMIT = 3000
@@ -50,26 +43,12 @@ class AmendsRef:
     amends_id: int
 
     def encode(self) -> str:
-        return json.dumps({"a": self.amends_id}, separators=(",", ":"))
+        return encode_ref({"a": self.amends_id})
 
     @classmethod
     def decode(cls, raw: Any) -> AmendsRef | None:
-        if not isinstance(raw, str) or len(raw) > 200:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return None
-        amends_id = data.get("a") if isinstance(data, dict) else None
-        if not isinstance(amends_id, int) or isinstance(amends_id, bool) or not 0 < amends_id < 2**53:
-            return None
-        return cls(amends_id)
-
-
-def _date(at: datetime | None) -> str:
-    if at is None:
-        return ""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+        amends_id = json_int((json_object(raw, 200) or {}).get("a"))
+        return None if amends_id is None else cls(amends_id)
 
 
 def _state_label(amends: Amends) -> str:
@@ -89,7 +68,7 @@ def _history_lines(ctx: OfferContext) -> str:
         return "_No amends for this customer before._"
     lines = [
         f"• {e.case_reference} · {e.amends.describe(e.amends.final or e.amends.offered)} · "
-        f"{_state_label(e.amends)} · {_date(e.amends.requested_at)}"
+        f"{_state_label(e.amends)} · {date_token(e.amends.requested_at)}"
         for e in ctx.history[:HISTORY_SHOWN]
     ]
     more = len(ctx.history) - HISTORY_SHOWN
@@ -114,124 +93,85 @@ def build_offer_modal(ctx: OfferContext) -> View:
         else f"This month: {ctx.month_spend} given."
     )
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*{case.reference}* · {safe_mrkdwn(case.report.customer_display, 200)}\n"
-                f"{safe_mrkdwn(case.report.summary, 1500)}"
-            )
-        ),
-        SectionBlock(text=MarkdownTextObject(text=guidance)),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"{budget} Too little reads as an insult, too much adds nothing: well-dosed generosity."
-                )
-            ]
-        ),
-        SectionBlock(
-            text=MarkdownTextObject(text=f"*This customer's amends*\n{_history_lines(ctx)}"[:SECTION_LIMIT])
-        ),
+        fields.case_header(case, fields.customer_of(case), fields.summary_of(case, 1500)),
+        section(guidance),
+        context(f"{budget} Too little reads as an insult, too much adds nothing: well-dosed generosity."),
+        section(f"*This customer's amends*\n{_history_lines(ctx)}"[:SECTION_LIMIT]),
     ]
     if ctx.guarantee is not None:
         remedy = f"{ctx.guarantee.remedy} · {ctx.guarantee.kind.label.lower()}"
         text = f":shield: *Service guarantee:* {escape_mrkdwn(ctx.guarantee.title)} ({remedy})"
         if ctx.guarantee_used:
-            blocks.append(
-                SectionBlock(text=MarkdownTextObject(text=text + "\n_Invoked already on this case._"))
-            )
+            blocks.append(section(text + "\n_Invoked already on this case._"))
         else:
             blocks.append(
                 SectionBlock(
                     block_id=AmendsBlock.GUARANTEE.value,
                     text=MarkdownTextObject(text=text + "\nGranted at once, no approval needed."),
-                    accessory=ButtonElement(
-                        action_id=AmendsAction.INVOKE_GUARANTEE.value,
-                        text="Invoke guarantee",
-                        value=StepRef(case.id, ctx.step_key or "").encode(),
+                    accessory=button(
+                        AmendsAction.INVOKE_GUARANTEE.value,
+                        "Invoke guarantee",
+                        StepRef(case.id, ctx.step_key or "").encode(),
                         style="primary",
                     ),
                 )
             )
     blocks += [
-        InputBlock(
-            block_id=AmendsBlock.KIND.value,
-            label="What you offer",
-            element=StaticSelectElement(
-                action_id=AmendsBlock.KIND.action_id,
-                placeholder="Choose one",
-                options=[Option(value=k.value, text=PlainTextObject(text=k.label)) for k in AmendsKind],
-            ),
+        fields.select_input(
+            AmendsBlock.KIND, "What you offer", fields.options((k.value, k.label) for k in AmendsKind)
         ),
-        InputBlock(
-            block_id=AmendsBlock.AMOUNT.value,
-            label="Amount",
+        fields.text_input(
+            AmendsBlock.AMOUNT,
+            "Amount",
+            max_length=40,
             hint=f"25, 25.50, €25 or 25 {policy.currency}; a percentage such as 10% for a discount. "
             f"Default currency {policy.currency}.",
-            element=PlainTextInputElement(action_id=AmendsBlock.AMOUNT.action_id, max_length=40),
         ),
-        InputBlock(
-            block_id=AmendsBlock.JUSTIFICATION.value,
-            label="Why this is right",
-            element=PlainTextInputElement(
-                action_id=AmendsBlock.JUSTIFICATION.action_id, multiline=True, max_length=MAX_TEXT
-            ),
-        ),
-        InputBlock(
-            block_id=AmendsBlock.CUSTOMER_COST.value,
-            label="What the customer was put through",
+        fields.long_text_input(AmendsBlock.JUSTIFICATION, "Why this is right", max_length=MAX_TEXT),
+        fields.long_text_input(
+            AmendsBlock.CUSTOMER_COST,
+            "What the customer was put through",
+            max_length=MAX_TEXT,
             optional=True,
-            element=PlainTextInputElement(
-                action_id=AmendsBlock.CUSTOMER_COST.action_id,
-                multiline=True,
-                max_length=MAX_TEXT,
-                initial_value=(case.report.impact or "")[:MAX_TEXT] or None,
-            ),
+            initial_value=(case.report.impact or "")[:MAX_TEXT] or None,
         ),
-        InputBlock(
-            block_id=AmendsBlock.APPROVER.value,
-            label="Ask a particular approver",
+        fields.person_input(
+            AmendsBlock.APPROVER,
+            "Ask a particular approver",
             optional=True,
             hint="Only used when it needs approval; otherwise every approver is asked.",
-            element=UserSelectElement(action_id=AmendsBlock.APPROVER.action_id),
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=AmendsView.OFFER.value,
-        title="Offer amends",
+    return fields.modal(
+        AmendsView.OFFER.value,
+        "Offer amends",
+        blocks,
         submit="Offer",
-        close="Cancel",
         private_metadata=StepRef(case.id, ctx.step_key or "").encode(),
-        blocks=blocks,
     )
 
 
 def build_guarantee_done(amends: Amends, case: Case) -> View:
     """The offer modal once the guarantee was invoked: what was granted, and nothing left to submit."""
-    return View(
-        type="modal",
-        callback_id=AmendsView.GUARANTEE_DONE.value,
-        title="Guarantee invoked",
-        close="Done",
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f":shield: *{case.reference}*: {amends.describe()} granted under the service guarantee. "
-                    "It is recorded and posted in the case thread."
-                )
+    return fields.modal(
+        AmendsView.GUARANTEE_DONE.value,
+        "Guarantee invoked",
+        [
+            section(
+                f":shield: *{case.reference}*: {amends.describe()} granted under the service guarantee. "
+                "It is recorded and posted in the case thread."
             )
         ],
+        close="Done",
     )
 
 
 def _summary(amends: Amends, case: Case) -> str:
-    asked = amends.describe()
-    text = (
-        f"*{case.reference}* · {safe_mrkdwn(case.report.customer_display, 200)} · "
-        f"{escape_mrkdwn(case.report.severity.label)}\n"
-        f"*Asked:* {asked} by <@{amends.requester_user_id}>"
+    return fields.case_line(
+        case,
+        f"{fields.customer_of(case)} · {escape_mrkdwn(case.report.severity.label)}",
+        f"*Asked:* {amends.describe()} by <@{amends.requester_user_id}>",
     )
-    return text
 
 
 def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None = None) -> list[Block]:
@@ -239,22 +179,16 @@ def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None
     head = ":scales: *Amends to approve*"
     if copy is not None and copy.backup:
         head = ":rotating_light: *Amends to approve: no decision yet from the approvers, so you are asked as backup*"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{head}\n{_summary(amends, case)}"))]
+    blocks: list[Block] = [section(f"{head}\n{_summary(amends, case)}")]
     if amends.reasons:
         reasons = "\n".join(f"• {escape_mrkdwn(r.text)}" for r in amends.reasons)
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=f"*Why it needs you*\n{reasons}"[:SECTION_LIMIT]))
-        )
+        blocks.append(section(f"*Why it needs you*\n{reasons}"[:SECTION_LIMIT]))
     detail = f"*Why this is right*\n{quote(safe_mrkdwn(amends.justification, 1400))}"
     if amends.customer_cost:
         detail += f"\n*What the customer was put through*\n{quote(safe_mrkdwn(amends.customer_cost, 1400))}"
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=detail[:SECTION_LIMIT])))
+    blocks.append(section(detail[:SECTION_LIMIT]))
     if amends.addressed_approver_id:
-        blocks.append(
-            ContextBlock(
-                elements=[MarkdownTextObject(text=f"Addressed to <@{amends.addressed_approver_id}>.")]
-            )
-        )
+        blocks.append(context(f"Addressed to <@{amends.addressed_approver_id}>."))
     if amends.state is AmendsState.PENDING:
         value = AmendsRef(amends.id).encode()
         blocks.append(
@@ -262,24 +196,20 @@ def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None
                 # Unique per request: the Home tab can show several requests in one view.
                 block_id=f"{AmendsBlock.DECISION.value}_{amends.id}",
                 elements=[
-                    ButtonElement(
-                        action_id=AmendsAction.APPROVE.value, text="Approve", value=value, style="primary"
-                    ),
-                    ButtonElement(
-                        action_id=AmendsAction.REJECT.value, text="Reject…", value=value, style="danger"
-                    ),
-                    ButtonElement(action_id=AmendsAction.ADJUST.value, text="Adjust…", value=value),
+                    button(AmendsAction.APPROVE.value, "Approve", value, style="primary"),
+                    button(AmendsAction.REJECT.value, "Reject…", value, style="danger"),
+                    button(AmendsAction.ADJUST.value, "Adjust…", value),
                 ],
             )
         )
     else:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=decided_line(amends))))
+        blocks.append(section(decided_line(amends)))
     return blocks
 
 
 def decided_line(amends: Amends) -> str:
     who = f"<@{amends.decided_by}>" if amends.decided_by else "someone"
-    when = f" · {_date(amends.decided_at)}" if amends.decided_at else ""
+    when = f" · {date_token(amends.decided_at)}" if amends.decided_at else ""
     reason = f"\n_Reason:_ {safe_mrkdwn(amends.decision_reason, 1500)}" if amends.decision_reason else ""
     if amends.state is AmendsState.APPROVED:
         return f":white_check_mark: *Approved* by {who}{when}{reason}"
@@ -294,11 +224,9 @@ def build_request_notice(amends: Amends, case: Case) -> list[Block]:
     """In the case thread: amends were asked for and need an approver, and why."""
     reasons = "; ".join(escape_mrkdwn(r.text) for r in amends.reasons) or "policy"
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":hourglass_flowing_sand: <@{amends.requester_user_id}> asked for *{amends.describe()}*; "
-                f"an approver decides because {reasons}."[:SECTION_LIMIT]
-            )
+        section(
+            f":hourglass_flowing_sand: <@{amends.requester_user_id}> asked for *{amends.describe()}*; "
+            f"an approver decides because {reasons}."[:SECTION_LIMIT]
         )
     ]
 
@@ -318,7 +246,7 @@ def build_outcome(amends: Amends, case: Case) -> list[Block]:
         text = f":gift: Amends *approved*: {amends.describe()}."
     if amends.state is not AmendsState.GRANTED:
         text += "\n" + decided_line(amends)
-    return [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
+    return [section(text[:SECTION_LIMIT])]
 
 
 def requester_text(amends: Amends, case: Case) -> str:
@@ -335,46 +263,40 @@ def requester_text(amends: Amends, case: Case) -> str:
 def build_reminder(amends: Amends, case: Case, recipient: str) -> list[Block]:
     who = f"<@{recipient}> " if recipient.startswith(("U", "W")) else ""
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":alarm_clock: {who}Reminder: *{case.reference}*'s amends ({amends.describe()}) have waited "
-                f"since {_date(amends.requested_at)} for a decision."
-            )
+        section(
+            f":alarm_clock: {who}Reminder: *{case.reference}*'s amends ({amends.describe()}) have waited "
+            f"since {date_token(amends.requested_at)} for a decision."
         )
     ]
 
 
 def build_decision_modal(amends: Amends, case: Case, decision: Decision) -> View:
     """Reject… or Adjust…: a reason for the requester (and a new amount when adjusting)."""
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_summary(amends, case)))]
+    blocks: list[Block] = [section(_summary(amends, case))]
     if decision is Decision.ADJUST:
         blocks.append(
-            InputBlock(
-                block_id=AmendsBlock.NEW_AMOUNT.value,
-                label="New amount",
+            fields.text_input(
+                AmendsBlock.NEW_AMOUNT,
+                "New amount",
+                max_length=40,
                 hint="25, 25.50, €25 or 10% (for a discount)",
-                element=PlainTextInputElement(action_id=AmendsBlock.NEW_AMOUNT.action_id, max_length=40),
             )
         )
     blocks.append(
-        InputBlock(
-            block_id=AmendsBlock.REASON.value,
-            label="Reason",
+        fields.long_text_input(
+            AmendsBlock.REASON,
+            "Reason",
+            max_length=MAX_TEXT,
             hint="The requester sees it, and may explain it to the customer.",
-            element=PlainTextInputElement(
-                action_id=AmendsBlock.REASON.action_id, multiline=True, max_length=MAX_TEXT
-            ),
         )
     )
     adjust = decision is Decision.ADJUST
-    return View(
-        type="modal",
-        callback_id=(AmendsView.ADJUST if adjust else AmendsView.REJECT).value,
-        title="Adjust amends" if adjust else "Reject amends",
+    return fields.modal(
+        (AmendsView.ADJUST if adjust else AmendsView.REJECT).value,
+        "Adjust amends" if adjust else "Reject amends",
+        blocks,
         submit="Adjust" if adjust else "Reject",
-        close="Cancel",
         private_metadata=AmendsRef(amends.id).encode(),
-        blocks=blocks,
     )
 
 
@@ -385,13 +307,9 @@ def build_amends_home_section(summary: AmendsHomeSummary) -> list[Block]:
         share = summary.spent.minor / summary.budget.minor
         filled = min(12, round(share * 12))
         spend += f" of {summary.budget.format()} budget  `{'█' * filled}{'·' * (12 - filled)}` {share:.0%}"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=spend))]
+    blocks: list[Block] = [section(spend)]
     if summary.waiting:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*Amends waiting for your decision* ({len(summary.waiting)})")
-            )
-        )
+        blocks.append(section(f"*Amends waiting for your decision* ({len(summary.waiting)})"))
         for amends, case in summary.waiting:
             blocks += build_approval_request(amends, case)
     return blocks

@@ -11,24 +11,21 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     PlainTextObject,
-    RadioButtonsElement,
     SectionBlock,
-    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState, Severity
 from bot.playbook import Progress, Step
+from handlers.blocks import fields
+from handlers.blocks.kit import button, context, section
 from handlers.blocks.recovery import build_card_progress
-from handlers.blocks.text import escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
+from handlers.blocks.refs import json_object
+from handlers.blocks.text import date_token, escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
 from handlers.ids import Action, ReportBlock
 from handlers.ids import View as ViewId
 
@@ -77,13 +74,8 @@ class ReportOrigin:
     def from_metadata(cls, raw: object) -> ReportOrigin:
         """Read private_metadata defensively: it comes back from the client and may be anything."""
         # Slack keeps at most 3000 characters; anything longer (or not a string) is not what Mend wrote.
-        if not isinstance(raw, str) or len(raw) > PRIVATE_METADATA_LIMIT:
-            return cls()
-        try:
-            data = json.loads(raw or "{}")
-        except (ValueError, RecursionError):  # RecursionError: "[[[[...]]]]" nested past the parser's limit
-            return cls()
-        if not isinstance(data, dict):
+        data = json_object(raw, PRIVATE_METADATA_LIMIT)
+        if data is None:
             return cls()
         channel = data.get("c")
         permalink = data.get("p")
@@ -93,10 +85,6 @@ class ReportOrigin:
             else None,
             permalink=permalink if isinstance(permalink, str) else None,
         )
-
-
-def _severity_option(severity: Severity) -> Option:
-    return Option(value=severity.value, text=PlainTextObject(text=f"{severity.label}", emoji=True))
 
 
 def build_report_modal(
@@ -146,79 +134,49 @@ def _report_modal_view(config: CaseConfig, *, source_text: str | None) -> View:
             ContextBlock(block_id=ReportBlock.SOURCE.value, elements=[MarkdownTextObject(text=source_text)])
         )
     blocks += [
-        InputBlock(
-            block_id=ReportBlock.CUSTOMER_NAME.value,
-            label="Customer",
+        fields.text_input(
+            ReportBlock.CUSTOMER_NAME,
+            "Customer",
+            max_length=MAX_SHORT_TEXT,
             optional=True,
             hint="Their name, or give an account or order reference below (one of the two is needed).",
-            element=PlainTextInputElement(
-                action_id=ReportBlock.CUSTOMER_NAME.action_id, max_length=MAX_SHORT_TEXT, focus_on_load=True
-            ),
+            focus=True,
         ),
-        InputBlock(
-            block_id=ReportBlock.CUSTOMER_REF.value,
-            label="Account or order reference",
+        fields.text_input(
+            ReportBlock.CUSTOMER_REF,
+            "Account or order reference",
+            max_length=MAX_SHORT_TEXT,
             optional=True,
-            element=PlainTextInputElement(
-                action_id=ReportBlock.CUSTOMER_REF.action_id,
-                max_length=MAX_SHORT_TEXT,
-                placeholder="e.g. order #4411",
-            ),
+            placeholder="e.g. order #4411",
         ),
-        InputBlock(
-            block_id=ReportBlock.SUMMARY.value,
-            label="What went wrong",
-            element=PlainTextInputElement(
-                action_id=ReportBlock.SUMMARY.action_id,
-                multiline=True,
-                max_length=MAX_LONG_TEXT,
-                placeholder="The failure, as the customer experienced it",
-            ),
+        fields.long_text_input(
+            ReportBlock.SUMMARY,
+            "What went wrong",
+            max_length=MAX_LONG_TEXT,
+            placeholder="The failure, as the customer experienced it",
         ),
-        InputBlock(
-            block_id=ReportBlock.CUSTOMER_WORDS.value,
-            label="The customer's own words",
+        fields.long_text_input(
+            ReportBlock.CUSTOMER_WORDS, "The customer's own words", max_length=MAX_LONG_TEXT, optional=True
+        ),
+        fields.long_text_input(
+            ReportBlock.IMPACT,
+            "How it affected them",
+            max_length=MAX_LONG_TEXT,
             optional=True,
-            element=PlainTextInputElement(
-                action_id=ReportBlock.CUSTOMER_WORDS.action_id, multiline=True, max_length=MAX_LONG_TEXT
-            ),
+            placeholder="Time lost, money, a missed event, how they feel",
         ),
-        InputBlock(
-            block_id=ReportBlock.IMPACT.value,
-            label="How it affected them",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id=ReportBlock.IMPACT.action_id,
-                multiline=True,
-                max_length=MAX_LONG_TEXT,
-                placeholder="Time lost, money, a missed event, how they feel",
-            ),
+        fields.radio_input(
+            ReportBlock.SEVERITY,
+            "How hard did it hit them?",
+            fields.options(((s.value, s.label) for s in Severity), emoji=True),
         ),
-        InputBlock(
-            block_id=ReportBlock.SEVERITY.value,
-            label="How hard did it hit them?",
-            element=RadioButtonsElement(
-                action_id=ReportBlock.SEVERITY.action_id, options=[_severity_option(s) for s in Severity]
-            ),
-        ),
-        InputBlock(
-            block_id=ReportBlock.CATEGORY.value,
-            label="Kind of failure",
-            element=StaticSelectElement(
-                action_id=ReportBlock.CATEGORY.action_id,
-                placeholder="Choose one",
-                options=[Option(value=c.key, text=PlainTextObject(text=c.label)) for c in config.categories],
-            ),
+        fields.select_input(
+            ReportBlock.CATEGORY,
+            "Kind of failure",
+            fields.options((c.key, c.label) for c in config.categories),
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=ViewId.REPORT.value,
-        title="Report a failure",
-        submit="Open case",
-        close="Cancel",
-        blocks=blocks,
-    )
+    return fields.modal(ViewId.REPORT.value, "Report a failure", blocks, submit="Open case")
 
 
 def case_title(case: Case, config: CaseConfig) -> str:
@@ -231,7 +189,7 @@ def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = 
     """The thread's parent message: everything a responder needs at a glance, whatever the customer typed."""
     report = case.report
     state = ":white_check_mark: Closed" if case.state is CaseState.CLOSED else ":large_green_circle: Open"
-    fields = [
+    facts = [
         MarkdownTextObject(text=f"*Customer*\n{safe_mrkdwn(report.customer_display, FIELD_TEXT_LIMIT - 20)}"),
         MarkdownTextObject(text=f"*Severity*\n{SEVERITY_EMOJI[report.severity]} {report.severity.label}"),
         MarkdownTextObject(text=f"*Owner*\n<@{case.owner_user_id}>"),
@@ -239,30 +197,20 @@ def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = 
     ]
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=plain(case_title(case, config), HEADER_LIMIT))),
-        SectionBlock(fields=fields),
-        SectionBlock(text=MarkdownTextObject(text=f"*What went wrong*\n{safe_mrkdwn(report.summary, 2900)}")),
+        SectionBlock(fields=facts),
+        section(f"*What went wrong*\n{safe_mrkdwn(report.summary, 2900)}"),
     ]
     if report.customer_words:
         words = safe_quote(report.customer_words, 2800)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*In the customer's words*\n{words}")))
+        blocks.append(section(f"*In the customer's words*\n{words}"))
     if report.impact:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*How it affected them*\n{safe_mrkdwn(report.impact, 2900)}")
-            )
-        )
+        blocks.append(section(f"*How it affected them*\n{safe_mrkdwn(report.impact, 2900)}"))
     if case.amends_note:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f":gift: *Amends granted:* {safe_mrkdwn(case.amends_note, 2800)}"
-                )
-            )
-        )
-    context = f"Reported by <@{case.reporter_user_id}> · {_slack_date(case)}"
+        blocks.append(section(f":gift: *Amends granted:* {safe_mrkdwn(case.amends_note, 2800)}"))
+    footer = f"Reported by <@{case.reporter_user_id}> · {date_token(case.created_at)}"
     if report.source_permalink and is_slack_permalink(report.source_permalink):
-        context += f" · <{report.source_permalink}|original message>"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
+        footer += f" · <{report.source_permalink}|original message>"
+    blocks.append(context(footer))
     return blocks + build_card_progress(case, progress)
 
 
@@ -271,34 +219,18 @@ def case_card_text(case: Case, config: CaseConfig) -> str:
     return safe_mrkdwn(f"New case {case_title(case, config)}", FALLBACK_TEXT_LIMIT)
 
 
-def _slack_date(case: Case) -> str:
-    ts = int(case.created_at.timestamp())
-    fallback = case.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{ts}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
 def build_thread_opening(case: Case, steps: Sequence[Step]) -> list[Block]:
     """The first reply in the case thread: who owns it and what happens next."""
     lines = "\n".join(
         f"{i}. *{escape_mrkdwn(s.title)}*: {escape_mrkdwn(s.what)}" for i, s in enumerate(steps, 1)
     )
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=(
-                    f"Case *{case.reference}* is open and <@{case.owner_user_id}> owns it. "
-                    "Mend will walk you through the recovery here, one step at a time."
-                )
-            )
+        section(
+            f"Case *{case.reference}* is open and <@{case.owner_user_id}> owns it. "
+            "Mend will walk you through the recovery here, one step at a time."
         ),
-        SectionBlock(text=MarkdownTextObject(text=safe_mrkdwn_list(lines))),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="Start now: the first hours decide whether a failure turns into loyalty or a lost customer."
-                )
-            ]
-        ),
+        section(safe_mrkdwn_list(lines)),
+        context("Start now: the first hours decide whether a failure turns into loyalty or a lost customer."),
     ]
 
 
@@ -312,30 +244,24 @@ def build_case_opened_notice(case: Case, thread_link: str | None) -> tuple[str, 
     where = f"<{thread_link}|Open the case thread>" if thread_link and is_slack_permalink(thread_link) else ""
     where = where or (f"See <#{case.card.channel_id}>." if case.card else "")
     text = f":white_check_mark: Case *{case.reference}* is open. {where}".strip()
-    return text, [SectionBlock(text=MarkdownTextObject(text=text))]
+    return text, [section(text)]
 
 
 def build_help() -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=USAGE))]
+    return [section(USAGE)]
 
 
 def build_unknown_command(word: str, full_text: str) -> list[Block]:
     """An unknown single-word sub-command: say so, and offer to report it as a failure anyway."""
-    blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"I don't know the command `{safe_mrkdwn(word, 60)}`.\n\n{USAGE}",
-            )
-        )
-    ]
+    blocks: list[Block] = [section(f"I don't know the command `{safe_mrkdwn(word, 60)}`.\n\n{USAGE}")]
     if full_text.strip():
         blocks.append(
             ActionsBlock(
                 elements=[
-                    ButtonElement(
-                        action_id=Action.REPORT_FROM_TEXT.value,
-                        text=plain(f"Report “{full_text.strip()}” as a failure", 75),
-                        value=full_text[:BUTTON_VALUE_LIMIT],
+                    button(
+                        Action.REPORT_FROM_TEXT.value,
+                        plain(f"Report “{full_text.strip()}” as a failure", 75),
+                        full_text[:BUTTON_VALUE_LIMIT],
                         style="primary",
                     )
                 ]

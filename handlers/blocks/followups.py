@@ -3,7 +3,7 @@ snooze, reassign, promise, schedule and re-survey modals."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,27 +11,18 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ContextBlock,
-    DatePickerElement,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    RadioButtonsElement,
-    SectionBlock,
     StaticSelectElement,
-    TimePickerElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.cases import Case
 from bot.followups import FollowUp, FollowUpKind, Promise, ResurveyOutcome, SnoozeChoice, format_duration
 from bot.playbook import CaseStep
+from handlers.blocks import fields
+from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.recovery import StepRef
-from handlers.blocks.text import safe_mrkdwn
+from handlers.blocks.refs import encode_ref, json_int, json_object
+from handlers.blocks.text import date_token, safe_mrkdwn
 from handlers.ids import FollowUpAction, FollowUpBlock, FollowUpView
 
 SECTION_LIMIT = 3000
@@ -45,92 +36,64 @@ class FollowUpRef:
     round: int
 
     def encode(self) -> str:
-        return json.dumps({"f": self.follow_up_id, "r": self.round}, separators=(",", ":"))
+        return encode_ref({"f": self.follow_up_id, "r": self.round})
 
     @classmethod
     def decode(cls, raw: Any) -> FollowUpRef | None:
-        if not isinstance(raw, str) or len(raw) > 200:
+        data = json_object(raw, 200)
+        if data is None:
             return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
-            return None
-        fid, rnd = data.get("f"), data.get("r")
-        for value in (fid, rnd):
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**53:
-                return None
-        assert isinstance(fid, int) and isinstance(rnd, int)
-        if fid == 0:
-            return None
-        return cls(fid, rnd)
+        fid, rnd = json_int(data.get("f")), json_int(data.get("r"), 0)
+        return None if fid is None or rnd is None else cls(fid, rnd)
 
     @classmethod
     def of(cls, item: FollowUp) -> FollowUpRef:
         return cls(item.id, item.round)
 
 
-def date_token(at: datetime) -> str:
-    """A date Slack shows in each reader's own time zone."""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
-
-
 def _snooze_select(ref: str) -> StaticSelectElement:
     return StaticSelectElement(
         action_id=FollowUpAction.SNOOZE.value,
         placeholder="Snooze…",
-        options=[Option(value=f"{c.value}|{ref}", text=PlainTextObject(text=c.label)) for c in SnoozeChoice],
+        options=fields.options((f"{c.value}|{ref}", c.label) for c in SnoozeChoice),
     )
+
+
+def _nudge_actions(
+    item: FollowUp, *own: tuple[FollowUpAction, str], snooze: bool = True, reassign: bool = True
+) -> ActionsBlock:
+    """The nudge's own buttons (the first of them primary), then Snooze and Reassign."""
+    ref = FollowUpRef.of(item).encode()
+    elements: list[Any] = button_row(ref, *own)
+    if snooze:
+        elements.append(_snooze_select(ref))
+    if reassign:
+        elements.append(button(FollowUpAction.REASSIGN, "Reassign…", ref))
+    return ActionsBlock(block_id=FollowUpBlock.NUDGE_ACTIONS.value, elements=elements)
 
 
 def build_nudge_actions(
     item: FollowUp, *, done_label: str | None = "Done", snooze: bool = True, reassign: bool = True
 ) -> ActionsBlock:
     """Done / Snooze / Reassign for any kind of nudge (the amends escalation may reuse this)."""
-    ref = FollowUpRef.of(item).encode()
-    elements: list[Any] = []
-    if done_label:
-        elements.append(
-            ButtonElement(action_id=FollowUpAction.DONE.value, text=done_label, value=ref, style="primary")
-        )
-    if snooze:
-        elements.append(_snooze_select(ref))
-    if reassign:
-        elements.append(ButtonElement(action_id=FollowUpAction.REASSIGN.value, text="Reassign…", value=ref))
-    return ActionsBlock(block_id=FollowUpBlock.NUDGE_ACTIONS.value, elements=elements)
+    done = [(FollowUpAction.DONE, done_label)] if done_label else []
+    return _nudge_actions(item, *done, snooze=snooze, reassign=reassign)
 
 
-def _customer_actions(item: FollowUp) -> ActionsBlock:
-    ref = FollowUpRef.of(item).encode()
-    return ActionsBlock(
-        block_id=FollowUpBlock.NUDGE_ACTIONS.value,
-        elements=[
-            ButtonElement(
-                action_id=FollowUpAction.SATISFIED.value, text="Satisfied", value=ref, style="primary"
-            ),
-            ButtonElement(action_id=FollowUpAction.NOT_YET.value, text="Not yet", value=ref),
-            _snooze_select(ref),
-            ButtonElement(action_id=FollowUpAction.REASSIGN.value, text="Reassign…", value=ref),
-        ],
-    )
-
-
-def _resurvey_actions(item: FollowUp) -> ActionsBlock:
-    ref = FollowUpRef.of(item).encode()
-    return ActionsBlock(
-        block_id=FollowUpBlock.NUDGE_ACTIONS.value,
-        elements=[
-            ButtonElement(
-                action_id=FollowUpAction.RECORD_OUTCOME.value,
-                text="Record outcome…",
-                value=ref,
-                style="primary",
-            ),
-            _snooze_select(ref),
-            ButtonElement(action_id=FollowUpAction.REASSIGN.value, text="Reassign…", value=ref),
-        ],
-    )
+#: The buttons under each kind of case nudge; a kind not listed gets Done / Snooze / Reassign.
+_NUDGE_BUTTONS: dict[str, Callable[[FollowUp], ActionsBlock]] = {
+    FollowUpKind.CUSTOMER_FOLLOW_UP: lambda item: _nudge_actions(
+        item, (FollowUpAction.SATISFIED, "Satisfied"), (FollowUpAction.NOT_YET, "Not yet")
+    ),
+    FollowUpKind.RESURVEY: lambda item: _nudge_actions(
+        item, (FollowUpAction.RECORD_OUTCOME, "Record outcome…")
+    ),
+    FollowUpKind.ACK_NUDGE: lambda item: build_nudge_actions(item, done_label="Apology sent"),
+    FollowUpKind.PROMISE_REMINDER: lambda item: build_nudge_actions(item, done_label="Kept"),
+    FollowUpKind.PROMISE_DUE: lambda item: build_nudge_actions(
+        item, done_label="Mark kept", snooze=False, reassign=False
+    ),
+}
 
 
 def nudge_text(
@@ -139,7 +102,7 @@ def nudge_text(
     """The words of a case nudge (also its notification text)."""
     who = f"<@{to}> " if to else ""
     ref = f"*{case.reference}*"
-    customer = safe_mrkdwn(case.report.customer_display, 200)
+    customer = fields.customer_of(case)
     kind = item.kind
     if kind == FollowUpKind.ACK_NUDGE:
         return (
@@ -190,170 +153,106 @@ def build_case_nudge(
 ) -> list[Block]:
     """A nudge in the case thread; with `note` it is the settled version (no buttons, what happened)."""
     text = nudge_text(item, case, to, promise, ack_after=ack_after)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
+    blocks: list[Block] = [section(text[:SECTION_LIMIT])]
     if note is not None:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note[:2000])]))
+        blocks.append(context(note[:2000]))
         return blocks
-    kind = item.kind
-    if kind == FollowUpKind.CUSTOMER_FOLLOW_UP:
-        blocks.append(_customer_actions(item))
-    elif kind == FollowUpKind.RESURVEY:
-        blocks.append(_resurvey_actions(item))
-    elif kind == FollowUpKind.ACK_NUDGE:
-        blocks.append(build_nudge_actions(item, done_label="Apology sent"))
-    elif kind == FollowUpKind.PROMISE_REMINDER:
-        blocks.append(build_nudge_actions(item, done_label="Kept"))
-    elif kind == FollowUpKind.PROMISE_DUE:
-        blocks.append(build_nudge_actions(item, done_label="Mark kept", snooze=False, reassign=False))
-    else:
-        blocks.append(build_nudge_actions(item))
+    blocks.append(_NUDGE_BUTTONS.get(item.kind, build_nudge_actions)(item))
     return blocks
 
 
 def build_notice(text: str) -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
+    return [section(text[:SECTION_LIMIT])]
 
 
 # ---- modals -------------------------------------------------------------------------------------
 
 
-def _when_inputs(day: date, tz_label: str, *, date_label: str, time_label: str, hhmm: str) -> list[Block]:
-    return [
-        InputBlock(
-            block_id=FollowUpBlock.DATE.value,
-            label=date_label,
-            element=DatePickerElement(action_id=FollowUpBlock.DATE.action_id, initial_date=day.isoformat()),
-        ),
-        InputBlock(
-            block_id=FollowUpBlock.TIME.value,
-            label=time_label,
-            element=TimePickerElement(action_id=FollowUpBlock.TIME.action_id, initial_time=hhmm),
-            hint=f"In your time zone ({tz_label}).",
-        ),
-    ]
+def _when_inputs(
+    day: date, tz_label: str, hhmm: str, labels: tuple[str, str] = ("Date", "Time")
+) -> list[Block]:
+    return fields.date_time_inputs(FollowUpBlock.DATE, FollowUpBlock.TIME, day, hhmm, tz_label, labels)
 
 
 def build_promise_modal(case: Case, step: CaseStep, *, today: date, tz_label: str) -> View:
-    return View(
-        type="modal",
-        callback_id=FollowUpView.PROMISE.value,
-        title="Record a promise",
-        submit="Record",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · {safe_mrkdwn(case.report.customer_display, 200)}\n"
-                    "Mend reminds the owner before the deadline and flags the case if it passes unkept."
-                )
+    return fields.modal(
+        FollowUpView.PROMISE.value,
+        "Record a promise",
+        [
+            fields.case_header(
+                case,
+                fields.customer_of(case),
+                "Mend reminds the owner before the deadline and flags the case if it passes unkept.",
             ),
-            InputBlock(
-                block_id=FollowUpBlock.PROMISE_TEXT.value,
-                label="What did you promise?",
-                element=PlainTextInputElement(
-                    action_id=FollowUpBlock.PROMISE_TEXT.action_id,
-                    max_length=500,
-                    placeholder="Call back with the refund confirmation",
-                ),
+            fields.text_input(
+                FollowUpBlock.PROMISE_TEXT,
+                "What did you promise?",
+                max_length=500,
+                placeholder="Call back with the refund confirmation",
             ),
-            *_when_inputs(today, tz_label, date_label="By (date)", time_label="By (time)", hhmm="15:00"),
+            *_when_inputs(today, tz_label, "15:00", ("By (date)", "By (time)")),
         ],
+        submit="Record",
+        private_metadata=StepRef(case.id, step.key).encode(),
     )
 
 
 def build_schedule_modal(case: Case, step: CaseStep, *, today: date, tz_label: str) -> View:
-    return View(
-        type="modal",
-        callback_id=FollowUpView.SCHEDULE.value,
-        title="Schedule follow-up",
-        submit="Schedule",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · when should you check in with "
-                    f"{safe_mrkdwn(case.report.customer_display, 200)}? Mend reminds you then, in this thread."
-                )
-            ),
-            *_when_inputs(today, tz_label, date_label="Date", time_label="Time", hhmm="10:00"),
-            InputBlock(
-                block_id=FollowUpBlock.NOTE.value,
-                label="Note",
-                optional=True,
-                element=PlainTextInputElement(action_id=FollowUpBlock.NOTE.action_id, max_length=500),
-            ),
+    ask = f"when should you check in with {fields.customer_of(case)}? Mend reminds you then, in this thread."
+    return fields.modal(
+        FollowUpView.SCHEDULE.value,
+        "Schedule follow-up",
+        [
+            fields.case_header(case, ask),
+            *_when_inputs(today, tz_label, "10:00"),
+            fields.text_input(FollowUpBlock.NOTE, "Note", optional=True, max_length=500),
         ],
+        submit="Schedule",
+        private_metadata=StepRef(case.id, step.key).encode(),
     )
 
 
 def build_snooze_modal(ref: FollowUpRef, *, today: date, tz_label: str) -> View:
-    return View(
-        type="modal",
-        callback_id=FollowUpView.SNOOZE.value,
-        title="Snooze until…",
+    return fields.modal(
+        FollowUpView.SNOOZE.value,
+        "Snooze until…",
+        _when_inputs(today, tz_label, "09:00"),
         submit="Snooze",
-        close="Cancel",
         private_metadata=ref.encode(),
-        blocks=_when_inputs(today, tz_label, date_label="Date", time_label="Time", hhmm="09:00"),
     )
 
 
 def build_reassign_modal(ref: FollowUpRef, current: str | None) -> View:
-    return View(
-        type="modal",
-        callback_id=FollowUpView.REASSIGN.value,
-        title="Reassign",
+    return fields.modal(
+        FollowUpView.REASSIGN.value,
+        "Reassign",
+        [fields.person_input(FollowUpBlock.ASSIGNEE, "Who should take this on?", initial=current)],
         submit="Reassign",
-        close="Cancel",
         private_metadata=ref.encode(),
-        blocks=[
-            InputBlock(
-                block_id=FollowUpBlock.ASSIGNEE.value,
-                label="Who should take this on?",
-                element=UserSelectElement(action_id=FollowUpBlock.ASSIGNEE.action_id, initial_user=current),
-            )
-        ],
     )
 
 
 def build_resurvey_modal(ref: FollowUpRef, case: Case) -> View:
-    return View(
-        type="modal",
-        callback_id=FollowUpView.RESURVEY.value,
-        title="Did the recovery work?",
-        submit="Record",
-        close="Cancel",
-        private_metadata=ref.encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · {safe_mrkdwn(case.report.customer_display, 200)}\n"
-                    f"{safe_mrkdwn(case.report.summary, 600)}"
-                )
+    return fields.modal(
+        FollowUpView.RESURVEY.value,
+        "Did the recovery work?",
+        [
+            fields.case_header(case, fields.customer_of(case), fields.summary_of(case, 600)),
+            fields.radio_input(
+                FollowUpBlock.OUTCOME,
+                "The customer…",
+                fields.options((o.value, o.label) for o in ResurveyOutcome),
             ),
-            InputBlock(
-                block_id=FollowUpBlock.OUTCOME.value,
-                label="The customer…",
-                element=RadioButtonsElement(
-                    action_id=FollowUpBlock.OUTCOME.action_id,
-                    options=[
-                        Option(value=o.value, text=PlainTextObject(text=o.label)) for o in ResurveyOutcome
-                    ],
-                ),
-            ),
-            InputBlock(
-                block_id=FollowUpBlock.SCORE.value,
-                label="Satisfaction (1 = very unhappy, 5 = delighted)",
+            fields.select_input(
+                FollowUpBlock.SCORE,
+                "Satisfaction (1 = very unhappy, 5 = delighted)",
+                fields.options((str(n), str(n)) for n in range(1, 6)),
+                placeholder="Score",
                 optional=True,
-                element=StaticSelectElement(
-                    action_id=FollowUpBlock.SCORE.action_id,
-                    placeholder="Score",
-                    options=[Option(value=str(n), text=PlainTextObject(text=str(n))) for n in range(1, 6)],
-                ),
             ),
         ],
+        submit="Record",
+        private_metadata=ref.encode(),
     )
 
 

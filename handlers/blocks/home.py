@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -21,6 +19,7 @@ from slack_sdk.models.views import View
 from bot.insights import OpenCase, RootCauseTrend, TeamView, WindowStats
 from bot.records import human_duration
 from handlers.blocks.cases import SEVERITY_EMOJI
+from handlers.blocks.kit import button, context, section
 from handlers.blocks.text import escape_mrkdwn, safe_mrkdwn
 from handlers.ids import Action
 
@@ -91,24 +90,20 @@ def _trend_lines(trends: Sequence[RootCauseTrend]) -> str:
 def build_home(content: HomeContent) -> View:
     blocks: list[Block] = [
         HeaderBlock(text="Mend: service recovery"),
-        ActionsBlock(
-            elements=[
-                ButtonElement(action_id=Action.OPEN_REPORT.value, text="Report a failure", style="primary")
-            ]
-        ),
+        ActionsBlock(elements=[button(Action.OPEN_REPORT.value, "Report a failure", style="primary")]),
         DividerBlock(),
-        SectionBlock(text=MarkdownTextObject(text=f"*Your open cases* ({content.my_case_count})")),
+        section(f"*Your open cases* ({content.my_case_count})"),
     ]
     if content.my_cases:
         for item in content.my_cases:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=_case_line(item, content.now))))
+            blocks.append(section(_case_line(item, content.now)))
         if content.my_case_count > len(content.my_cases):
             more = content.my_case_count - len(content.my_cases)
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more.")]))
+            blocks.append(context(f"…and {more} more."))
     else:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Nothing waiting on you. :tada:")]))
-    for section in content.extra_sections:
-        blocks += [DividerBlock(), *section]
+        blocks.append(context("Nothing waiting on you. :tada:"))
+    for extra in content.extra_sections:
+        blocks += [DividerBlock(), *extra]
     if content.team is not None:
         team = content.team
         blocks += [
@@ -120,7 +115,7 @@ def build_home(content: HomeContent) -> View:
                     MarkdownTextObject(text=_stats_line(team.last_weeks)),
                 ]
             ),
-            SectionBlock(text=MarkdownTextObject(text="*Top root causes*, last 4 weeks and this one")),
-            SectionBlock(text=MarkdownTextObject(text=_trend_lines(team.root_causes)[:3000])),
+            section("*Top root causes*, last 4 weeks and this one"),
+            section(_trend_lines(team.root_causes)[:3000]),
         ]
     return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS])

@@ -9,19 +9,14 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ContextBlock,
-    DatePickerElement,
-    InputBlock,
-    MarkdownTextObject,
-    PlainTextInputElement,
-    SectionBlock,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.learning import ProcessFix, RecurrenceAlert
 from bot.records import human_duration
+from handlers.blocks import fields
+from handlers.blocks.kit import button, context, section
+from handlers.blocks.refs import json_int, json_object
 from handlers.blocks.text import escape_mrkdwn, safe_mrkdwn
 from handlers.ids import LearningId
 
@@ -33,14 +28,7 @@ def encode_alert(alert_id: int) -> str:
 
 
 def decode_alert(raw: Any) -> int | None:
-    if not isinstance(raw, str) or len(raw) > 200:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    value = data.get("a") if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53 else None
+    return json_int((json_object(raw, 200) or {}).get("a"))
 
 
 def build_recurrence_alert(
@@ -52,36 +40,25 @@ def build_recurrence_alert(
     if len(alert.cases) > MAX_LISTED_CASES:
         cases += f"\n…and {len(alert.cases) - MAX_LISTED_CASES} more"
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":repeat: *Recurring root cause: {escape_mrkdwn(label)}* · {len(alert.cases)} cases "
-                f"in the last {human_duration(alert.window)}"
-            )
+        section(
+            f":repeat: *Recurring root cause: {escape_mrkdwn(label)}* · {len(alert.cases)} cases "
+            f"in the last {human_duration(alert.window)}"
         ),
-        SectionBlock(text=MarkdownTextObject(text=cases or "_(no cases)_")),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="A cause that keeps coming back needs a process fix, not another apology."
-                )
-            ]
-        ),
+        section(cases or "_(no cases)_"),
+        context("A cause that keeps coming back needs a process fix, not another apology."),
     ]
     if fixes:
         lines = "\n".join(
             f"• {safe_mrkdwn(f.description, 300)} · owner <@{f.owner_user_id}> · due {f.due_on:%Y-%m-%d}"
             for f in fixes[-10:]
         )
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Process fixes*\n{lines}"[:3000])))
+        blocks.append(section(f"*Process fixes*\n{lines}"[:3000]))
     blocks.append(
         ActionsBlock(
             block_id=LearningId.ALERT_ACTIONS.value,
             elements=[
-                ButtonElement(
-                    action_id=LearningId.CREATE_FIX.value,
-                    text="Create process fix",
-                    value=encode_alert(alert.id),
-                    style="primary",
+                button(
+                    LearningId.CREATE_FIX.value, "Create process fix", encode_alert(alert.id), style="primary"
                 )
             ],
         )
@@ -90,35 +67,16 @@ def build_recurrence_alert(
 
 
 def build_process_fix_modal(alert: RecurrenceAlert, label: str) -> View:
-    return View(
-        type="modal",
-        callback_id=LearningId.FIX_VIEW.value,
-        title="Create a process fix",
-        submit="Create",
-        close="Cancel",
-        private_metadata=encode_alert(alert.id),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{escape_mrkdwn(label)}* came back {len(alert.cases)} times. What will change so it stops?"
-                )
-            ),
-            InputBlock(
-                block_id=LearningId.FIX_DESCRIPTION.value,
-                label="What will change",
-                element=PlainTextInputElement(
-                    action_id=LearningId.FIX_DESCRIPTION.action_id, multiline=True, max_length=3000
-                ),
-            ),
-            InputBlock(
-                block_id=LearningId.FIX_OWNER.value,
-                label="Owner",
-                element=UserSelectElement(action_id=LearningId.FIX_OWNER.action_id),
-            ),
-            InputBlock(
-                block_id=LearningId.FIX_DUE.value,
-                label="Due",
-                element=DatePickerElement(action_id=LearningId.FIX_DUE.action_id),
-            ),
+    question = f"*{escape_mrkdwn(label)}* came back {len(alert.cases)} times. What will change so it stops?"
+    return fields.modal(
+        LearningId.FIX_VIEW.value,
+        "Create a process fix",
+        [
+            section(question),
+            fields.long_text_input(LearningId.FIX_DESCRIPTION, "What will change"),
+            fields.person_input(LearningId.FIX_OWNER, "Owner"),
+            fields.date_input(LearningId.FIX_DUE, "Due"),
         ],
+        submit="Create",
+        private_metadata=encode_alert(alert.id),
     )

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     CheckboxesElement,
     ConfirmObject,
-    ContextBlock,
     DividerBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
-    PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -31,7 +23,10 @@ from bot.apology_templates import Situation
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepRole, StepStatus
 from bot.records import CaseRecord, human_duration, timeline_of
-from handlers.blocks.text import escape_mrkdwn, plain, quote, safe_mrkdwn
+from handlers.blocks import fields
+from handlers.blocks.kit import button, button_row, context, section
+from handlers.blocks.refs import encode_ref, json_int, json_object
+from handlers.blocks.text import date_token, escape_mrkdwn, plain, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, FollowUpAction, StepAction, StepBlock, StepView
 
 SECTION_LIMIT = 3000
@@ -49,47 +44,35 @@ class StepRef:
         data: dict[str, Any] = {"c": self.case_id, "s": self.step_key}
         if self.version:
             data["v"] = self.version
-        return json.dumps(data, separators=(",", ":"))
+        return encode_ref(data)
 
     @classmethod
     def decode(cls, raw: Any) -> StepRef | None:
         """Read a value that came back from Slack's client: it may be anything, so check everything."""
-        if not isinstance(raw, str) or len(raw) > 2000:
+        data = json_object(raw, 2000)
+        if data is None:
             return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
+        case_id, step_key = json_int(data.get("c")), data.get("s", "")
+        if case_id is None or not isinstance(step_key, str) or len(step_key) > 40:
             return None
-        if not isinstance(data, dict):
-            return None
-        case_id, step_key, version = data.get("c"), data.get("s", ""), data.get("v", 0)
-        if not isinstance(case_id, int) or isinstance(case_id, bool) or not 0 < case_id < 2**53:
-            return None
-        if not isinstance(step_key, str) or len(step_key) > 40:
-            return None
-        if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version < 1000:
-            version = 0
-        return cls(case_id=case_id, step_key=step_key, version=version)
+        return cls(case_id=case_id, step_key=step_key, version=json_int(data.get("v", 0), 0, 1000) or 0)
 
 
-#: The step actions whose flows exist; the others get their buttons when their features land. FIX is a
-#: role (finishing it schedules the customer follow-up), not a button.
-AVAILABLE_ACTIONS = frozenset(
-    {
-        StepRole.APOLOGY,
-        StepRole.OWNERSHIP,
-        StepRole.ROOT_CAUSE,
-        StepRole.FOLLOW_UP,
-        StepRole.AMENDS,
-        StepRole.RECORD,
-    }
-)
-
-
-def _date(at: datetime | None) -> str:
-    if at is None:
-        return ""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+#: Each step action's own buttons on its prompt, the first primary. The actions not listed get theirs when
+#: their features land; FIX is a role (finishing it schedules the customer follow-up), not a button.
+_STEP_BUTTONS: dict[StepRole, tuple[tuple[str, str], ...]] = {
+    StepRole.APOLOGY: ((StepAction.DRAFT_APOLOGY, "Draft apology"),),
+    StepRole.OWNERSHIP: (
+        (StepAction.TAKE_OWNERSHIP, "Take ownership"),
+        (StepAction.ASSIGN_OWNER, "Assign someone…"),
+    ),
+    StepRole.ROOT_CAUSE: ((StepAction.RECORD_ROOT_CAUSE, "Record root cause"),),
+    StepRole.FOLLOW_UP: ((FollowUpAction.SCHEDULE_FOLLOW_UP, "Schedule follow-up…"),),
+    StepRole.AMENDS: ((AmendsAction.OFFER, "Offer amends"),),
+    StepRole.RECORD: ((StepAction.WRITE_RECORD, "Write the record"),),
+}
+#: The step actions whose flows exist.
+AVAILABLE_ACTIONS = frozenset(_STEP_BUTTONS)
 
 
 def _step_heading(step: CaseStep, progress: Progress) -> str:
@@ -101,72 +84,27 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
     definition = step.step
     optional = "" if definition.required else " _(optional)_"
     text = f"*{_step_heading(step, progress)}*{optional}\n{escape_mrkdwn(definition.what)}"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
-    context = []
+    blocks: list[Block] = [section(text[:SECTION_LIMIT])]
+    small_print = []
     if definition.why:
-        context.append(MarkdownTextObject(text=f"_Why it matters:_ {safe_mrkdwn(definition.why, 1000)}"))
+        small_print.append(f"_Why it matters:_ {safe_mrkdwn(definition.why, 1000)}")
     if definition.words:
         words = " · ".join(f"“{escape_mrkdwn(w)}”" for w in definition.words)
-        context.append(MarkdownTextObject(text=f"_Words that help:_ {words}"[:2000]))
-    if context:
-        blocks.append(ContextBlock(elements=context))
+        small_print.append(f"_Words that help:_ {words}"[:2000])
+    if small_print:
+        blocks.append(context(*small_print))
     ref = StepRef(case.id, step.key).encode()
-    buttons: list[ButtonElement] = []
-    if definition.action in AVAILABLE_ACTIONS:
-        buttons += _action_buttons(definition.action, ref)
+    own = _STEP_BUTTONS.get(definition.action, ()) if definition.action else ()
     # At most five buttons: the step's own (two at most), a promise, Done and Skip.
-    buttons += [
-        ButtonElement(action_id=FollowUpAction.RECORD_PROMISE.value, text="Record a promise…", value=ref),
-        ButtonElement(action_id=StepAction.DONE.value, text="Done", value=ref),
-        ButtonElement(action_id=StepAction.SKIP.value, text="Skip…", value=ref),
-    ]
+    buttons = button_row(ref, *own) + button_row(
+        ref,
+        (FollowUpAction.RECORD_PROMISE, "Record a promise…"),
+        (StepAction.DONE, "Done"),
+        (StepAction.SKIP, "Skip…"),
+        primary=False,
+    )
     blocks.append(ActionsBlock(block_id=StepBlock.STEP_ACTIONS.value, elements=buttons))
     return blocks
-
-
-def _action_buttons(action: StepRole | None, ref: str) -> list[ButtonElement]:
-    if action is StepRole.APOLOGY:
-        return [
-            ButtonElement(
-                action_id=StepAction.DRAFT_APOLOGY.value, text="Draft apology", value=ref, style="primary"
-            )
-        ]
-    if action is StepRole.OWNERSHIP:
-        return [
-            ButtonElement(
-                action_id=StepAction.TAKE_OWNERSHIP.value, text="Take ownership", value=ref, style="primary"
-            ),
-            ButtonElement(action_id=StepAction.ASSIGN_OWNER.value, text="Assign someone…", value=ref),
-        ]
-    if action is StepRole.AMENDS:
-        return [
-            ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref, style="primary")
-        ]
-    if action is StepRole.FOLLOW_UP:
-        return [
-            ButtonElement(
-                action_id=FollowUpAction.SCHEDULE_FOLLOW_UP.value,
-                text="Schedule follow-up…",
-                value=ref,
-                style="primary",
-            )
-        ]
-    if action is StepRole.ROOT_CAUSE:
-        return [
-            ButtonElement(
-                action_id=StepAction.RECORD_ROOT_CAUSE.value,
-                text="Record root cause",
-                value=ref,
-                style="primary",
-            )
-        ]
-    if action is StepRole.RECORD:
-        return [
-            ButtonElement(
-                action_id=StepAction.WRITE_RECORD.value, text="Write the record", value=ref, style="primary"
-            )
-        ]
-    return []
 
 
 def build_finished_step(
@@ -174,15 +112,15 @@ def build_finished_step(
 ) -> list[Block]:
     """A finished prompt, redrawn in place: who did it and when, what was recorded, and no buttons."""
     who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
-    when = f" · {_date(step.at)}" if step.at else ""
+    when = f" · {date_token(step.at)}" if step.at else ""
     if step.status is StepStatus.SKIPPED:
         head = f":next_track_button: ~{_step_heading(step, progress)}~ · skipped{who}{when}"
     else:
         head = f":white_check_mark: *{_step_heading(step, progress)}* · done{who}{when}"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=head[:SECTION_LIMIT]))]
+    blocks: list[Block] = [section(head[:SECTION_LIMIT])]
     detail = _finished_detail(case, step, root_causes)
     if detail:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=detail)))
+        blocks.append(section(detail))
     return blocks
 
 
@@ -219,17 +157,18 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
         )
         text = f":bar_chart: Progress *{progress.label}* · {nxt}"
     else:
-        text = f":bar_chart: Progress *{progress.label}* · closed {_date(case.closed_at)}"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
+        closed = date_token(case.closed_at) if case.closed_at else ""
+        text = f":bar_chart: Progress *{progress.label}* · closed {closed}"
+    blocks: list[Block] = [section(text)]
     ref = StepRef(case.id, "").encode()
     if case.is_open:
         buttons = [
             # Amends are reachable from the card whatever the playbook says.
-            ButtonElement(action_id=AmendsAction.OFFER.value, text="Offer amends", value=ref),
-            ButtonElement(
-                action_id=StepAction.CLOSE_CASE.value,
-                text="Close case",
-                value=ref,
+            button(AmendsAction.OFFER.value, "Offer amends", ref),
+            button(
+                StepAction.CLOSE_CASE.value,
+                "Close case",
+                ref,
                 confirm=ConfirmObject(
                     title="Close this case?",
                     text="Every required step must be done or skipped with a reason.",
@@ -239,36 +178,26 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
             ),
         ]
     else:
-        buttons = [ButtonElement(action_id=StepAction.REOPEN_CASE.value, text="Reopen…", value=ref)]
+        buttons = [button(StepAction.REOPEN_CASE.value, "Reopen…", ref)]
     blocks.append(ActionsBlock(block_id=StepBlock.CARD_ACTIONS.value, elements=buttons))
     return blocks
 
 
 def build_skip_modal(case: Case, step: CaseStep) -> View:
     required = step.step.required
-    return View(
-        type="modal",
-        callback_id=StepView.SKIP.value,
-        title="Skip a step",
-        submit="Skip step",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · {escape_mrkdwn(step.step.title)}"
-                    + ("\nThis step is required, so a reason is needed." if required else "")
-                )
+    return fields.modal(
+        StepView.SKIP.value,
+        "Skip a step",
+        [
+            fields.case_header(
+                case,
+                escape_mrkdwn(step.step.title),
+                *(["This step is required, so a reason is needed."] if required else []),
             ),
-            InputBlock(
-                block_id=StepBlock.REASON.value,
-                label="Why skip it?",
-                optional=not required,
-                element=PlainTextInputElement(
-                    action_id=StepBlock.REASON.action_id, multiline=True, max_length=3000
-                ),
-            ),
+            fields.long_text_input(StepBlock.REASON, "Why skip it?", optional=not required),
         ],
+        submit="Skip step",
+        private_metadata=StepRef(case.id, step.key).encode(),
     )
 
 
@@ -281,31 +210,19 @@ def build_apology_modal(
     typed in an input unless its block_id changes.
     """
     report = case.report
-    reference = (
-        f"*{case.reference}* · {safe_mrkdwn(report.customer_display, 200)}\n"
-        f"*What went wrong:* {safe_mrkdwn(report.summary, 1200)}"
-    )
-    if report.customer_words:
-        reference += f"\n*In their words:* {safe_mrkdwn(report.customer_words, 1000)}"
-    template_options = [Option(value=s.value, text=PlainTextObject(text=s.label)) for s in Situation]
+    words = [f"*In their words:* {safe_mrkdwn(report.customer_words, 1000)}"] if report.customer_words else []
+    template_options = fields.options((s.value, s.label) for s in Situation)
     initial = next((o for o in template_options if situation and o.value == situation.value), None)
-    draft_block = StepBlock.APOLOGY_DRAFT.value + (f"_{version}" if version else "")
-    return View(
-        type="modal",
-        callback_id=StepView.APOLOGY.value,
-        title="Draft the apology",
-        submit="Record as sent",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key, version).encode(),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=reference[:SECTION_LIMIT])),
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text="Carry the three signals: *I care* (a real, owned apology), *I understand* "
-                        "(their problem in specifics), *you can trust me* (a concrete next step and when)."
-                    )
-                ]
+    return fields.modal(
+        StepView.APOLOGY.value,
+        "Draft the apology",
+        [
+            fields.case_header(
+                case, fields.customer_of(case), f"*What went wrong:* {fields.summary_of(case, 1200)}", *words
+            ),
+            context(
+                "Carry the three signals: *I care* (a real, owned apology), *I understand* "
+                "(their problem in specifics), *you can trust me* (a concrete next step and when)."
             ),
             DividerBlock(),
             ActionsBlock(
@@ -319,15 +236,11 @@ def build_apology_modal(
                     )
                 ],
             ),
-            InputBlock(
-                block_id=draft_block,
-                label="Your message to the customer",
-                element=PlainTextInputElement(
-                    action_id=StepBlock.APOLOGY_DRAFT.action_id,
-                    multiline=True,
-                    max_length=3000,
-                    initial_value=plain(draft, 3000) if draft.strip() else None,
-                ),
+            fields.long_text_input(
+                StepBlock.APOLOGY_DRAFT,
+                "Your message to the customer",
+                initial_value=plain(draft, fields.LONG_TEXT_LIMIT) if draft.strip() else None,
+                block_id=StepBlock.APOLOGY_DRAFT.value + (f"_{version}" if version else ""),
             ),
             InputBlock(
                 block_id=StepBlock.APOLOGY_OVERRIDE.value,
@@ -335,72 +248,51 @@ def build_apology_modal(
                 optional=True,
                 element=CheckboxesElement(
                     action_id=StepBlock.APOLOGY_OVERRIDE.action_id,
-                    options=[
-                        Option(
-                            value="send_as_written",
-                            text=PlainTextObject(text="Send as written, even if the coach has suggestions"),
-                        )
-                    ],
+                    options=fields.options(
+                        [("send_as_written", "Send as written, even if the coach has suggestions")]
+                    ),
                 ),
             ),
         ],
+        submit="Record as sent",
+        private_metadata=StepRef(case.id, step.key, version).encode(),
     )
 
 
 def build_assign_owner_modal(case: Case, step: CaseStep, current_owner: str) -> View:
-    return View(
-        type="modal",
-        callback_id=StepView.ASSIGN_OWNER.value,
-        title="Assign an owner",
-        submit="Assign",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*{case.reference}*: one named owner sees it through.")
-            ),
-            InputBlock(
-                block_id=StepBlock.OWNER.value,
-                label="Owner",
-                element=UserSelectElement(action_id=StepBlock.OWNER.action_id, initial_user=current_owner),
-            ),
+    return fields.modal(
+        StepView.ASSIGN_OWNER.value,
+        "Assign an owner",
+        [
+            section(f"*{case.reference}*: one named owner sees it through."),
+            fields.person_input(StepBlock.OWNER, "Owner", initial=current_owner),
         ],
+        submit="Assign",
+        private_metadata=StepRef(case.id, step.key).encode(),
     )
 
 
 def build_root_cause_modal(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> View:
-    return View(
-        type="modal",
-        callback_id=StepView.ROOT_CAUSE.value,
-        title="Record the root cause",
-        submit="Record",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step.key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}\n"
-                    "Investigate it yourself: don't make the customer troubleshoot."
-                )
-            ),
-            InputBlock(
-                block_id=StepBlock.ROOT_CAUSE_CATEGORY.value,
-                label="Root cause",
-                element=StaticSelectElement(
-                    action_id=StepBlock.ROOT_CAUSE_CATEGORY.action_id,
-                    placeholder="Choose one",
-                    options=[Option(value=c.key, text=PlainTextObject(text=c.label)) for c in root_causes],
-                ),
-            ),
-            InputBlock(
-                block_id=StepBlock.ROOT_CAUSE_DETAILS.value,
-                label="What caused it",
-                element=PlainTextInputElement(
-                    action_id=StepBlock.ROOT_CAUSE_DETAILS.action_id, multiline=True, max_length=3000
-                ),
-            ),
+    return fields.modal(
+        StepView.ROOT_CAUSE.value,
+        "Record the root cause",
+        [
+            _summary_header(case, "Investigate it yourself: don't make the customer troubleshoot."),
+            fields.select_input(StepBlock.ROOT_CAUSE_CATEGORY, "Root cause", _cause_options(root_causes)),
+            fields.long_text_input(StepBlock.ROOT_CAUSE_DETAILS, "What caused it"),
         ],
+        submit="Record",
+        private_metadata=StepRef(case.id, step.key).encode(),
     )
+
+
+def _summary_header(case: Case, *more: str) -> SectionBlock:
+    """Modals about the failure itself open with what went wrong."""
+    return fields.case_header(case, fields.summary_of(case, 1000), *more)
+
+
+def _cause_options(root_causes: Sequence[Category]) -> list[Option]:
+    return fields.options((c.key, c.label) for c in root_causes)
 
 
 def build_closing_summary(
@@ -408,17 +300,13 @@ def build_closing_summary(
 ) -> list[Block]:
     """The recovery in a few lines: the timeline with durations, the root cause, the fix and the lesson."""
     lines = [
-        f"*{entry.label}* · {_date(entry.at)}"
+        f"*{entry.label}* · {date_token(entry.at)}"
         + (f" · +{human_duration(entry.since_report)}" if entry.since_report else "")
         for entry in timeline_of(case, steps)
     ]
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"
-            )
-        ),
-        SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:SECTION_LIMIT])),
+        section(f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"),
+        section("\n".join(lines)[:SECTION_LIMIT]),
     ]
     category = record.root_cause_category if record else case.root_cause_category
     facts = []
@@ -433,94 +321,53 @@ def build_closing_summary(
         if record.lesson:
             facts.append(f"*Lesson:* {safe_mrkdwn(record.lesson, 600)}")
     if facts:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(facts)[:SECTION_LIMIT])))
+        blocks.append(section("\n".join(facts)[:SECTION_LIMIT]))
     return blocks
 
 
 def build_reopened_notice(case: Case, actor_user_id: str, reason: str) -> list[Block]:
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":arrows_counterclockwise: Case *{case.reference}* was reopened by <@{actor_user_id}>.\n"
-                f"_Reason:_ {safe_mrkdwn(reason, 2800)}"
-            )
+        section(
+            f":arrows_counterclockwise: Case *{case.reference}* was reopened by <@{actor_user_id}>.\n"
+            f"_Reason:_ {safe_mrkdwn(reason, 2800)}"
         )
     ]
 
 
 def build_record_modal(case: Case, step_key: str, root_causes: Sequence[Category]) -> View:
     """Document and learn: root cause, what happened, what fixed it, prevention (with an owner), lesson."""
-    options = [Option(value=c.key, text=PlainTextObject(text=c.label)) for c in root_causes]
-    initial = next((o for o in options if o.value == case.root_cause_category), None)
-
-    def text_input(
-        block: StepBlock, label: str, *, optional: bool = False, hint: str | None = None
-    ) -> InputBlock:
-        return InputBlock(
-            block_id=block.value,
-            label=label,
-            optional=optional,
-            hint=hint,
-            element=PlainTextInputElement(action_id=block.action_id, multiline=True, max_length=3000),
-        )
-
-    return View(
-        type="modal",
-        callback_id=StepView.RECORD.value,
-        title="Write the record",
-        submit="Save record",
-        close="Cancel",
-        private_metadata=StepRef(case.id, step_key).encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}\n"
-                    "Saving the record closes the case once every required step is finished."
-                )
-            ),
-            InputBlock(
-                block_id=StepBlock.RECORD_ROOT_CAUSE.value,
-                label="Root cause",
-                element=StaticSelectElement(
-                    action_id=StepBlock.RECORD_ROOT_CAUSE.action_id,
-                    placeholder="Choose one",
-                    options=options,
-                    initial_option=initial,
-                ),
-            ),
-            text_input(StepBlock.RECORD_WHAT_HAPPENED, "What happened"),
-            text_input(StepBlock.RECORD_WHAT_FIXED, "What fixed it"),
-            text_input(StepBlock.RECORD_PREVENTION, "How to prevent it", optional=True),
-            InputBlock(
-                block_id=StepBlock.RECORD_PROCESS_OWNER.value,
-                label="Process owner",
+    causes = _cause_options(root_causes)
+    initial = next((o for o in causes if o.value == case.root_cause_category), None)
+    return fields.modal(
+        StepView.RECORD.value,
+        "Write the record",
+        [
+            _summary_header(case, "Saving the record closes the case once every required step is finished."),
+            fields.select_input(StepBlock.RECORD_ROOT_CAUSE, "Root cause", causes, initial=initial),
+            fields.long_text_input(StepBlock.RECORD_WHAT_HAPPENED, "What happened"),
+            fields.long_text_input(StepBlock.RECORD_WHAT_FIXED, "What fixed it"),
+            fields.long_text_input(StepBlock.RECORD_PREVENTION, "How to prevent it", optional=True),
+            fields.person_input(
+                StepBlock.RECORD_PROCESS_OWNER,
+                "Process owner",
                 optional=True,
                 hint="Who makes sure the prevention happens",
-                element=UserSelectElement(action_id=StepBlock.RECORD_PROCESS_OWNER.action_id),
             ),
-            text_input(StepBlock.RECORD_LESSON, "Lesson learned", optional=True),
+            fields.long_text_input(StepBlock.RECORD_LESSON, "Lesson learned", optional=True),
         ],
+        submit="Save record",
+        private_metadata=StepRef(case.id, step_key).encode(),
     )
 
 
 def build_reopen_modal(case: Case) -> View:
-    return View(
-        type="modal",
-        callback_id=StepView.REOPEN.value,
-        title="Reopen the case",
-        submit="Reopen",
-        close="Cancel",
-        private_metadata=StepRef(case.id, "").encode(),
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*{case.reference}* · {safe_mrkdwn(case.report.summary, 1000)}")
-            ),
-            InputBlock(
-                block_id=StepBlock.REOPEN_REASON.value,
-                label="Why reopen it?",
-                element=PlainTextInputElement(
-                    action_id=StepBlock.REOPEN_REASON.action_id, multiline=True, max_length=3000
-                ),
-            ),
+    return fields.modal(
+        StepView.REOPEN.value,
+        "Reopen the case",
+        [
+            _summary_header(case),
+            fields.long_text_input(StepBlock.REOPEN_REASON, "Why reopen it?"),
         ],
+        submit="Reopen",
+        private_metadata=StepRef(case.id, "").encode(),
     )

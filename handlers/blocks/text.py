@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 ELLIPSIS = "…"
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
@@ -45,6 +46,11 @@ def quote(text: str) -> str:
 def safe_quote(text: str, limit: int) -> str:
     """User text as a block quote within `limit`: quoting adds a character per line, so it is cut after."""
     return shorten(quote(escape_mrkdwn(text)), limit)
+
+
+def date_token(at: datetime) -> str:
+    """A date Slack shows in each reader's own time zone (UTC where the client cannot)."""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
 
 
 def is_slack_permalink(url: str | None) -> bool:
