@@ -173,7 +173,10 @@ async def test_json_logs_one_object_a_line_and_the_ticking_clock_stays_quiet(
         "Shutting down" in m for m in messages
     )
     assert not [m for m in messages if "Running job" in m or "executed successfully" in m]
-    assert not [r for r in records if r["logger"].startswith("apscheduler")]
+    # APScheduler's warnings (a tick skipped on a busy machine) still show; nothing below them does.
+    assert not [
+        r for r in records if r["logger"].startswith("apscheduler") and r["level"] in ("DEBUG", "INFO")
+    ]
     assert double.bot_token not in output.decode()
 
 

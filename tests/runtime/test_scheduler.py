@@ -97,7 +97,8 @@ async def test_apscheduler_writes_nothing_per_tick_once_logging_is_configured() 
     assert followups.claims >= 5
     assert "after the ticks" in written  # INFO gets through ...
     assert "Running job" not in written and "executed successfully" not in written  # ... but not the ticks
-    assert "apscheduler" not in written
+    # Its warnings (a tick skipped on a busy machine) may show; nothing below them does.
+    assert not [line for line in written.splitlines() if " INFO apscheduler" in line]
 
 
 async def test_unquieted_apscheduler_logs_two_lines_a_tick(caplog: pytest.LogCaptureFixture) -> None:
