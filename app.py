@@ -1,26 +1,10 @@
-"""Composition root: Settings -> database -> services -> Bolt app -> listeners -> aiohttp; `main()` runs it."""
+"""Composition root: Settings -> database -> services -> Bolt app -> listeners -> aiohttp (runtime/ runs it)."""
 
-from __future__ import annotations
+import runpy
+from dataclasses import dataclass
+from datetime import timedelta
 
-import argparse
-import asyncio
-import logging
-import os
-import signal
-import sys
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
-
-from aiohttp import web
-from apscheduler.executors.asyncio import AsyncIOExecutor
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.amends import AmendsService
@@ -28,8 +12,7 @@ from bot.cases import CaseService
 from bot.catch_up import CatchUpService
 from bot.clock import Clock, SystemClock, parse_duration
 from bot.deliveries import Deliveries
-from bot.errors import MendError, StorageUnavailable
-from bot.export import ExportFile, ExportService, write_files
+from bot.export import ExportService
 from bot.followups import CASE_KINDS, CaseFollowUpRules, FollowUpKind, FollowUpService
 from bot.insights import DigestService, InsightsService
 from bot.learning import EmployeeCareService, LearningService
@@ -50,12 +33,13 @@ from handlers.followups import (
 from handlers.home import HomeListeners, HomePublisher
 from handlers.learning import LearningListeners, SlackCheckInNotifier, SlackLearningNotifier
 from handlers.recovery import RecoveryListeners, SlackRecoveryNotifier
-from handlers.redaction import redact_logs
-from handlers.slack_api import SlackPoster, make_web_client, new_http_session
+from handlers.slack_api import SlackPoster, make_web_client
 from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
-from handlers.workspaces import WorkspaceListeners, confirm_installation
-from settings import Settings, SettingsError, load_settings
+from handlers.workspaces import WorkspaceListeners
+from runtime.scheduler import Scheduler
+from runtime.server import Process
+from settings import DatabaseSettings, Settings
 from storage.amends import SqlAmendsRepository, SqlEscalationQueue
 from storage.cases import SqlCaseRepository
 from storage.catch_up import SqlLaggingCases
@@ -65,199 +49,30 @@ from storage.export import SqlExportRepository
 from storage.followups import SqlFollowUpRepository
 from storage.insights import SqlInsightsRepository
 from storage.learning import SqlLearningRepository
-from storage.migrate import upgrade_to_head
 from storage.recovery import SqlRecoveryRepository
 from storage.workspaces import SqlWorkspaceRepository
 
-log = logging.getLogger("mend")
-
-SHUTDOWN_GRACE_SECONDS = 20.0
-# How often the stand-in escalation queue is polled (until the follow-up engine's poller takes it over).
-ESCALATION_POLL_SECONDS = 30.0
-# chat.postMessage answers in well under a second; a follow-up post not answered in this long is "unknown"
-# and reconciled later. Short, because nobody may look for it in Slack before it has surely finished.
-OUTBOX_TIMEOUT_SECONDS = 5
+# Follow-ups post through a client that never retries and gives up after this many seconds (chat.postMessage
+# takes well under one): the post is then "unknown" and reconciled before any resend, so keep it short.
+OUTBOX_TIMEOUT = 5
 
 
-class FollowUpPoller:
-    """APScheduler is only the clock (principle 9): an in-memory interval job, nothing pickled, ticks `tick`,
-    which claims due follow-ups from the table and hands each to BackgroundTasks, so SIGTERM waits for
-    sends in flight. Overdue rows are claimed by the first tick, right after start-up."""
+@dataclass(kw_only=True)
+class Mend(Process):
+    """Everything one running Mend process is made of, built once from Settings; `Process` starts and stops it."""
 
-    JOB_ID = "follow-up-poller"
-
-    CATCH_UP_JOB_ID = "slack-catch-up"
-    CATCH_UP_SECONDS = 15.0
-    DIGEST_JOB_ID = "weekly-digest"
-
-    def __init__(
-        self,
-        service: FollowUpService,
-        tasks: BackgroundTasks,
-        every_seconds: float,
-        catch_up: CatchUpService | None = None,
-        digest: DigestService | None = None,
-    ) -> None:
-        self._service = service
-        self._tasks = tasks
-        self._every = every_seconds
-        self._catch_up = catch_up
-        self._digest = digest
-        self._scheduler: AsyncIOScheduler | None = None
-
-    def start(self) -> None:
-        self._scheduler = AsyncIOScheduler(
-            jobstores={"default": MemoryJobStore()},
-            executors={"default": AsyncIOExecutor()},
-            # A slow tick is skipped, never queued up behind itself; a late one just runs.
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone=UTC,
-        )
-        self._scheduler.add_job(
-            self.tick,
-            IntervalTrigger(seconds=self._every, timezone=UTC),
-            id=self.JOB_ID,
-            next_run_time=datetime.now(UTC),
-        )
-        if self._catch_up is not None:
-            # The same clock ticks the Slack catch-up: cases whose Slack side lags get synced again.
-            self._scheduler.add_job(
-                self.catch_up,
-                IntervalTrigger(seconds=self.CATCH_UP_SECONDS, timezone=UTC),
-                id=self.CATCH_UP_JOB_ID,
-            )
-        if self._digest is not None:
-            # Every process runs this; the digest's per-week dedupe key lets only one be posted.
-            self._scheduler.add_job(
-                self.stage_digest,
-                CronTrigger(day_of_week="mon", hour=9, timezone=UTC),
-                id=self.DIGEST_JOB_ID,
-            )
-        self._scheduler.start()
-
-    async def stage_digest(self) -> int:
-        """The weekly job's work (tests and the sandbox call it by hand): stage this week's digest."""
-        return await self._digest.stage_weekly() if self._digest is not None else 0
-
-    async def catch_up(self) -> int:
-        if self._catch_up is None:
-            return 0
-        try:
-            return await self._catch_up.run_once()
-        except StorageUnavailable:
-            log.warning("Slack catch-up: database unavailable; trying again shortly")
-            return 0
-
-    async def tick(self) -> int:
-        """Claim what is due and start sending it; returns how many rows were claimed."""
-        try:
-            items = await self._service.claim_due()
-        except StorageUnavailable:
-            log.warning("follow-ups: database unavailable; trying again at the next tick")
-            return 0
-        for item in items:
-            self._tasks.spawn(
-                self._service.process(item), user_id=None, channel_id=None, name=f"follow-up-{item.id}"
-            )
-        return len(items)
-
-    def stop(self) -> None:
-        """No new claims from here on; rows claimed but not yet posting are handed back at once."""
-        self._service.stop_claiming()
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        self._scheduler = None
-
-
-@dataclass
-class Mend:
-    """Everything one running Mend process is made of, built once from Settings."""
-
-    settings: Settings
-    db: Database
-    bolt: AsyncApp
-    web_app: web.Application
-    tasks: BackgroundTasks
     cases: CaseService
     recovery: RecoveryService
     home: HomePublisher
     amends: AmendsService
-    workspaces: WorkspaceService
     followups: FollowUpService
-    poller: FollowUpPoller
-    slack_client: AsyncWebClient
-    outbox_client: AsyncWebClient
-    _runner: web.AppRunner | None = field(default=None, repr=False)
-    _escalations: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    async def start(
-        self,
-        *,
-        host: str = "0.0.0.0",
-        port: int | None = None,
-        migrate: bool = True,
-        escalations: bool = True,
-        schedule: bool = True,
-    ) -> int:
-        """Bring the schema up to date, start serving HTTP and (with `schedule`) the follow-up poller.
-
-        `escalations=False` leaves the amends escalation poller off (tests call `amends.escalate_due`).
-        """
-        if migrate:
-            await upgrade_to_head(self.db)
-        # One pooled session for every Web API call: without it slack_sdk opens a new connection (and,
-        # against Slack, a new TLS handshake) for each call.
-        self.slack_client.session = new_http_session()
-        # Before serving, so a reinstalled workspace (new token, restart) gets its sends back at once.
-        await confirm_installation(self.slack_client, self.workspaces)
-        self.outbox_client.session = self.slack_client.session
-        self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, self.settings.port if port is None else port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        bound = sockets[0].getsockname()[1] if sockets else (port or self.settings.port)
-        log.info("Mend is serving on %s:%s", host, bound)
-        if escalations:
-            self._escalations = asyncio.create_task(self._poll_escalations(), name="amends-escalations")
-        if schedule:
-            self.poller.start()
-        return int(bound)
-
-    async def tick_follow_ups(self) -> int:
-        """One poller tick by hand (tests and the sandbox, whose clock is not the wall clock)."""
-        return await self.poller.tick()
-
-    async def _poll_escalations(self) -> None:
-        while True:
-            try:
-                await self.amends.escalate_due()
-            except Exception:
-                log.exception("escalating overdue amends requests failed; trying again shortly")
-            await asyncio.sleep(ESCALATION_POLL_SECONDS)
-
-    async def stop(self) -> None:
-        """Stop claiming follow-ups and taking requests, let in-flight work finish, close the database."""
-        self.poller.stop()
-        if self._escalations is not None:
-            self._escalations.cancel()
-            await asyncio.gather(self._escalations, return_exceptions=True)
-            self._escalations = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        await self.tasks.drain(SHUTDOWN_GRACE_SECONDS)
-        if self.slack_client.session is not None:
-            await self.slack_client.session.close()
-            self.slack_client.session = None
-            self.outbox_client.session = None
-        await self.db.dispose()
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     clock = clock or SystemClock()
     db = Database(settings.database_url)
-    client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    token = settings.slack_bot_token.get_secret_value()
+    client = make_web_client(token, settings.slack_api_url)
     poster = SlackPoster(client)
     errors = ErrorPolicy(poster)
     tasks = BackgroundTasks(errors)
@@ -266,25 +81,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     playbook = settings.playbook()
     root_causes = settings.root_cause_category_list()
     policy = settings.follow_up_policy()
+    case_notifier = SlackCaseNotifier(poster, case_config, playbook.steps)
     cases = CaseService(
-        SqlCaseRepository(db),
-        SlackCaseNotifier(poster, case_config, playbook.steps),
-        clock,
-        case_config,
-        playbook,
-        workspaces=workspaces,
-        planner=policy,
+        SqlCaseRepository(db), case_notifier, clock, case_config, playbook, policy, workspaces=workspaces
     )
     recovery_repo = SqlRecoveryRepository(db)
+    recovery_notifier = SlackRecoveryNotifier(poster, case_config, root_causes)
     recovery = RecoveryService(
-        recovery_repo,
-        SlackRecoveryNotifier(poster, case_config, root_causes),
-        clock,
-        case_config,
-        root_causes,
-        policy=policy,
+        recovery_repo, recovery_notifier, clock, case_config, root_causes, policy=policy
     )
-
     amends = AmendsService(
         SqlAmendsRepository(db),
         SlackAmendsNotifier(poster),
@@ -295,17 +100,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         settings.approvers(),
         after_grant=recovery.sync,
     )
-    insights = InsightsService(SqlInsightsRepository(db), clock, root_causes)
+    insights_repo = SqlInsightsRepository(db)
+    insights = InsightsService(insights_repo, clock, root_causes)
     home = HomePublisher(insights, poster, clock, tasks)
     recovery.observe(home.refresh_for_case)
+    learning_notifier = SlackLearningNotifier(poster, labels=settings.root_cause_label)
     learning = LearningService(
-        SqlLearningRepository(db),
-        SlackLearningNotifier(
-            poster, labels=lambda key: next((c.label for c in root_causes if c.key == key), key)
-        ),
-        clock,
-        settings.recurrence_config(),
-        root_causes,
+        SqlLearningRepository(db), learning_notifier, clock, settings.recurrence_config(), root_causes
     )
     learning_listeners = LearningListeners(learning, poster, tasks)
     care = EmployeeCareService(
@@ -313,17 +114,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     recovery.on_closed(care.case_closed)
     recovery.observe(learning_listeners.case_changed)
-    exports = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
+    export_service = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
+    exports = ExportListeners(export_service, poster, tasks)
     home.add_section(AmendsHomeSection(amends))
     amends.observe(lambda request: home.refresh_team(request.team_id))
-    # Follow-ups post through their own client, which never retries a post by itself: every failure is
-    # classified (not posted / outcome unknown) and an unknown one is reconciled before any resend.
-    outbox_client = make_web_client(
-        settings.slack_bot_token.get_secret_value(),
-        settings.slack_api_url,
-        retry_posts=False,
-        timeout=OUTBOX_TIMEOUT_SECONDS,
-    )
+    outbox_client = make_web_client(token, settings.slack_api_url, retry_posts=False, timeout=OUTBOX_TIMEOUT)
     people = SlackPeopleDirectory(client)
     follow_up_repo = SqlFollowUpRepository(db)
     followups = FollowUpService(
@@ -335,7 +130,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         lease=parse_duration(settings.follow_up_lease),
         cases=recovery_repo,
         recovery=recovery,
-        send_timeout=timedelta(seconds=OUTBOX_TIMEOUT_SECONDS),
+        send_timeout=timedelta(seconds=OUTBOX_TIMEOUT),
     )
     # One handler per kind; another feature registers its own kind here (see bot/followups/__init__.py).
     case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)
@@ -343,17 +138,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         followups.register(kind, case_handler)
     followups.register(FollowUpKind.NOTICE, NoticeHandler())
     catch_up = CatchUpService(SqlLaggingCases(db), clock, announce=cases.announce, sync=recovery.sync)
-    digest = DigestService(
-        insights, SqlInsightsRepository(db), follow_up_repo, clock, settings.digest_channel
-    )
-    poller = FollowUpPoller(
-        followups,
-        tasks,
-        parse_duration(settings.follow_up_poll).total_seconds(),
-        catch_up=catch_up,
-        digest=digest,
-    )
-
+    digest = DigestService(insights, insights_repo, follow_up_repo, clock, settings.digest_channel)
+    poll = parse_duration(settings.follow_up_poll)
+    poller = Scheduler(followups, tasks, poll, catch_up=catch_up, digest=digest, escalations=amends)
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
     # polling; the listeners hand slow work to BackgroundTasks themselves.
     bolt = AsyncApp(
@@ -365,13 +152,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     handlers.register(
         bolt,
-        cases=CaseListeners(
-            cases,
-            poster,
-            tasks,
-            after_announce=recovery.sync,
-            export=ExportListeners(exports, poster, tasks).export,
-        ),
+        cases=CaseListeners(cases, poster, tasks, after_announce=recovery.sync, export=exports.export),
         recovery=RecoveryListeners(recovery, poster, tasks),
         home=HomeListeners(home, tasks),
         learning=learning_listeners,
@@ -399,109 +180,17 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
 
 
-async def serve(settings: Settings) -> None:
-    mend = build(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await mend.start()
-    socket_handler = None
-    if settings.socket_mode:
-        from handlers.socket_mode import connect_socket_mode
-
-        assert settings.slack_app_token is not None
-        socket_handler = await connect_socket_mode(mend.bolt, settings.slack_app_token.get_secret_value())
-        log.info("Connected to Slack in Socket Mode")
-    await stop.wait()
-    log.info("Shutting down: finishing in-flight work")
-    if socket_handler is not None:
-        await socket_handler.close()
-    await mend.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run Mend, the service-recovery Slack app.")
-    parser.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="try Mend without Slack: a stand-in workspace and a page at http://localhost:PORT/sandbox",
-    )
-    parser.add_argument("--seed", action="store_true", help="with --sandbox: start with three weeks of cases")
-    parser.add_argument("--port", type=int, help="HTTP port (default: the PORT setting, 3000)")
-    parser.add_argument("--host", default="127.0.0.1", help="with --sandbox: address to serve on")
-    commands = parser.add_subparsers(dest="command")
-    export = commands.add_parser(
-        "export", help="write CSV files of cases and amends (needs only DATABASE_URL)"
-    )
-    export.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (default: 30 days ago)")
-    export.add_argument("--to", dest="last", help="last day, YYYY-MM-DD (default: today)")
-    export.add_argument("--team", help="a Slack team id (default: every workspace)")
-    export.add_argument("--out", default=".", help="folder to write the files to (default: here)")
-    args = parser.parse_args(argv)
-    if args.command == "export":
-        return run_export(args.first, args.last, args.team, Path(args.out))
-    if args.seed and not args.sandbox:
-        parser.error("--seed only works with --sandbox")
-    overrides = {} if args.port is None else {"port": args.port}
-    if args.sandbox:
-        return run_sandbox(host=args.host, seed=args.seed, **overrides)
-    try:
-        settings = load_settings(**overrides)
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact_logs(settings.secrets())
-    asyncio.run(serve(settings))
-    return 0
-
-
-def run_export(first: str | None, last: str | None, team: str | None, out: Path) -> int:
-    """The admin's export: the same files `/recover export` sends, written to a folder."""
-    url = os.environ.get("DATABASE_URL", "sqlite:///mend.db")
-    text = " ".join(d for d in (first or "", last or "") if d)
-    if last and not first:
-        print("--to needs --from as well.", file=sys.stderr)
-        return 2
-
-    async def run() -> list[ExportFile]:
-        db = Database(url)
-        try:
-            service = ExportService(SqlExportRepository(db), SystemClock(), may_export=_nobody)
-            return await service.export(team_id=team, export_range=service.parse(text))
-        finally:
-            await db.dispose()
-
-    try:
-        files = asyncio.run(run())
-    except MendError as exc:
-        print(exc.user_message, file=sys.stderr)
-        return 2
-    for path in write_files(files, out):
-        print(path)
-    return 0
+def build_export(settings: DatabaseSettings) -> tuple[Database, ExportService]:
+    """`python app.py export`: the export alone, from the database settings (no Slack token needed)."""
+    db = Database(settings.database_url)
+    return db, ExportService(SqlExportRepository(db), SystemClock(), may_export=_nobody)
 
 
 async def _nobody(_user_id: str) -> bool:
-    return False
-
-
-def run_sandbox(*, host: str, seed: bool, **overrides: Any) -> int:
-    # Imported here, not at the top: the product never depends on its sandbox (or on the Slack double).
-    from sandbox.run import serve_sandbox
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        asyncio.run(serve_sandbox(host=host, seed=seed, **overrides))
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"Mend's sandbox can't start: {exc}. Try another port with --port.", file=sys.stderr)
-        return 1
-    return 0
+    return False  # the admin at the shell is trusted by having the database; no Slack user may export here
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python app.py` is `python -m runtime`, started by name: the command line imports this module, never
+    # the other way round (sandbox -> app -> sandbox was a cycle).
+    runpy.run_module("runtime", run_name="__main__")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +35,7 @@ HINTS = {
     "recovery_channel": "a channel id such as C0123456789 (channel details → About), or leave it unset",
     "failure_categories": "a comma-separated list such as 'Delivery, Billing, Other'",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "log_format": "text (one line a record, for people) or json (one JSON object a line, for log pipelines)",
     "process_channel": "the id of the channel for recurrence alerts (e.g. C0123456789), or leave it unset",
     "digest_channel": "the id of the channel for the weekly digest (Mondays 09:00 UTC), or leave it unset",
     "recurrence_threshold": "a whole number from 2 to 100: how many cases with one root cause raise an alert",
@@ -61,14 +62,55 @@ HINTS = {
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """What every command needs: where the data is and how to log. `python app.py export` needs no more."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///mend.db"
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = normalise_database_url(value)
+        except Exception as exc:
+            raise ValueError("is not a database URL") from exc
+        if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
+            raise ValueError("must be an sqlite:// or postgresql:// URL")
+        return url
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("is not a log level")
+        return value.upper()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> str:
+        # Before pydantic's own check, whose "Input should be 'text' or 'json'" reads badly after the name.
+        text = str(value).strip().lower()
+        if text not in {"text", "json"}:
+            raise ValueError(f"is {value!r}, not text or json")
+        return text
+
+    def secrets(self) -> list[str]:
+        """Every credential these settings hold, for keeping them out of logs."""
+        password = make_url(self.database_url).password
+        return [str(password)] if password else []
+
+
+class Settings(DatabaseSettings):
+    """Everything serving Mend needs: the database and logs, and the Slack app with its policies."""
 
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    database_url: str = "sqlite:///mend.db"
     port: int = Field(default=3000, ge=1, le=65535)
     recovery_channel: str | None = None
     failure_categories: str = ", ".join(DEFAULT_CATEGORY_LABELS)
@@ -78,7 +120,6 @@ class Settings(BaseSettings):
     digest_channel: str | None = None
     recurrence_threshold: int = Field(default=3, ge=2, le=100)
     recurrence_window_days: int = Field(default=7, ge=1, le=90)
-    log_level: str = "INFO"
     agent_amends_limit: str | None = None
     approver_ids: str = ""
     approver_group: str | None = None
@@ -143,17 +184,6 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value.strip()):
             raise ValueError("must be an http(s) URL")
         return value.strip().rstrip("/") + "/"
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        try:
-            url = normalise_database_url(value)
-        except Exception as exc:
-            raise ValueError("is not a database URL") from exc
-        if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
-            raise ValueError("must be an sqlite:// or postgresql:// URL")
-        return url
 
     @field_validator("recovery_channel", "process_channel", "approvals_channel", "digest_channel")
     @classmethod
@@ -231,13 +261,6 @@ class Settings(BaseSettings):
                 raise ValueError(f"AGENT_AMENDS_LIMIT must be in the policy's currency, {currency}")
         return self
 
-    @field_validator("log_level")
-    @classmethod
-    def _log_level(cls, value: str) -> str:
-        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ValueError("is not a log level")
-        return value.upper()
-
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
@@ -269,6 +292,10 @@ class Settings(BaseSettings):
     def root_cause_category_list(self) -> tuple[Category, ...]:
         return categories_from_labels(self.root_cause_categories.split(","))
 
+    def root_cause_label(self, key: str) -> str:
+        """What people see for a root-cause key: its label, or the key if it is no longer configured."""
+        return next((c.label for c in self.root_cause_category_list() if c.key == key), key)
+
     @field_validator("managers")
     @classmethod
     def _managers(cls, value: str) -> str:
@@ -288,9 +315,7 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every credential Mend holds, for keeping them out of logs."""
         held = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
-        secrets = [s.get_secret_value() for s in held if s is not None]
-        password = make_url(self.database_url).password
-        return [*secrets, *([str(password)] if password else [])]
+        return [*(s.get_secret_value() for s in held if s is not None), *super().secrets()]
 
     def follow_up_policy(self) -> FollowUpPolicy:
         return FollowUpPolicy(
@@ -324,9 +349,22 @@ class SettingsError(Exception):
     """Every configuration problem at once, worded for the person starting Mend."""
 
 
+Loaded = TypeVar("Loaded", bound=DatabaseSettings)
+
+
 def load_settings(**overrides: Any) -> Settings:
+    """Everything `python app.py` needs to serve, from the environment (and `.env`) plus `overrides`."""
+    return _load(Settings, overrides)
+
+
+def load_database_settings(**overrides: Any) -> DatabaseSettings:
+    """Only the database and logging settings: for commands that never talk to Slack (the export)."""
+    return _load(DatabaseSettings, overrides)
+
+
+def _load(kind: type[Loaded], overrides: dict[str, Any]) -> Loaded:
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

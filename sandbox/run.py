@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from datetime import timedelta
 from typing import Any
 
+from runtime.logs import configure_logging
 from sandbox.manifest import load_manifest
 from sandbox.seed import SEED_SPAN, seed_cases
 from sandbox.web import PAGE_PATH, SandboxApi
 from sandbox.world import Sandbox
+from settings import SettingsError
 
 log = logging.getLogger("mend.sandbox")
 
@@ -50,3 +53,17 @@ async def serve_sandbox(*, host: str = "127.0.0.1", seed: bool = False, **overri
     await stop.wait()
     log.info("Shutting down the sandbox")
     await sandbox.stop()
+
+
+def run_sandbox(*, host: str, port: int | None, seed: bool) -> int:
+    """`python app.py --sandbox`: serve the sandbox until Ctrl+C; returns the process's exit code."""
+    configure_logging("INFO", "text")
+    try:
+        asyncio.run(serve_sandbox(host=host, seed=seed, **({} if port is None else {"port": port})))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"Mend's sandbox can't start: {exc}. Try another port with --port.", file=sys.stderr)
+        return 1
+    return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from settings import SettingsError, load_settings
+from settings import SettingsError, load_database_settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {"slack_bot_token": "xoxb-123", "slack_signing_secret": "0123456789abcdef"}
@@ -25,7 +25,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
                 "RECOVERY_",
                 "FAILURE_",
                 "PORT",
-                "LOG_LEVEL",
+                "LOG_",
                 "APPROV",
                 "AGENT_",
                 "POLICY_",
@@ -164,3 +164,36 @@ def test_every_follow_up_setting_problem_is_named_at_once() -> None:
     for name in ("ACK_NUDGE_AFTER", "RESURVEY_AFTER", "WORKING_HOURS", "APPROVER_IDS"):
         assert name in message
     assert "90s, 15m, 2h or 1d" in message and "'09:00-18:00 Mon-Fri'" in message
+
+
+def test_log_format_is_text_unless_json_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(**GOOD).log_format == "text"
+    monkeypatch.setenv("LOG_FORMAT", " JSON ")
+    assert load_settings(**GOOD).log_format == "json"
+    monkeypatch.setenv("LOG_FORMAT", "logfmt")
+    with pytest.raises(SettingsError) as info:
+        load_settings(**GOOD)
+    assert "LOG_FORMAT is 'logfmt', not text or json. Set it to text" in str(info.value)
+
+
+def test_the_export_settings_need_only_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://mend:hunter22hunter@db.example/mend")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    settings = load_database_settings()  # no SLACK_* set at all
+    assert settings.database_url == "postgresql+asyncpg://mend:hunter22hunter@db.example/mend"
+    assert settings.log_format == "json" and settings.log_level == "INFO"
+    assert settings.secrets() == ["hunter22hunter"]
+    with pytest.raises(SettingsError):  # serving still needs Slack's
+        load_settings()
+    served = load_settings(**GOOD)
+    assert set(served.secrets()) == {"xoxb-123", "0123456789abcdef", "hunter22hunter"}
+
+
+def test_the_export_settings_name_their_own_problems_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://db.example/mend")
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with pytest.raises(SettingsError) as info:
+        load_database_settings()
+    message = str(info.value)
+    assert "DATABASE_URL must be an sqlite:// or postgresql:// URL" in message and "LOG_LEVEL" in message
+    assert "SLACK" not in message

@@ -241,7 +241,7 @@ async def test_the_app_process_serves_over_socket_mode_and_stops_on_sigterm(
             SLACK_API_URL=double.api_url,
             DATABASE_URL=database_url,
             PORT=str(unused_tcp_port),
-            # One poller tick, at start-up; SIGTERM waits for it (a tick cut short can hang shutdown).
+            # One poller tick, at start-up; SIGTERM lets a running tick finish (runtime/scheduler.py).
             FOLLOW_UP_POLL="1h",
         )
         process = await asyncio.create_subprocess_exec(
@@ -270,7 +270,6 @@ async def test_the_app_process_serves_over_socket_mode_and_stops_on_sigterm(
                 )
             assert response.status == 200 and not response.timed_out
             await double.wait_for(lambda: double.open_views(alice), within=10)
-            await double.wait_for(lambda: any("executed successfully" in line for line in lines), within=30)
             process.send_signal(signal.SIGTERM)
             with contextlib.suppress(TimeoutError):  # a hang is killed below and fails with the log
                 await asyncio.wait_for(process.wait(), 60)

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from app import main
 from handlers.ids import AmendsAction, AmendsBlock
+from runtime.cli import main
 from sandbox.web import CONTENT_SECURITY_POLICY
 from storage.tables import CaseRow
 from tests.sandbox.conftest import MakeClient, SandboxClient, channel
