@@ -7,7 +7,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import insert, select
 
 from bot.amends import (
     Amends,
@@ -32,9 +34,12 @@ from bot.playbook import DEFAULT_STEPS
 from storage.amends import AmendsRow, SqlAmendsRepository, SqlEscalationQueue
 from storage.cases import SqlCaseRepository
 from storage.db import Database
+from storage.migrate import alembic_config, upgrade_to_head
 from storage.recovery import SqlRecoveryRepository
+from storage.tables import CaseRow
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+FOLD_REVISION = "0008"  # the migration that folds stored customer keys
 EUR = "EUR"
 
 
@@ -375,3 +380,54 @@ async def test_a_guarantee_over_the_budget_is_granted_and_flagged(db: Database) 
     after = await open_case(db, "order #79", category="quality")
     refused = await service.offer(after, offer_of("40"), actor_user_id="U1", team_id="T1")
     assert refused.state is AmendsState.PENDING and codes(refused) == {ReasonCode.OVER_BUDGET}
+
+
+async def test_the_migration_folds_the_keys_already_stored(database_url: str) -> None:
+    """Requests recorded before the customer key was folded are found under the folded key afterwards."""
+    script = ScriptDirectory.from_config(alembic_config())
+    before = script.get_revision(FOLD_REVISION)
+    assert before is not None and isinstance(before.down_revision, str)
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), before.down_revision))
+            for ref, key in [("Order #4411\u200b", "order #4411\u200b"), ("ORDER  #4411", "order #4411")]:
+                case_id = (
+                    await conn.execute(
+                        insert(CaseRow.__table__)
+                        .values(
+                            team_id="T1",
+                            state="open",
+                            severity="major",
+                            category="delivery",
+                            customer_ref=ref,
+                            summary="Late",
+                            reporter_user_id="U1",
+                            owner_user_id="U1",
+                            created_at=NOW,
+                            updated_at=NOW,
+                        )
+                        .returning(CaseRow.__table__.c.id)
+                    )
+                ).scalar_one()
+                await conn.execute(
+                    insert(AmendsRow.__table__).values(
+                        case_id=case_id,
+                        team_id="T1",
+                        customer_key=key,
+                        kind="refund",
+                        offered_minor=5000,
+                        offered_currency=EUR,
+                        justification="x",
+                        source="agent",
+                        reasons=[],
+                        requester_user_id="U1",
+                        state="granted",
+                        requested_at=NOW,
+                    )
+                )
+        await upgrade_to_head(db)
+        ledger = await SqlAmendsRepository(db).ledger("T1", "order 4411")
+        assert len(ledger) == 2
+    finally:
+        await db.dispose()
