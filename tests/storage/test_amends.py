@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select
@@ -30,6 +31,7 @@ from bot.amends import (
 )
 from bot.cases import CaseReport, NewCase, Severity
 from bot.clock import FrozenClock
+from bot.errors import InvalidInput
 from bot.playbook import DEFAULT_STEPS
 from storage.amends import AmendsRow, SqlAmendsRepository, SqlEscalationQueue
 from storage.cases import SqlCaseRepository
@@ -431,3 +433,26 @@ async def test_the_migration_folds_the_keys_already_stored(database_url: str) ->
         assert len(ledger) == 2
     finally:
         await db.dispose()
+
+
+async def test_without_approvers_a_grant_a_rule_stops_is_refused_and_nothing_is_recorded(
+    db: Database,
+) -> None:
+    service = AmendsService(
+        SqlAmendsRepository(db),
+        notifier=None,  # type: ignore[arg-type]
+        directory=_Directory(),
+        scheduler=_Scheduler(),
+        clock=FrozenClock(NOW),
+        policy=policy_from_data({"agent_limit": 50, "repeat_claims": {"count": 100}}),
+        approvers=Approvers(),
+    )
+    case_id = await open_case(db)
+    assert (await service.offer(case_id, offer_of("45"), actor_user_id="U1", team_id="T1")).state is (
+        AmendsState.GRANTED
+    )
+    with pytest.raises(InvalidInput) as refused:
+        await service.offer(case_id, offer_of("45"), actor_user_id="U2", team_id="T1", submission_key="V2")
+    assert "already given on this case" in refused.value.user_message
+    assert "no approver is set up" in refused.value.user_message
+    assert len(await SqlAmendsRepository(db).ledger("T1", "4411")) == 1
