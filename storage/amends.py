@@ -16,6 +16,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
     func,
     select,
     update,
@@ -38,6 +40,8 @@ from bot.amends import (
     Outcome,
     Percent,
     Reason,
+    Ruling,
+    Tally,
     granted_summary,
 )
 from bot.cases import Case, CaseState, MessageRef, format_reference
@@ -190,6 +194,51 @@ def _money_columns(prefix: str, offered: Money | Percent | None) -> dict[str, An
     return {f"{prefix}_minor": None, f"{prefix}_currency": None, f"{prefix}_bp": None}
 
 
+def _new_row(new: NewAmends) -> AmendsRow:
+    row = AmendsRow(
+        case_id=new.case_id,
+        team_id=new.team_id,
+        customer_key=new.customer_key,
+        kind=new.kind.value,
+        **_money_columns("offered", new.offered),
+        value_minor=new.value.minor if new.value else None,
+        value_currency=new.value.currency if new.value else None,
+        justification=new.justification,
+        customer_cost=new.customer_cost,
+        source=new.source.value,
+        reasons=[r.model_dump(mode="json") for r in new.reasons],
+        requester_user_id=new.requester_user_id,
+        addressed_approver_id=new.addressed_approver_id,
+        state=new.state.value,
+        requested_at=new.at,
+        version=1,
+        escalation_level=1 if new.state is AmendsState.PENDING and new.recipients else 0,
+        submission_key=new.submission_key,
+    )
+    if new.state.given:
+        row.decided_by = new.requester_user_id
+        row.decided_at = new.at
+        for column, value in _money_columns("final", new.offered).items():
+            setattr(row, column, value)
+        row.final_value_minor = new.value.minor if new.value else None
+    return row
+
+
+async def _month_spend(session: AsyncSession, team_id: str, currency: str, since: datetime) -> int:
+    """Given this month (since `since`), agents' grants, approvals and guarantees alike."""
+    total = (
+        await session.execute(
+            select(func.coalesce(func.sum(AmendsRow.final_value_minor), 0)).where(
+                AmendsRow.team_id == team_id,
+                AmendsRow.state.in_(GIVEN),
+                AmendsRow.value_currency == currency,
+                AmendsRow.decided_at >= since,
+            )
+        )
+    ).scalar_one()
+    return int(total or 0)
+
+
 class _Abort(Exception):
     def __init__(self, result: DecideResult = DecideResult.ALREADY_DECIDED) -> None:
         self.result = result
@@ -207,38 +256,24 @@ class SqlAmendsRepository:
     async def load_case(self, case_id: int) -> tuple[Case, list[CaseStep]] | None:
         return await self._cases.load(case_id)
 
-    async def add(self, new: NewAmends) -> tuple[Amends, bool]:
-        given = new.state.given
-        row = AmendsRow(
-            case_id=new.case_id,
-            team_id=new.team_id,
-            customer_key=new.customer_key,
-            kind=new.kind.value,
-            **_money_columns("offered", new.offered),
-            value_minor=new.value.minor if new.value else None,
-            value_currency=new.value.currency if new.value else None,
-            justification=new.justification,
-            customer_cost=new.customer_cost,
-            source=new.source.value,
-            reasons=[r.model_dump(mode="json") for r in new.reasons],
-            requester_user_id=new.requester_user_id,
-            addressed_approver_id=new.addressed_approver_id,
-            state=new.state.value,
-            requested_at=new.at,
-            version=1,
-            escalation_level=1 if new.recipients else 0,
-            submission_key=new.submission_key,
-        )
-        if given:
-            row.decided_by = new.requester_user_id
-            row.decided_at = new.at
-            for column, value in _money_columns("final", new.offered).items():
-                setattr(row, column, value)
-            row.final_value_minor = new.value.minor if new.value else None
+    async def add(self, new: NewAmends, ruling: Ruling | None = None) -> tuple[Amends, bool]:
         try:
-            async with self._db.transaction() as session:
-                # The case row first, as every change to a case does: it must be open, and on PostgreSQL
-                # its row lock orders this against a concurrent close or decision.
+            # One request at a time per workspace: what the ruling counts can't change until this commits.
+            async with self._db.transaction(serialise=f"amends:{new.team_id}") as session:
+                if new.submission_key is not None:
+                    replayed = (
+                        await session.execute(
+                            select(AmendsRow).where(AmendsRow.submission_key == new.submission_key)
+                        )
+                    ).scalar_one_or_none()
+                    if replayed is not None:
+                        return amends_from_row(replayed), False
+                if ruling is not None:
+                    verdict = ruling.decide(await self._tally(session, new, ruling))
+                    new = new.model_copy(update={"state": verdict.state, "reasons": verdict.reasons})
+                given = new.state.given
+                # The case row first among the writes, as every change to a case does: it must be open, and
+                # on PostgreSQL its row lock orders this against a concurrent close or decision.
                 values: dict[str, Any] = {"updated_at": new.at}
                 if given:
                     values["version"] = CaseRow.version + 1
@@ -249,9 +284,11 @@ class SqlAmendsRepository:
                 )
                 if not _rowcount(bumped):
                     raise MendError("The case was closed meanwhile, so no amends were recorded.")
+                row = _new_row(new)
                 session.add(row)
                 await session.flush()
-                for recipient in new.recipients:
+                recipients = new.recipients if new.state is AmendsState.PENDING else ()
+                for recipient in recipients:
                     session.add(AmendsCopyRow(amends_id=row.id, recipient=recipient, backup=False))
                 session.add(
                     event_row(
@@ -281,6 +318,38 @@ class SqlAmendsRepository:
                     )
                 ).scalar_one()
                 return amends_from_row(existing), False
+
+    async def _tally(self, session: AsyncSession, new: NewAmends, ruling: Ruling) -> Tally:
+        """What the rules count for `new`, inside the transaction that records it."""
+        currency = ruling.currency
+        by_agents = and_(
+            AmendsRow.state.in_(GIVEN),
+            AmendsRow.source == AmendsSource.AGENT.value,
+            AmendsRow.value_currency == currency,
+        )
+        agents_gave = func.coalesce(func.sum(case((by_agents, AmendsRow.final_value_minor), else_=0)), 0)
+        claimed = func.coalesce(
+            func.sum(case((AmendsRow.state != AmendsState.REJECTED.value, 1), else_=0)), 0
+        )
+        claims, customer_given = (
+            await session.execute(
+                select(claimed, agents_gave).where(
+                    AmendsRow.team_id == new.team_id,
+                    AmendsRow.customer_key == new.customer_key,
+                    AmendsRow.requested_at >= ruling.window_since,
+                )
+            )
+        ).one()
+        case_given = (
+            await session.execute(select(agents_gave).where(AmendsRow.case_id == new.case_id))
+        ).scalar_one()
+        spent = await _month_spend(session, new.team_id, currency, ruling.month_since)
+        return Tally(
+            month_spend=Money(minor=spent, currency=currency),
+            prior_claims=int(claims),
+            case_given=Money(minor=int(case_given), currency=currency),
+            customer_given=Money(minor=int(customer_given), currency=currency),
+        )
 
     async def _after_given(
         self,
@@ -497,17 +566,7 @@ class SqlAmendsRepository:
 
     async def month_spend(self, team_id: str, currency: str, since: datetime) -> int:
         async with self._db.transaction() as session:
-            total = (
-                await session.execute(
-                    select(func.coalesce(func.sum(AmendsRow.final_value_minor), 0)).where(
-                        AmendsRow.team_id == team_id,
-                        AmendsRow.state.in_(GIVEN),
-                        AmendsRow.value_currency == currency,
-                        AmendsRow.decided_at >= since,
-                    )
-                )
-            ).scalar_one()
-            return int(total or 0)
+            return await _month_spend(session, team_id, currency, since)
 
     async def pending(self, team_id: str, limit: int) -> list[tuple[Amends, Case]]:
         async with self._db.transaction() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -55,10 +56,17 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One short transaction; a database that cannot be reached becomes the domain's StorageUnavailable."""
+    async def transaction(self, *, serialise: str | None = None) -> AsyncIterator[AsyncSession]:
+        """One short transaction; a database that cannot be reached becomes the domain's StorageUnavailable.
+
+        Transactions given the same `serialise` name run one at a time, and each reads only after the one
+        before it committed: PostgreSQL holds an advisory lock on the name until commit; SQLite, which has
+        one writer anyway, takes its write lock (`BEGIN IMMEDIATE`) before the first read.
+        """
         try:
             async with self.sessions() as session, session.begin():
+                if serialise is not None:
+                    await self._serialise(session, serialise)
                 yield session
         except (IntegrityError, DataError, ProgrammingError):
             raise  # the request or the code is wrong, not the database's availability
@@ -66,12 +74,25 @@ class Database:
             # Refused, dropped, locked, restarting, not accepting connections: all "try again shortly".
             raise StorageUnavailable() from exc
 
+    async def _serialise(self, session: AsyncSession, name: str) -> None:
+        if is_sqlite(self.url):
+            # pysqlite opens a transaction only before a write; an explicit BEGIN first makes it take the
+            # write lock now, waiting out another writer for up to the busy timeout.
+            await session.execute(text("BEGIN IMMEDIATE"))
+        else:
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit number for a name (Python's `hash` changes between processes)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -18,13 +18,26 @@ from bot.amends.models import (
     NewAmends,
     OfferContext,
     Outcome,
+    Ruling,
+    Verdict,
     granted_summary,
 )
 from bot.amends.money import AmountError, Money, Percent, parse_amount
 from bot.amends.policy import AmendsKind, AmendsPolicy, Guarantee, Guidance
 from bot.amends.policy_file import DEFAULT_POLICY, PolicyError, load_policy, policy_from_data
 from bot.amends.ports import DueJob
-from bot.amends.rules import MAX_TEXT, Offer, OfferField, Reason, ReasonCode, assess, validate_offer
+from bot.amends.rules import (
+    MAX_TEXT,
+    Offer,
+    OfferField,
+    Reason,
+    ReasonCode,
+    Tally,
+    assess,
+    customer_key,
+    fold_customer,
+    validate_offer,
+)
 from bot.amends.service import AmendsService
 
 __all__ = [
@@ -56,7 +69,12 @@ __all__ = [
     "PolicyError",
     "Reason",
     "ReasonCode",
+    "Ruling",
+    "Tally",
+    "Verdict",
     "assess",
+    "customer_key",
+    "fold_customer",
     "granted_summary",
     "load_policy",
     "parse_amount",

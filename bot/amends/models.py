@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.amends.money import Money, Percent
 from bot.amends.policy import AmendsKind, AmendsPolicy, Guarantee, Guidance
-from bot.amends.rules import Reason
+from bot.amends.rules import Reason, Tally
 from bot.cases import Case, MessageRef
 
 
@@ -92,6 +92,8 @@ class ApprovalCopy(BaseModel):
 
 
 class NewAmends(BaseModel):
+    """A request to record. With a `Ruling`, `state` and `reasons` are what the ruling decides when it is recorded."""
+
     model_config = ConfigDict(frozen=True)
 
     case_id: int
@@ -109,9 +111,33 @@ class NewAmends(BaseModel):
     state: AmendsState
     at: datetime
     submission_key: str | None
+    # When it is stored pending: who gets a copy of the approval request.
     recipients: tuple[str, ...] = ()
-    # When granted at once: the playbook step it finishes (if still pending) and the note it leaves there.
+    # When it is stored granted: the playbook step it finishes (if still pending) and the note it leaves there.
     step_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: AmendsState
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """The rules a request must pass, applied at the moment it is recorded.
+
+    Storage records a workspace's requests one at a time; under that lock it counts the `Tally` (the month's
+    spend since `month_since`, the customer's claims and agents' grants since `window_since`, the case's
+    grants) and stores the request as `decide(tally)` says, in the same transaction. So a rule that a
+    concurrent grant has just made apply turns this grant into an approval request instead of being missed.
+    `decide` is pure and quick, and may raise a `MendError` to record nothing.
+    """
+
+    currency: str
+    month_since: datetime
+    window_since: datetime
+    decide: Callable[[Tally], Verdict]
 
 
 class Outcome(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.amends.models import Amends, ApprovalCopy, DecideResult, LedgerEntry, NewAmends, Outcome
+from bot.amends.models import Amends, ApprovalCopy, DecideResult, LedgerEntry, NewAmends, Outcome, Ruling
 from bot.cases import Case, MessageRef
 from bot.playbook import CaseStep
 
@@ -16,8 +16,12 @@ from bot.playbook import CaseStep
 class AmendsRepository(Protocol):
     async def load_case(self, case_id: int) -> tuple[Case, list[CaseStep]] | None: ...
 
-    async def add(self, new: NewAmends) -> tuple[Amends, bool]:
-        """Store a request (and, when granted, finish the amends step and bump the case); idempotent on key."""
+    async def add(self, new: NewAmends, ruling: Ruling | None = None) -> tuple[Amends, bool]:
+        """Store a request (and, when granted, finish the amends step and bump the case); idempotent on key.
+
+        A workspace's requests are recorded one at a time; with a `ruling`, what it decides from the figures
+        counted then is what is stored, in the same transaction.
+        """
         ...
 
     async def get(self, amends_id: int) -> Amends | None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -108,19 +109,39 @@ class Assessment:
     value: Money | None  # in the default currency; None for a percentage, or a currency without a rate
 
 
+class Tally(BaseModel):
+    """What the rules count for one request, in the policy's currency, as it stands when the request is recorded.
+
+    `case_given` and `customer_given` are what agents (not guarantees) have already given on this case, and to
+    this customer within the repeat-claim window: the agent limit applies to the total, not to each grant.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    month_spend: Money
+    prior_claims: int
+    case_given: Money
+    customer_given: Money
+
+    @classmethod
+    def nothing(cls, currency: str) -> Tally:
+        zero = Money(minor=0, currency=currency)
+        return cls(month_spend=zero, prior_claims=0, case_given=zero, customer_given=zero)
+
+
 def assess(
     offer: Offer | tuple[AmendsKind, Offered],
     *,
     policy: AmendsPolicy,
     severity: Severity,
-    prior_claims: int,
-    month_spend: Money,
+    tally: Tally,
 ) -> Assessment:
     """Decide whether an offer is within the agent's power, and why not when it isn't.
 
     Guidance is advice, not a wall: anything outside it (above, or so low it insults) goes to an approver
-    with the reason shown, as does anything above the agent's limit, a kind that always needs approval,
-    an amount that would break the month's budget, or a customer who claims again and again.
+    with the reason shown, as does anything that takes what agents gave on the case or to the customer above
+    the agent's limit, a kind that always needs approval, an amount that would break the month's budget, or
+    a customer who claims again and again.
     """
     kind, offered = (offer.kind, offer.offered) if isinstance(offer, Offer) else offer
     reasons: list[Reason] = []
@@ -153,13 +174,9 @@ def assess(
                 )
             )
         else:
-            if value.minor > policy.agent_limit.minor:
-                reasons.append(
-                    Reason(
-                        code=ReasonCode.ABOVE_LIMIT,
-                        text=f"{offered} is above the agent limit of {policy.agent_limit}",
-                    )
-                )
+            limit = _limit_reason(offered, value, policy, tally)
+            if limit is not None:
+                reasons.append(limit)
             if value.minor > guidance.high.minor:
                 reasons.append(
                     Reason(
@@ -176,15 +193,9 @@ def assess(
                         f"({guidance.low}–{guidance.high}): {UNDER_COMPENSATION}",
                     )
                 )
-            budget = policy.monthly_budget
-            if budget is not None and month_spend.minor + value.minor > budget.minor:
-                after = Money(minor=month_spend.minor + value.minor, currency=policy.currency)
-                reasons.append(
-                    Reason(
-                        code=ReasonCode.OVER_BUDGET,
-                        text=f"it would take this month's amends to {after}, over the {budget} budget",
-                    )
-                )
+            budget = _budget_reason(value, policy, tally)
+            if budget is not None:
+                reasons.append(budget)
     if kind in policy.approval_kinds:
         reasons.append(
             Reason(
@@ -192,22 +203,93 @@ def assess(
                 text=f"“{kind.label}” always needs an approver under this policy",
             )
         )
-    if prior_claims + 1 >= policy.repeat_count:
-        reasons.append(
-            Reason(
-                code=ReasonCode.REPEAT_CLAIMS,
-                text=f"repeat claims: this would be amends number {prior_claims + 1} for this customer "
-                f"in {policy.repeat_days} days",
-            )
-        )
+    repeat = _repeat_reason(policy, tally)
+    if repeat is not None:
+        reasons.append(repeat)
     return Assessment(needs_approval=bool(reasons), reasons=tuple(reasons), value=value)
 
 
+def guarantee_notes(value: Money | None, policy: AmendsPolicy, tally: Tally) -> tuple[Reason, ...]:
+    """What a guarantee breaks when it is invoked. It is granted at once all the same (the remedy was promised
+    in advance); the notes go on its record, and its value on the month's spend, for the approvers to see."""
+    notes = [
+        _budget_reason(value, policy, tally) if value is not None else None,
+        _repeat_reason(policy, tally),
+    ]
+    return tuple(n for n in notes if n is not None)
+
+
+def _limit_reason(offered: Money, value: Money, policy: AmendsPolicy, tally: Tally) -> Reason | None:
+    limit = policy.agent_limit
+    if value.minor > limit.minor:
+        return Reason(code=ReasonCode.ABOVE_LIMIT, text=f"{offered} is above the agent limit of {limit}")
+    for given, where in (
+        (tally.case_given, "already given on this case"),
+        (tally.customer_given, f"given to this customer in the last {policy.repeat_days} days"),
+    ):
+        total = Money(minor=given.minor + value.minor, currency=policy.currency)
+        if total.minor > limit.minor:
+            return Reason(
+                code=ReasonCode.ABOVE_LIMIT,
+                text=f"with the {given} {where} it makes {total}, above the agent limit of {limit}",
+            )
+    return None
+
+
+def _budget_reason(value: Money, policy: AmendsPolicy, tally: Tally) -> Reason | None:
+    budget = policy.monthly_budget
+    after = Money(minor=tally.month_spend.minor + value.minor, currency=policy.currency)
+    if budget is None or after.minor <= budget.minor:
+        return None
+    return Reason(
+        code=ReasonCode.OVER_BUDGET,
+        text=f"it would take this month's amends to {after}, over the {budget} budget",
+    )
+
+
+def _repeat_reason(policy: AmendsPolicy, tally: Tally) -> Reason | None:
+    claim = tally.prior_claims + 1
+    if claim < policy.repeat_count:
+        return None
+    return Reason(
+        code=ReasonCode.REPEAT_CLAIMS,
+        text=f"repeat claims: this would be amends number {claim} for this customer in {policy.repeat_days} days",
+    )
+
+
+# Invisible, yet not format characters (Cf): default-ignorable marks and fillers, and unassigned code points
+# reserved as default-ignorable, as listed in Unicode's DerivedCoreProperties.
+_IGNORABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
+    "\U000e0000-\U000e0fff]"
+)
+CUSTOMER_KEY_LENGTH = 200
+
+
+def fold_customer(text: str) -> str:
+    """One spelling for one customer: NFKC, case-folded, invisible characters and punctuation dropped,
+    whitespace folded to single spaces; `order #4411`, `ORDER #4411 ` and `order #4411` + a zero-width
+    space (or in full-width digits) are one key."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    kept = "".join(" " if ch.isspace() else ch for ch in folded if _visible(ch))
+    return " ".join(kept.split())[:CUSTOMER_KEY_LENGTH].rstrip()
+
+
+def _visible(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    if ch.isspace():
+        return True
+    return not (category[0] == "P" or category in {"Cc", "Cf", "Cs"} or _IGNORABLE.match(ch))
+
+
 def customer_key(case: Case) -> str:
-    """Who the ledger is about: the customer's reference when given, else their name, normalised."""
+    """Who the ledger is about: the customer's reference when given, else their name, folded (`fold_customer`)."""
     report = case.report
-    raw = report.customer_ref or report.customer_name or f"case:{case.id}"
-    return re.sub(r"\s+", " ", raw.strip().lower())[:200]
+    for raw in (report.customer_ref, report.customer_name):
+        key = fold_customer(raw or "")
+        if key:
+            return key
+    return f"case:{case.id}"
 
 
 def month_start(at: datetime) -> datetime:

@@ -19,6 +19,8 @@ from bot.amends.models import (
     NewAmends,
     OfferContext,
     Outcome,
+    Ruling,
+    Verdict,
 )
 from bot.amends.money import AmountError, Money, Percent
 from bot.amends.policy import AmendsPolicy
@@ -30,7 +32,17 @@ from bot.amends.ports import (
     EscalationQueue,
     Scheduler,
 )
-from bot.amends.rules import MAX_TEXT, Offer, OfferField, assess, check_amount, customer_key, month_start
+from bot.amends.rules import (
+    MAX_TEXT,
+    Offer,
+    OfferField,
+    Tally,
+    assess,
+    check_amount,
+    customer_key,
+    guarantee_notes,
+    month_start,
+)
 from bot.cases import Case
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
@@ -159,20 +171,15 @@ class AmendsService:
             if approver_user_id == actor_user_id:
                 raise InvalidInput(OfferField.APPROVER, "Another approver decides on your own request.")
         now = self._clock.now()
-        key = customer_key(case)
-        prior = await self._repo.ledger(team_id, key, since=now - timedelta(days=self.policy.repeat_days))
-        claims = sum(1 for e in prior if e.amends.state is not AmendsState.REJECTED)
-        spend = await self._repo.month_spend(team_id, self.policy.currency, month_start(now))
-        assessment = assess(
-            offer,
-            policy=self.policy,
-            severity=case.report.severity,
-            prior_claims=claims,
-            month_spend=Money(minor=spend, currency=self.policy.currency),
-        )
-        recipients: tuple[str, ...] = ()
-        if assessment.needs_approval:
-            recipients = await self._recipients(actor_user_id, approver_user_id)
+        # Who would be asked is worked out first: the rules are applied only when the request is recorded,
+        # and any of them (the budget, a claim or grant made a moment ago) may send it to an approver.
+        recipients = await self._recipients(actor_user_id, approver_user_id)
+        severity = case.report.severity
+
+        def decide(tally: Tally) -> Verdict:
+            assessment = assess(offer, policy=self.policy, severity=severity, tally=tally)
+            if not assessment.needs_approval:
+                return Verdict(AmendsState.GRANTED)
             if not recipients:
                 raise InvalidInput(
                     OfferField.AMOUNT,
@@ -180,27 +187,29 @@ class AmendsService:
                     + "; ".join(r.text for r in assessment.reasons)
                     + "), but no approver is set up. Ask a Mend admin to set APPROVER_IDS or APPROVER_GROUP.",
                 )
-        state = AmendsState.PENDING if assessment.needs_approval else AmendsState.GRANTED
+            return Verdict(AmendsState.PENDING, assessment.reasons)
+
         amends, created = await self._repo.add(
             NewAmends(
                 case_id=case.id,
                 team_id=team_id,
-                customer_key=key,
+                customer_key=customer_key(case),
                 kind=offer.kind,
                 offered=offer.offered,
-                value=assessment.value,
+                value=self.policy.in_default(offer.offered) if isinstance(offer.offered, Money) else None,
                 justification=offer.justification,
                 customer_cost=offer.customer_cost,
                 source=AmendsSource.AGENT,
-                reasons=assessment.reasons,
+                reasons=(),
                 requester_user_id=actor_user_id,
                 addressed_approver_id=approver_user_id,
-                state=state,
+                state=AmendsState.GRANTED,  # what the agent asks for; the ruling may make it a request
                 at=now,
                 submission_key=submission_key,
                 recipients=recipients,
-                step_key=_amends_step(steps) if state is AmendsState.GRANTED else None,
-            )
+                step_key=_amends_step(steps),
+            ),
+            self._ruling(now, decide),
         )
         if created and amends.state is AmendsState.PENDING:
             await self._scheduler.schedule(
@@ -210,6 +219,14 @@ class AmendsService:
                 {"amends_id": amends.id},
             )
         return amends
+
+    def _ruling(self, now: datetime, decide: Callable[[Tally], Verdict]) -> Ruling:
+        return Ruling(
+            currency=self.policy.currency,
+            month_since=month_start(now),
+            window_since=now - timedelta(days=self.policy.repeat_days),
+            decide=decide,
+        )
 
     async def _recipients(self, requester: str, addressed: str | None) -> tuple[str, ...]:
         if self.approvers.channel_id:
@@ -226,6 +243,12 @@ class AmendsService:
         if guarantee is None:
             raise MendError(f"Case {case.reference}'s kind of failure has no service guarantee.")
         remedy = guarantee.remedy
+        value = self.policy.in_default(remedy) if isinstance(remedy, Money) else None
+        now = self._clock.now()
+
+        def decide(tally: Tally) -> Verdict:
+            return Verdict(AmendsState.GRANTED, guarantee_notes(value, self.policy, tally))
+
         amends, created = await self._repo.add(
             NewAmends(
                 case_id=case.id,
@@ -233,7 +256,7 @@ class AmendsService:
                 customer_key=customer_key(case),
                 kind=guarantee.kind,
                 offered=remedy,
-                value=self.policy.in_default(remedy) if isinstance(remedy, Money) else None,
+                value=value,
                 justification=f"Service guarantee: {guarantee.title}",
                 customer_cost=None,
                 source=AmendsSource.GUARANTEE,
@@ -241,10 +264,11 @@ class AmendsService:
                 requester_user_id=actor_user_id,
                 addressed_approver_id=None,
                 state=AmendsState.GRANTED,
-                at=self._clock.now(),
+                at=now,
                 submission_key=f"guarantee:{case.id}",
                 step_key=_amends_step(steps),
-            )
+            ),
+            self._ruling(now, decide),
         )
         if not created:
             raise MendError(

@@ -18,12 +18,15 @@ from bot.amends import (
     Percent,
     PolicyError,
     ReasonCode,
+    Tally,
     assess,
+    fold_customer,
     load_policy,
     parse_amount,
     policy_from_data,
     validate_offer,
 )
+from bot.amends.rules import guarantee_notes
 from bot.cases import Severity
 from bot.clock import parse_duration
 
@@ -99,15 +102,17 @@ def _assess(
     kind: AmendsKind = AmendsKind.REFUND,
     prior: int = 0,
     spent: int = 0,
+    on_case: int = 0,
+    to_customer: int = 0,
 ):  # type: ignore[no-untyped-def]
     offer = Offer(kind=kind, offered=parse_amount(amount, EUR), justification="x")
-    return assess(
-        offer,
-        policy=DEFAULT_POLICY,
-        severity=severity,
-        prior_claims=prior,
+    tally = Tally(
         month_spend=Money(minor=spent, currency=EUR),
+        prior_claims=prior,
+        case_given=Money(minor=on_case, currency=EUR),
+        customer_given=Money(minor=to_customer, currency=EUR),
     )
+    return assess(offer, policy=DEFAULT_POLICY, severity=severity, tally=tally)
 
 
 def test_within_limit_and_guidance_is_granted() -> None:
@@ -127,10 +132,74 @@ def test_every_reason_to_ask_an_approver() -> None:
     assert [r.code for r in _assess("2%", kind=AmendsKind.DISCOUNT).reasons] == [ReasonCode.BELOW_GUIDANCE]
     gifts = policy_from_data({"approval_required_kinds": ["gift"]})
     offer = Offer(kind=AmendsKind.GIFT, offered=Money(minor=1000, currency=EUR), justification="x")
-    result = assess(
-        offer, policy=gifts, severity=Severity.MINOR, prior_claims=0, month_spend=Money(minor=0, currency=EUR)
-    )
+    result = assess(offer, policy=gifts, severity=Severity.MINOR, tally=Tally.nothing(EUR))
     assert [r.code for r in result.reasons] == [ReasonCode.KIND_NEEDS_APPROVAL]
+
+
+def test_the_agent_limit_applies_to_the_total_on_the_case_and_to_the_customer() -> None:
+    assert not _assess("45", on_case=500, to_customer=500).needs_approval  # €50.00 in all: at the limit
+    on_case = _assess("45", on_case=600, to_customer=600)
+    assert [r.code for r in on_case.reasons] == [ReasonCode.ABOVE_LIMIT]
+    assert on_case.reasons[0].text == (
+        "with the €6.00 already given on this case it makes €51.00, above the agent limit of €50.00"
+    )
+    customer = _assess("45", to_customer=4500)  # given on the customer's other cases, within 90 days
+    assert customer.reasons[0].text == (
+        "with the €45.00 given to this customer in the last 90 days it makes €90.00, "
+        "above the agent limit of €50.00"
+    )
+    # A percentage has no money total to add to; it keeps its own limit.
+    assert not _assess("10%", kind=AmendsKind.DISCOUNT, on_case=5000, to_customer=5000).needs_approval
+
+
+def test_a_guarantee_notes_what_it_breaks_but_is_not_assessed_against_the_agent_limit() -> None:
+    policy = policy_from_data({"monthly_budget": 100, "repeat_claims": {"count": 2}})
+    remedy = Money(minor=3000, currency=EUR)
+    quiet = Tally.nothing(EUR).model_copy(update={"case_given": Money(minor=5000, currency=EUR)})
+    assert guarantee_notes(remedy, policy, quiet) == ()
+    busy = Tally(
+        month_spend=Money(minor=8000, currency=EUR),
+        prior_claims=1,
+        case_given=Money(minor=0, currency=EUR),
+        customer_given=Money(minor=0, currency=EUR),
+    )
+    assert [r.code for r in guarantee_notes(remedy, policy, busy)] == [
+        ReasonCode.OVER_BUDGET,
+        ReasonCode.REPEAT_CLAIMS,
+    ]
+    assert [r.code for r in guarantee_notes(None, policy, busy)] == [ReasonCode.REPEAT_CLAIMS]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "order #4411",
+        "order #4411\u200b",  # a zero-width space pasted from a chat
+        "\ufeffORDER  #4411 ",  # a byte-order mark, capitals, doubled and trailing spaces
+        "Order\u00a0#4411",  # a no-break space
+        "order\t#4411\n",
+        "ｏｒｄｅｒ ＃４４１１",  # full-width letters and digits
+        "order #\u20604411\u2063",  # word joiner, invisible separator
+        "order #44\u00ad11",  # a soft hyphen
+        "order #4411.",
+        "order: #4411!",
+        "ORDER # 4411",
+        "order #4411\ufe0f",  # a variation selector
+        "order #4411\U000e0041",  # a tag character
+    ],
+)
+def test_one_customer_is_one_customer(typed: str) -> None:
+    assert fold_customer(typed) == "order 4411"
+
+
+def test_different_customers_stay_different() -> None:
+    keys = {
+        fold_customer(t) for t in ["order #4411", "order #4412", "order #44111", "Dana Cole", "Dana Coles"]
+    }
+    assert len(keys) == 5
+    assert fold_customer("Straße") == fold_customer("STRASSE")
+    assert fold_customer("José") == fold_customer("Jose\u0301")  # composed or not
+    assert fold_customer("\u200b#!") == "" and len(fold_customer("x " * 500)) <= 200
 
 
 def test_exchange_rates_convert_exactly() -> None:

@@ -402,13 +402,12 @@ async def test_repeat_claims_and_kinds_are_flagged_for_the_approver(make: MakeSt
         await offer(stack, "45", kind="gift")
         rows = await amends_rows(stack)
         assert [r.state for r in rows] == ["granted", "pending"]
-        assert {r["code"] for r in rows[1].reasons} == {"repeat_claims", "kind_needs_approval"}
+        # €45 after €50 (both offered from the first case's card) is over the €60 agent limit in total.
+        assert {r["code"] for r in rows[1].reasons} == {"repeat_claims", "kind_needs_approval", "above_limit"}
         request = text_of(approval_messages(stack, stack.people["carol"])[0])
-        assert (
-            "repeat claims" in request
-            and "amends number 2" in request
-            and "always needs an approver" in request
-        )
+        assert "repeat claims" in request and "amends number 2" in request
+        assert "always needs an approver" in request
+        assert "with the €50.00 already given on this case it makes €95.00" in request
 
 
 async def test_bad_input_gets_field_errors(stack: Stack) -> None:
@@ -529,3 +528,52 @@ async def test_approver_decides_from_the_home_tab(stack: Stack) -> None:
     assert (row.state, row.decided_by) == ("approved", carol.id)
     refreshed = json.dumps(stack.double.home_tab(carol.id)["blocks"], ensure_ascii=False)  # type: ignore[index]
     assert "waiting for your decision" not in refreshed and "€120.00 of €2,000.00" in refreshed
+
+
+def with_agents_and_approvers(double: SlackDouble) -> dict[str, Any]:
+    for name in ("fay", "gus", "hal", "ivy"):
+        double.add_user(name, real_name=f"{name.title()} Agent")
+    return with_approvers(double)
+
+
+async def test_six_people_granting_at_once_stay_within_the_budget(make: MakeStack, tmp_path: Path) -> None:
+    """Six agents submit €50 on six cases at the same moment under a €150 budget: three are granted, and
+    the other three go to the approvers as over budget, as any request that needs an approver does."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text("agent_limit = 50\nmonthly_budget = 150\n")
+    async with make(policy_file=policy, configure=with_agents_and_approvers) as stack:
+        agents = [stack.alice, stack.bob, *(stack.people[n] for n in ("fay", "gus", "hal", "ivy"))]
+        assert stack.recovery is not None
+        stack.double.channel(stack.recovery).members.update(p.id for p in agents)
+        cards = []
+        for i in range(6):
+            await stack.report_case(customer_ref=f"order #{5500 + i}")
+            cards.append(
+                [m for m in stack.double.messages(stack.recovery) if kind_of(m) == "mend_case_card"][-1]["ts"]
+            )
+        for person, ts in zip(agents, cards, strict=True):
+            assert (await person.click(AmendsAction.OFFER.value, message_ts=ts)).status == 200
+        await stack.settle()
+        values = {
+            AmendsBlock.KIND.value: "refund",
+            AmendsBlock.AMOUNT.value: "50",
+            AmendsBlock.JUSTIFICATION.value: "Two hours late for a party.",
+        }
+        responses = await asyncio.gather(*(person.submit_view(values) for person in agents))
+        await stack.settle()
+        assert [(r.status, r.field_errors) for r in responses] == [(200, {})] * 6
+        rows = await amends_rows(stack)
+        assert len(rows) == 6 and sum(r.final_value_minor or 0 for r in rows if r.state == "granted") == 15000
+        pending = [r for r in rows if r.state == "pending"]
+        assert len(pending) == 3 and all([x["code"] for x in r.reasons] == ["over_budget"] for r in pending)
+        # The approvers are asked about exactly those three, and each case's thread says why.
+        asked = approval_messages(stack, stack.people["carol"])
+        assert len(asked) == 3 and all("over the €150.00 budget" in text_of(m) for m in asked)
+        assert len(approval_messages(stack, stack.people["dave"])) == 3
+        for row in pending:
+            ts = cards[[r.id for r in await stack.case_rows()].index(row.case_id)]
+            notices = [
+                m for m in stack.double.thread(stack.recovery, ts) if kind_of(m) == "mend_amends_notice"
+            ]
+            assert len(notices) == 1 and "an approver decides because" in text_of(notices[0])
+        stack.double.assert_no_rejections()
