@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -39,13 +39,15 @@ from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
-OFFER_BLOCKS: dict[OfferField, AmendsBlock] = {
-    OfferField.KIND: AmendsBlock.KIND,
-    OfferField.AMOUNT: AmendsBlock.AMOUNT,
-    OfferField.JUSTIFICATION: AmendsBlock.JUSTIFICATION,
-    OfferField.CUSTOMER_COST: AmendsBlock.CUSTOMER_COST,
-    OfferField.APPROVER: AmendsBlock.APPROVER,
-}
+# The offer modal's blocks, each named as the part of the offer it holds.
+OFFER_FIELDS = (
+    OfferField.KIND,
+    OfferField.AMOUNT,
+    OfferField.JUSTIFICATION,
+    OfferField.CUSTOMER_COST,
+    OfferField.APPROVER,
+)
+OFFER_BLOCKS: dict[OfferField, AmendsBlock] = {f: AmendsBlock[f.name] for f in OFFER_FIELDS}
 
 
 class SlackApproverDirectory:
@@ -82,10 +84,10 @@ class SlackAmendsNotifier:
     async def post_approval_request(self, amends: Amends, case: Case, copy: ApprovalCopy) -> MessageRef:
         # A user id as the channel posts in Mend's DM with that person.
         return await self._poster.post_once(
-            channel_id=copy.recipient,
-            text=f"Amends to approve for {case.reference}: {amends.describe()}",
-            blocks=build_approval_request(amends, case, copy),
-            event_type=MessageMetadata.AMENDS_REQUEST.value,
+            copy.recipient,
+            f"Amends to approve for {case.reference}: {amends.describe()}",
+            build_approval_request(amends, case, copy),
+            event_type=MessageMetadata.AMENDS_REQUEST,
             key=f"{amends.id}:{copy.recipient}",
         )
 
@@ -96,25 +98,25 @@ class SlackAmendsNotifier:
         await self._poster.update(copy.ref, f"Amends for {case.reference}: {amends.state.value}", blocks)
 
     async def post_request_notice(self, amends: Amends, case: Case) -> MessageRef:
-        assert case.card is not None
-        return await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Amends for {case.reference} await approval",
-            blocks=build_request_notice(amends, case),
-            event_type=MessageMetadata.AMENDS_NOTICE.value,
-            key=str(amends.id),
-        )
+        text = f"Amends for {case.reference} await approval"
+        return await self._in_thread(case, MessageMetadata.AMENDS_NOTICE, amends, text, build_request_notice)
 
     async def post_outcome(self, amends: Amends, case: Case) -> MessageRef:
-        assert case.card is not None
+        text = f"Amends for {case.reference}: {amends.state.value}"
+        return await self._in_thread(case, MessageMetadata.AMENDS_OUTCOME, amends, text, build_outcome)
+
+    async def _in_thread(
+        self,
+        case: Case,
+        event_type: MessageMetadata,
+        amends: Amends,
+        text: str,
+        build: Callable[[Amends, Case], Sequence[Block]],
+    ) -> MessageRef:
+        assert case.card is not None, "amends notices go in the case thread"
+        blocks = build(amends, case)
         return await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Amends for {case.reference}: {amends.state.value}",
-            blocks=build_outcome(amends, case),
-            event_type=MessageMetadata.AMENDS_OUTCOME.value,
-            key=str(amends.id),
+            case.card, text, blocks, event_type=event_type, key=str(amends.id)
         )
 
     async def tell_requester(self, amends: Amends, case: Case) -> None:
@@ -131,11 +133,10 @@ class SlackAmendsNotifier:
             if copy.ref is None:
                 continue
             await self._poster.post_once(
-                channel_id=copy.ref.channel_id,
-                thread_ts=copy.ref.ts,
-                text=f"Reminder: amends for {case.reference} await a decision",
-                blocks=build_reminder(amends, case, copy.recipient),
-                event_type=MessageMetadata.AMENDS_REMINDER.value,
+                copy.ref,
+                f"Reminder: amends for {case.reference} await a decision",
+                build_reminder(amends, case, copy.recipient),
+                event_type=MessageMetadata.AMENDS_REMINDER,
                 key=f"{amends.id}:{copy.id}",
             )
 
@@ -145,7 +146,6 @@ class AmendsListeners:
 
     def __init__(self, service: AmendsService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
         self._service = service
-        self._poster = poster
         self._kit = ListenerKit(poster, tasks)
 
     # ---- offering ------------------------------------------------------------------------------
@@ -177,8 +177,7 @@ class AmendsListeners:
             return self._service.offer(
                 step.ref.case_id,
                 valid,
-                actor_user_id=step.user_id,
-                team_id=step.team_id,
+                **step.actor,
                 approver_user_id=form.user(AmendsBlock.APPROVER),
                 submission_key=step.interaction.view_id,
             )
@@ -195,14 +194,12 @@ class AmendsListeners:
 
     async def invoke_guarantee(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
-            amends = await self._service.invoke_guarantee(
-                step.ref.case_id, actor_user_id=step.user_id, team_id=step.team_id
-            )
+            amends = await self._service.invoke_guarantee(step.ref.case_id, **step.actor)
             case = await self._service.case_for(amends)
             view_id = step.interaction.view_id
             if view_id is not None:
                 try:
-                    await self._poster.client.views_update(
+                    await self._kit.poster.client.views_update(
                         view_id=view_id, view=build_guarantee_done(amends, case)
                     )
                 except SlackApiError:
@@ -215,12 +212,7 @@ class AmendsListeners:
 
     async def approve(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(request: Acting[AmendsRef]) -> None:
-            await self._service.decide(
-                request.ref.amends_id,
-                Decision.APPROVE,
-                actor_user_id=request.user_id,
-                team_id=request.team_id,
-            )
+            await self._service.decide(request.ref.amends_id, Decision.APPROVE, **request.actor)
             await self._service.sync(request.ref.amends_id)
 
         await self._kit.ack_then_act(ack, body, AmendsRef, work, name="approve-amends")
@@ -234,9 +226,7 @@ class AmendsListeners:
     async def _open_decision_modal(self, ack: AsyncAck, body: dict[str, Any], decision: Decision) -> None:
         async def work(request: Acting[AmendsRef]) -> None:
             # Outsiders are refused before any form opens; the attempt is audited.
-            amends = await self._service.check_decider(
-                request.ref.amends_id, actor_user_id=request.user_id, team_id=request.team_id
-            )
+            amends = await self._service.check_decider(request.ref.amends_id, **request.actor)
             case = await self._service.case_for(amends)
             await self._kit.open_modal(request.interaction, build_decision_modal(amends, case, decision))
 
@@ -254,8 +244,7 @@ class AmendsListeners:
             return self._service.decide(
                 request.ref.amends_id,
                 decision,
-                actor_user_id=request.user_id,
-                team_id=request.team_id,
+                **request.actor,
                 reason=form.text(AmendsBlock.REASON),
                 new_amount=form.text(AmendsBlock.NEW_AMOUNT),
             )

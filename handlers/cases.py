@@ -31,15 +31,8 @@ from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
-FIELD_BLOCKS: dict[ReportField, ReportBlock] = {
-    ReportField.CUSTOMER_NAME: ReportBlock.CUSTOMER_NAME,
-    ReportField.CUSTOMER_REF: ReportBlock.CUSTOMER_REF,
-    ReportField.SUMMARY: ReportBlock.SUMMARY,
-    ReportField.CUSTOMER_WORDS: ReportBlock.CUSTOMER_WORDS,
-    ReportField.IMPACT: ReportBlock.IMPACT,
-    ReportField.SEVERITY: ReportBlock.SEVERITY,
-    ReportField.CATEGORY: ReportBlock.CATEGORY,
-}
+# Each part of a report is held by the modal block of the same name.
+FIELD_BLOCKS: dict[ReportField, ReportBlock] = {f: ReportBlock[f.name] for f in ReportField}
 SUBCOMMANDS = frozenset({"help", "report", "export"})
 PERMALINK_DEADLINE_SECONDS = 1.0
 
@@ -83,21 +76,20 @@ class SlackCaseNotifier:
 
     async def post_case_card(self, case: Case, channel_id: str) -> MessageRef:
         return await self._poster.post_once(
-            channel_id=channel_id,
-            text=case_card_text(case, self._config),
-            blocks=build_case_card(case, self._config),
-            event_type=MessageMetadata.CASE_CARD.value,
+            channel_id,
+            case_card_text(case, self._config),
+            build_case_card(case, self._config),
+            event_type=MessageMetadata.CASE_CARD,
             key=str(case.id),
         )
 
     async def open_case_thread(self, case: Case) -> None:
         assert case.card is not None, "a thread hangs off the case card"
         await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Case {case.reference} is open. Here is what happens next.",
-            blocks=build_thread_opening(case, self._steps),
-            event_type=MessageMetadata.CASE_THREAD.value,
+            case.card,
+            f"Case {case.reference} is open. Here is what happens next.",
+            build_thread_opening(case, self._steps),
+            event_type=MessageMetadata.CASE_THREAD,
             key=str(case.id),
         )
 
@@ -121,7 +113,6 @@ class CaseListeners:
         export: Callable[[AsyncAck, dict[str, Any], str], Awaitable[None]] | None = None,
     ) -> None:
         self._service = service
-        self._poster = poster
         self._kit = ListenerKit(poster, tasks)
         # What happens once a case's thread is open (the playbook posts its first step there).
         self._after_announce = after_announce
@@ -170,7 +161,8 @@ class CaseListeners:
             if used.channel_id and used.message_ts:
                 try:
                     permalink = await asyncio.wait_for(
-                        self._poster.permalink(used.channel_id, used.message_ts), PERMALINK_DEADLINE_SECONDS
+                        self._kit.poster.permalink(used.channel_id, used.message_ts),
+                        PERMALINK_DEADLINE_SECONDS,
                     )
                 except TimeoutError:
                     permalink = None

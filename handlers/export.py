@@ -17,7 +17,6 @@ from handlers.tasks import BackgroundTasks
 class ExportListeners:
     def __init__(self, service: ExportService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
         self._service = service
-        self._poster = poster
         self._kit = ListenerKit(poster, tasks)
 
     async def export(self, ack: AsyncAck, command: dict[str, Any], text: str) -> None:
@@ -40,7 +39,7 @@ class ExportListeners:
 
     async def _send(self, user_id: str, team_id: str, channel_id: str | None, text: str) -> None:
         export_range, files = await self._service.export_for(user_id, team_id, text)
-        client = self._poster.client
+        client = self._kit.poster.client
         dm = await client.conversations_open(users=user_id)
         counts = ", ".join(f"{f.rows} rows in {f.filename}" for f in files)
         # files_upload_v2: files.getUploadURLExternal, the upload, then files.completeUploadExternal.
@@ -51,7 +50,7 @@ class ExportListeners:
         )
         if channel_id:
             notice = ":inbox_tray: Your export is in your DM with Mend."
-            await self._poster.tell_user(
+            await self._kit.poster.tell_user(
                 user_id=user_id,
                 channel_id=channel_id,
                 text=notice,

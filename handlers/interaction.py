@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypedDict, TypeVar
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
@@ -146,6 +146,13 @@ class Interaction:
         return acting
 
 
+class Actor(TypedDict):
+    """Who acts, as the domain's services take it (`**acting.actor`)."""
+
+    actor_user_id: str
+    team_id: str
+
+
 @dataclass(frozen=True)
 class Acting(Generic[R]):
     """A person of a workspace acting on the thing a ref names."""
@@ -154,6 +161,10 @@ class Acting(Generic[R]):
     user_id: str
     team_id: str
     interaction: Interaction
+
+    @property
+    def actor(self) -> Actor:
+        return {"actor_user_id": self.user_id, "team_id": self.team_id}
 
 
 def _response_url(body: dict[str, Any]) -> str | None:
@@ -202,18 +213,10 @@ class Form:
         return id_field(element, "selected_channel") or id_field(element, "selected_conversation")
 
     def date(self, block: str) -> dt.date | None:
-        raw = text_field(self.element(block), "selected_date")
-        try:
-            return dt.date.fromisoformat(raw) if raw else None
-        except ValueError:
-            return None
+        return _iso(text_field(self.element(block), "selected_date"), dt.date.fromisoformat)
 
     def time(self, block: str) -> dt.time | None:
-        raw = text_field(self.element(block), "selected_time")
-        try:
-            return dt.time.fromisoformat(raw) if raw else None
-        except ValueError:
-            return None
+        return _iso(text_field(self.element(block), "selected_time"), dt.time.fromisoformat)
 
     def value(self, block: str) -> str | None:
         """Whatever the input holds, whatever its type: text, a chosen option, a person, a date."""
@@ -228,6 +231,13 @@ class Form:
     def block_starting(self, prefix: str) -> str | None:
         """The block id that starts with `prefix` (a block re-made with a new id so Slack redraws it)."""
         return next((k for k in self._values if isinstance(k, str) and k.startswith(prefix)), None)
+
+
+def _iso(raw: str | None, parse: Callable[[str], T]) -> T | None:
+    try:
+        return parse(raw) if raw else None
+    except ValueError:
+        return None
 
 
 class ListenerKit:

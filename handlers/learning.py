@@ -41,10 +41,10 @@ class SlackLearningNotifier:
     async def post_alert(self, alert: RecurrenceAlert, channel_id: str) -> MessageRef:
         label = self._label(alert.category)
         return await self._poster.post_once(
-            channel_id=channel_id,
-            text=f"Recurring root cause: {label} ({len(alert.cases)} cases)",
-            blocks=build_recurrence_alert(alert, label),
-            event_type=MessageMetadata.RECURRENCE_ALERT.value,
+            channel_id,
+            f"Recurring root cause: {label} ({len(alert.cases)} cases)",
+            build_recurrence_alert(alert, label),
+            event_type=MessageMetadata.RECURRENCE_ALERT,
             key=str(alert.id),
         )
 
@@ -84,8 +84,7 @@ class LearningListeners:
             due = form.date(LearningId.FIX_DUE)
             return self._service.create_fix(
                 fix.ref.alert_id,
-                team_id=fix.team_id,
-                actor_user_id=fix.user_id,
+                **fix.actor,
                 description=form.text(LearningId.FIX_DESCRIPTION),
                 owner_user_id=form.user(LearningId.FIX_OWNER),
                 due_on=due.isoformat() if due else None,
@@ -122,9 +121,9 @@ class SlackCheckInNotifier:
             f"a few minutes with <@{case.owner_user_id}> today would help."
         )
         await self._poster.post_once(
-            channel_id=manager_user_id,
-            text=text,
-            blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-            event_type=MessageMetadata.CHECK_IN.value,
+            manager_user_id,
+            text,
+            [SectionBlock(text=MarkdownTextObject(text=text))],
+            event_type=MessageMetadata.CHECK_IN,
             key=f"{case.id}:{case.reopen_count}:{manager_user_id}",
         )

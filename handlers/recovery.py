@@ -44,11 +44,10 @@ class SlackRecoveryNotifier:
     async def post_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> MessageRef:
         assert case.card is not None, "step prompts live in the case thread"
         return await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"{case.reference} · step {step.position + 1}: {step.step.title}",
-            blocks=build_step_prompt(case, step, progress),
-            event_type=MessageMetadata.STEP_PROMPT.value,
+            case.card,
+            f"{case.reference} · step {step.position + 1}: {step.step.title}",
+            build_step_prompt(case, step, progress),
+            event_type=MessageMetadata.STEP_PROMPT,
             key=f"{case.id}:{step.key}",
         )
 
@@ -73,11 +72,10 @@ class SlackRecoveryNotifier:
     ) -> MessageRef:
         assert case.card is not None, "the summary goes in the case thread"
         return await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Case {case.reference} is closed.",
-            blocks=build_closing_summary(case, steps, record, self._root_causes),
-            event_type=MessageMetadata.CASE_CLOSED.value,
+            case.card,
+            f"Case {case.reference} is closed.",
+            build_closing_summary(case, steps, record, self._root_causes),
+            event_type=MessageMetadata.CASE_CLOSED,
             key=f"{case.id}:{case.reopen_count}",
         )
 
@@ -85,11 +83,10 @@ class SlackRecoveryNotifier:
         if case.card is None:
             return
         await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Case {case.reference} was reopened.",
-            blocks=build_reopened_notice(case, actor_user_id, reason),
-            event_type=MessageMetadata.CASE_REOPENED.value,
+            case.card,
+            f"Case {case.reference} was reopened.",
+            build_reopened_notice(case, actor_user_id, reason),
+            event_type=MessageMetadata.CASE_REOPENED,
             key=f"{case.id}:{case.reopen_count}",
         )
 
@@ -99,30 +96,25 @@ class RecoveryListeners:
 
     def __init__(self, service: RecoveryService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
         self._service = service
-        self._poster = poster
         self._kit = ListenerKit(poster, tasks)
 
     # ---- buttons on step prompts and the card -------------------------------------------------
 
     async def complete_step(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
-            await self._service.complete_step(
-                step.ref.case_id, step.ref.step_key, actor_user_id=step.user_id, team_id=step.team_id
-            )
+            await self._service.complete_step(step.ref.case_id, step.ref.step_key, **step.actor)
 
         await self._button(ack, body, work)
 
     async def take_ownership(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
-            await self._service.take_ownership(
-                step.ref.case_id, actor_user_id=step.user_id, team_id=step.team_id
-            )
+            await self._service.take_ownership(step.ref.case_id, **step.actor)
 
         await self._button(ack, body, work)
 
     async def close_case(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
-            await self._service.close_case(step.ref.case_id, actor_user_id=step.user_id, team_id=step.team_id)
+            await self._service.close_case(step.ref.case_id, **step.actor)
 
         await self._button(ack, body, work)
 
@@ -176,7 +168,7 @@ class RecoveryListeners:
             modal = build_apology_modal(
                 case, case_step, draft=filled.text, version=step.ref.version + 1, situation=situation
             )
-            await self._poster.client.views_update(
+            await self._kit.poster.client.views_update(
                 view_id=str(chosen.view_id), hash=chosen.view_hash, view=modal
             )
 
@@ -190,8 +182,7 @@ class RecoveryListeners:
             await self._service.skip_step(
                 step.ref.case_id,
                 step.ref.step_key,
-                actor_user_id=step.user_id,
-                team_id=step.team_id,
+                **step.actor,
                 reason=reason,
             )
 
@@ -207,8 +198,7 @@ class RecoveryListeners:
         async def save(step: Acting[StepRef]) -> None:
             await self._service.send_apology(
                 step.ref.case_id,
-                actor_user_id=step.user_id,
-                team_id=step.team_id,
+                **step.actor,
                 draft=draft,
                 override=override,
             )
@@ -220,9 +210,7 @@ class RecoveryListeners:
             owner = step.interaction.form.user(StepBlock.OWNER)
             if not owner:
                 raise InvalidInput("owner", "Choose who owns this case.")
-            await self._service.take_ownership(
-                step.ref.case_id, actor_user_id=step.user_id, team_id=step.team_id, owner_user_id=owner
-            )
+            await self._service.take_ownership(step.ref.case_id, **step.actor, owner_user_id=owner)
 
         await self._submit(ack, body, save, StepBlock.OWNER, {"owner": StepBlock.OWNER})
 
@@ -231,8 +219,7 @@ class RecoveryListeners:
             form = step.interaction.form
             await self._service.record_root_cause(
                 step.ref.case_id,
-                actor_user_id=step.user_id,
-                team_id=step.team_id,
+                **step.actor,
                 category=form.option(StepBlock.ROOT_CAUSE_CATEGORY),
                 details=form.text(StepBlock.ROOT_CAUSE_DETAILS),
             )
@@ -249,9 +236,7 @@ class RecoveryListeners:
         async def save(step: Acting[StepRef]) -> None:
             form = step.interaction.form
             raw: dict[RecordField, Any] = {field: form.value(block) for field, block in RECORD_BLOCKS.items()}
-            await self._service.write_record(
-                step.ref.case_id, actor_user_id=step.user_id, team_id=step.team_id, raw=raw
-            )
+            await self._service.write_record(step.ref.case_id, **step.actor, raw=raw)
 
         fields = {field.value: block.value for field, block in RECORD_BLOCKS.items()}
         await self._submit(ack, body, save, StepBlock.RECORD_WHAT_HAPPENED, fields)
@@ -260,8 +245,7 @@ class RecoveryListeners:
         async def save(step: Acting[StepRef]) -> None:
             await self._service.reopen_case(
                 step.ref.case_id,
-                actor_user_id=step.user_id,
-                team_id=step.team_id,
+                **step.actor,
                 reason=step.interaction.form.text(StepBlock.REOPEN_REASON),
             )
 
@@ -319,11 +303,5 @@ class RecoveryListeners:
         )
 
 
-RECORD_BLOCKS: dict[RecordField, StepBlock] = {
-    RecordField.ROOT_CAUSE: StepBlock.RECORD_ROOT_CAUSE,
-    RecordField.WHAT_HAPPENED: StepBlock.RECORD_WHAT_HAPPENED,
-    RecordField.WHAT_FIXED: StepBlock.RECORD_WHAT_FIXED,
-    RecordField.PREVENTION: StepBlock.RECORD_PREVENTION,
-    RecordField.PROCESS_OWNER: StepBlock.RECORD_PROCESS_OWNER,
-    RecordField.LESSON: StepBlock.RECORD_LESSON,
-}
+# The record modal's blocks, each named RECORD_ and the part of the record it holds.
+RECORD_BLOCKS: dict[RecordField, StepBlock] = {f: StepBlock[f"RECORD_{f.name}"] for f in RecordField}

@@ -8,6 +8,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -181,10 +182,34 @@ async def redraw(
         raise RedrawFailed(f"Slack did not answer an update of {ref.channel_id}/{ref.ts}") from exc
 
 
+@dataclass(frozen=True)
+class Keyed:
+    """A message Mend posts exactly once: where it goes, and the metadata that names it there."""
+
+    channel_id: str
+    event_type: str
+    key: str
+    thread_ts: str | None = None
+
+    @classmethod
+    def to(cls, where: str | MessageRef, event_type: str, key: str) -> Keyed:
+        """`where` is a channel (a person's id for Mend's DM with them) or a message to reply under."""
+        if isinstance(where, MessageRef):
+            return cls(where.channel_id, event_type, key, thread_ts=where.ts)
+        return cls(where, event_type, key)
+
+    def names(self, message: dict[str, Any]) -> bool:
+        meta = message.get("metadata") or {}
+        return (
+            meta.get("event_type") == self.event_type
+            and (meta.get("event_payload") or {}).get("key") == self.key
+        )
+
+
 class ExactlyOnce:
-    """The one post-exactly-once: each message carries metadata naming it (`event_type` + a key), one attempt
-    classifies its outcome (posted, certainly not posted, unknown), and an unknown outcome is settled by
-    looking for the key in the conversation's history, every page of it, before anything is posted again.
+    """The one post-exactly-once: each message carries metadata naming it (`Keyed`), one attempt classifies
+    its outcome (posted, certainly not posted, unknown), and an unknown outcome is settled by looking for
+    the key in the conversation's history, every page of it, before anything is posted again.
 
     `client` posts; `lookup` (the retrying client: reads and joins are safe to repeat) searches and joins.
     """
@@ -202,29 +227,25 @@ class ExactlyOnce:
         self._pace = pace
         self._pages = pages
 
-    async def post(
-        self,
-        *,
-        channel_id: str,
-        text: str,
-        blocks: Sequence[Block | dict[str, Any]],
-        event_type: str,
-        key: str,
-        thread_ts: str | None = None,
-    ) -> MessageRef:
+    async def post(self, message: Keyed, text: str, blocks: Sequence[Block | dict[str, Any]]) -> MessageRef:
         """One post (and one more after joining a public channel Mend is not in yet).
 
         Raises SlackRefused or NotPosted when it certainly did not land, OutcomeUnknown when it may have.
         """
-        metadata = {"event_type": event_type, "event_payload": {"key": key}}
+        metadata = {"event_type": message.event_type, "event_payload": {"key": message.key}}
         payload = _block_dicts(blocks) or None
+        channel_id = message.channel_id
         joined = False
         while True:
             if self._pace is not None:
                 self._pace(channel_id)
             try:
                 resp = await self._client.chat_postMessage(
-                    channel=channel_id, text=text, blocks=payload, metadata=metadata, thread_ts=thread_ts
+                    channel=channel_id,
+                    text=text,
+                    blocks=payload,
+                    metadata=metadata,
+                    thread_ts=message.thread_ts,
                 )
                 return MessageRef(channel_id=str(resp["channel"]), ts=str(resp["ts"]))
             except SlackApiError as exc:
@@ -256,36 +277,26 @@ class ExactlyOnce:
         except AMBIGUOUS as exc:
             raise NotPosted(f"could not join {channel_id}: {type(exc).__name__}") from exc
 
-    async def find(
-        self, *, channel_id: str, event_type: str, key: str, oldest: float, thread_ts: str | None = None
-    ) -> MessageRef | None:
+    async def find(self, message: Keyed, oldest: float) -> MessageRef | None:
         """The message posted with this key since `oldest`, or None; failing to look is OutcomeUnknown."""
-        cursor: str | None = None
-        since = f"{max(oldest, 0):.6f}"
+        page: dict[str, Any] = {
+            "channel": message.channel_id,
+            "oldest": f"{max(oldest, 0):.6f}",
+            "limit": 200,
+        }
         try:
             for _ in range(self._pages):
-                if thread_ts:
+                if message.thread_ts:
                     resp = await self._lookup.conversations_replies(
-                        channel=channel_id,
-                        ts=thread_ts,
-                        oldest=since,
-                        include_all_metadata=True,
-                        limit=200,
-                        cursor=cursor,
+                        ts=message.thread_ts, include_all_metadata=True, **page
                     )
                 else:
-                    resp = await self._lookup.conversations_history(
-                        channel=channel_id, oldest=since, include_all_metadata=True, limit=200, cursor=cursor
-                    )
-                for message in resp.get("messages") or []:
-                    meta = message.get("metadata") or {}
-                    if (
-                        meta.get("event_type") == event_type
-                        and (meta.get("event_payload") or {}).get("key") == key
-                    ):
-                        return MessageRef(channel_id=channel_id, ts=str(message["ts"]))
-                cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
-                if not cursor:
+                    resp = await self._lookup.conversations_history(include_all_metadata=True, **page)
+                found = next((m for m in resp.get("messages") or [] if message.names(m)), None)
+                if found is not None:
+                    return MessageRef(channel_id=message.channel_id, ts=str(found["ts"]))
+                page["cursor"] = (resp.get("response_metadata") or {}).get("next_cursor") or None
+                if not page["cursor"]:
                     return None
         except (SlackApiError, *AMBIGUOUS) as exc:
             raise OutcomeUnknown(f"could not check whether it was posted: {exc}") from exc
@@ -303,17 +314,11 @@ class SlackPoster:
         self._backoff = backoff
 
     async def post_once(
-        self,
-        *,
-        channel_id: str,
-        text: str,
-        blocks: Sequence[Block],
-        event_type: str,
-        key: str,
-        thread_ts: str | None = None,
+        self, to: str | MessageRef, text: str, blocks: Sequence[Block], *, event_type: str, key: str
     ) -> MessageRef:
-        """Post, trying again after failures; after an unknown outcome, only once the history says it is
-        not there (never on a guess)."""
+        """Post `to` a channel or under a message, trying again after failures; after an unknown outcome,
+        only once the history says it is not there (never on a guess)."""
+        message = Keyed.to(to, event_type, key)
         started = time.time() - 5  # a little slack for clock skew between us and Slack
         unsure = False
         for attempt in range(self._attempts + 1):
@@ -321,28 +326,15 @@ class SlackPoster:
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
             try:
                 if unsure:
-                    found = await self.once.find(
-                        channel_id=channel_id,
-                        thread_ts=thread_ts,
-                        event_type=event_type,
-                        key=key,
-                        oldest=started,
-                    )
+                    found = await self.once.find(message, started)
                     if found is not None:
                         return found
                     unsure = False
                 if attempt == self._attempts:
                     break
-                return await self.once.post(
-                    channel_id=channel_id,
-                    thread_ts=thread_ts,
-                    text=text,
-                    blocks=blocks,
-                    event_type=event_type,
-                    key=key,
-                )
+                return await self.once.post(message, text, blocks)
             except SlackRefused as exc:
-                raise SlackUnavailable(explain_post_error(exc.code, channel_id)) from exc
+                raise SlackUnavailable(explain_post_error(exc.code, message.channel_id)) from exc
             except NotPosted:
                 continue  # nothing reached Slack; try again
             except OutcomeUnknown:

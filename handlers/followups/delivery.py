@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cases import MessageRef
 from bot.followups import OutgoingMessage
 from handlers.ids import MessageMetadata
-from handlers.slack_api import ExactlyOnce, SlackRefused, redraw
+from handlers.slack_api import ExactlyOnce, Keyed, SlackRefused, redraw
 
 #: Slack allows about one chat.postMessage per second per channel; a hair more keeps network jitter from
 #: turning the floor into 429s.
@@ -70,14 +70,7 @@ class SlackFollowUpMessenger:
         self, channel_id: str, thread_ts: str | None, message: OutgoingMessage, key: str
     ) -> MessageRef:
         try:
-            return await self._once.post(
-                channel_id=channel_id,
-                thread_ts=thread_ts,
-                text=message.text,
-                blocks=message.blocks,
-                event_type=MessageMetadata.FOLLOW_UP.value,
-                key=key,
-            )
+            return await self._once.post(_keyed(channel_id, thread_ts, key), message.text, message.blocks)
         except SlackRefused as exc:
             if exc.status == 429:
                 self.ratelimited += 1
@@ -87,13 +80,11 @@ class SlackFollowUpMessenger:
     async def find(
         self, channel_id: str, thread_ts: str | None, key: str, since: datetime
     ) -> MessageRef | None:
-        return await self._once.find(
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            event_type=MessageMetadata.FOLLOW_UP.value,
-            key=key,
-            oldest=since.timestamp(),
-        )
+        return await self._once.find(_keyed(channel_id, thread_ts, key), since.timestamp())
 
     async def update(self, ref: MessageRef, message: OutgoingMessage) -> None:
         await redraw(self._updater, ref, message.text, message.blocks)
+
+
+def _keyed(channel_id: str, thread_ts: str | None, key: str) -> Keyed:
+    return Keyed(channel_id, MessageMetadata.FOLLOW_UP.value, key, thread_ts=thread_ts)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, time, timedelta
+from typing import Any, TypedDict
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.views import View
 
 from bot.clock import Clock
 from bot.errors import MendError
@@ -58,9 +59,7 @@ class FollowUpListeners:
 
     async def mark_done(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
-            item = await self._service.done(
-                nudge.ref.follow_up_id, nudge.ref.round, actor_user_id=nudge.user_id, team_id=nudge.team_id
-            )
+            item = await self._service.done(nudge.ref.follow_up_id, nudge.ref.round, **nudge.actor)
             what = {"kept": ":white_check_mark: Kept", "done": ":white_check_mark: Done"}.get(
                 item.resolution or "", ":white_check_mark: Done"
             )
@@ -86,13 +85,7 @@ class FollowUpListeners:
                 today, tz = await self._today(nudge.user_id)
                 await self._kit.open_modal(chosen, build_snooze_modal(nudge.ref, today=today, tz_label=tz))
                 return
-            item = await self._service.snooze(
-                nudge.ref.follow_up_id,
-                nudge.ref.round,
-                choice,
-                actor_user_id=nudge.user_id,
-                team_id=nudge.team_id,
-            )
+            item = await self._service.snooze(nudge.ref.follow_up_id, nudge.ref.round, choice, **nudge.actor)
             await self._settle_rearmed(item, f":zzz: Snoozed until {date_token(item.due_at)}", nudge.user_id)
 
         await self._kit.ack_then_work(ack, body, work, name="follow-up-action")
@@ -115,11 +108,7 @@ class FollowUpListeners:
     async def _customer_answer(self, ack: AsyncAck, body: dict[str, Any], *, satisfied: bool) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
             item = await self._service.customer_answer(
-                nudge.ref.follow_up_id,
-                nudge.ref.round,
-                satisfied=satisfied,
-                actor_user_id=nudge.user_id,
-                team_id=nudge.team_id,
+                nudge.ref.follow_up_id, nudge.ref.round, satisfied=satisfied, **nudge.actor
             )
             what = (
                 ":white_check_mark: Customer satisfied"
@@ -142,23 +131,22 @@ class FollowUpListeners:
     # ---- step prompt buttons --------------------------------------------------------------------
 
     async def open_promise_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        async def work(step: Acting[StepRef]) -> None:
-            case, case_step = await self._recovery.open_step(
-                step.ref.case_id, step.ref.step_key, step.team_id
-            )
-            today, tz = await self._today(step.user_id)
-            modal = build_promise_modal(case, case_step, today=today, tz_label=tz)
-            await self._kit.open_modal(step.interaction, modal)
-
-        await self._kit.ack_then_act(ack, body, StepRef, work, name="follow-up-step-action")
+        await self._when_modal(ack, body, build_promise_modal, days_ahead=0)
 
     async def open_schedule_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._when_modal(ack, body, build_schedule_modal, days_ahead=1)
+
+    async def _when_modal(
+        self, ack: AsyncAck, body: dict[str, Any], build: Callable[..., View], *, days_ahead: int
+    ) -> None:
+        """A form about the step that asks for a day and time, starting from the person's own today."""
+
         async def work(step: Acting[StepRef]) -> None:
             case, case_step = await self._recovery.open_step(
                 step.ref.case_id, step.ref.step_key, step.team_id
             )
             today, tz = await self._today(step.user_id)
-            modal = build_schedule_modal(case, case_step, today=today + timedelta(days=1), tz_label=tz)
+            modal = build(case, case_step, today=today + timedelta(days=days_ahead), tz_label=tz)
             await self._kit.open_modal(step.interaction, modal)
 
         await self._kit.ack_then_act(ack, body, StepRef, work, name="follow-up-step-action")
@@ -167,16 +155,9 @@ class FollowUpListeners:
 
     async def submit_promise(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def save(step: Acting[StepRef]) -> None:
-            form = step.interaction.form
             case, _ = await self._recovery.load(step.ref.case_id, step.team_id)
-            await self._service.record_promise(
-                case,
-                actor_user_id=step.user_id,
-                text=form.text(FollowUpBlock.PROMISE_TEXT) or None,
-                day=form.date(FollowUpBlock.DATE),
-                at=form.time(FollowUpBlock.TIME),
-                view_key=step.interaction.view_id,
-            )
+            text = step.interaction.form.text(FollowUpBlock.PROMISE_TEXT) or None
+            await self._service.record_promise(case, actor_user_id=step.user_id, text=text, **_when(step))
 
         fields = {"text": FollowUpBlock.PROMISE_TEXT.value, **WHEN_FIELDS}
         await self._kit.submit(
@@ -185,16 +166,9 @@ class FollowUpListeners:
 
     async def submit_schedule(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def save(step: Acting[StepRef]) -> None:
-            form = step.interaction.form
             case, _ = await self._recovery.load(step.ref.case_id, step.team_id)
-            await self._service.schedule_follow_up(
-                case,
-                actor_user_id=step.user_id,
-                day=form.date(FollowUpBlock.DATE),
-                at=form.time(FollowUpBlock.TIME),
-                note=form.text(FollowUpBlock.NOTE) or None,
-                view_key=step.interaction.view_id,
-            )
+            note = step.interaction.form.text(FollowUpBlock.NOTE) or None
+            await self._service.schedule_follow_up(case, actor_user_id=step.user_id, note=note, **_when(step))
 
         fields = {"note": FollowUpBlock.NOTE.value, **WHEN_FIELDS}
         await self._kit.submit(
@@ -208,8 +182,7 @@ class FollowUpListeners:
                 nudge.ref.follow_up_id,
                 nudge.ref.round,
                 SnoozeChoice.PICK,
-                actor_user_id=nudge.user_id,
-                team_id=nudge.team_id,
+                **nudge.actor,
                 day=form.date(FollowUpBlock.DATE),
                 at=form.time(FollowUpBlock.TIME),
             )
@@ -224,11 +197,7 @@ class FollowUpListeners:
 
         def save(nudge: Acting[FollowUpRef]) -> Coroutine[Any, Any, FollowUp]:
             return self._service.reassign(
-                nudge.ref.follow_up_id,
-                nudge.ref.round,
-                to_user_id=assignee,
-                actor_user_id=nudge.user_id,
-                team_id=nudge.team_id,
+                nudge.ref.follow_up_id, nudge.ref.round, to_user_id=assignee, **nudge.actor
             )
 
         async def settle(nudge: Acting[FollowUpRef], item: FollowUp) -> None:
@@ -243,12 +212,7 @@ class FollowUpListeners:
 
         def save(nudge: Acting[FollowUpRef]) -> Coroutine[Any, Any, FollowUp]:
             return self._service.record_resurvey(
-                nudge.ref.follow_up_id,
-                nudge.ref.round,
-                outcome=outcome,
-                score=score,
-                actor_user_id=nudge.user_id,
-                team_id=nudge.team_id,
+                nudge.ref.follow_up_id, nudge.ref.round, outcome=outcome, score=score, **nudge.actor
             )
 
         async def settle(nudge: Acting[FollowUpRef], item: FollowUp) -> None:
@@ -287,3 +251,20 @@ class FollowUpListeners:
     async def _today(self, user_id: str) -> tuple[date, str]:
         tz_name = await self._people.timezone(user_id)
         return self._clock.now().astimezone(zone(tz_name)).date(), tz_name or "UTC"
+
+
+class When(TypedDict):
+    day: date | None
+    at: time | None
+    view_key: str | None
+
+
+def _when(step: Acting[StepRef]) -> When:
+    """The day and time a promise or follow-up is for, as the person entered them in their own time zone;
+    the modal's view id keys the save, so a submission Slack repeats is stored once."""
+    form = step.interaction.form
+    return {
+        "day": form.date(FollowUpBlock.DATE),
+        "at": form.time(FollowUpBlock.TIME),
+        "view_key": step.interaction.view_id,
+    }
