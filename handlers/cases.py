@@ -136,7 +136,7 @@ class CaseListeners:
 
         async def open_report(asked: Interaction) -> None:
             origin = ReportOrigin(channel_id=asked.channel_id)
-            await self._open_report(asked, parsed.text, origin, again="try `/recover` again")
+            await self._open_report(asked, parsed.text, origin)
 
         await self._kit.ack_then_work(ack, command, open_report, name="open-report")
 
@@ -171,11 +171,9 @@ class CaseListeners:
 
         await self._kit.ack_then_work(ack, shortcut, open_report, name="open-report-from-message")
 
-    async def _open_report(
-        self, asked: Interaction, summary: str, origin: ReportOrigin, *, again: str = "try `/recover` again"
-    ) -> None:
+    async def _open_report(self, asked: Interaction, summary: str, origin: ReportOrigin) -> None:
         view = build_report_modal(self._service.config, summary=summary, origin=origin)
-        await self._kit.open_modal(asked, view, again=again)
+        await self._kit.open_modal(asked, view, again="try `/recover` again")
 
     async def submit_report(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         submitted = Interaction.from_body(body)
