@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
@@ -18,7 +19,6 @@ from bot.amends import (
     validate_offer,
 )
 from bot.cases import Case, MessageRef
-from bot.errors import MendError, SlackUnavailable
 from handlers.blocks.amends import (
     AmendsRef,
     build_amends_home_section,
@@ -32,24 +32,22 @@ from handlers.blocks.amends import (
     requester_text,
 )
 from handlers.blocks.recovery import StepRef
-from handlers.errors import who_and_where
-from handlers.forms import save_then_ack
 from handlers.ids import AmendsBlock, MessageMetadata
-from handlers.slack_api import AMBIGUOUS, SlackPoster, error_code
+from handlers.interaction import Acting, Interaction, ListenerKit
+from handlers.slack_api import SlackPoster, error_code
 from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
-Ack = Callable[..., Awaitable[None]]
-BROKEN = "That button doesn't point at anything I know. Please use the buttons in the case thread."
-
-OFFER_BLOCKS: dict[OfferField, AmendsBlock] = {
-    OfferField.KIND: AmendsBlock.KIND,
-    OfferField.AMOUNT: AmendsBlock.AMOUNT,
-    OfferField.JUSTIFICATION: AmendsBlock.JUSTIFICATION,
-    OfferField.CUSTOMER_COST: AmendsBlock.CUSTOMER_COST,
-    OfferField.APPROVER: AmendsBlock.APPROVER,
-}
+# The offer modal's blocks, each named as the part of the offer it holds.
+OFFER_FIELDS = (
+    OfferField.KIND,
+    OfferField.AMOUNT,
+    OfferField.JUSTIFICATION,
+    OfferField.CUSTOMER_COST,
+    OfferField.APPROVER,
+)
+OFFER_BLOCKS: dict[OfferField, AmendsBlock] = {f: AmendsBlock[f.name] for f in OFFER_FIELDS}
 
 
 class SlackApproverDirectory:
@@ -86,10 +84,10 @@ class SlackAmendsNotifier:
     async def post_approval_request(self, amends: Amends, case: Case, copy: ApprovalCopy) -> MessageRef:
         # A user id as the channel posts in Mend's DM with that person.
         return await self._poster.post_once(
-            channel_id=copy.recipient,
-            text=f"Amends to approve for {case.reference}: {amends.describe()}",
-            blocks=build_approval_request(amends, case, copy),
-            event_type=MessageMetadata.AMENDS_REQUEST.value,
+            copy.recipient,
+            f"Amends to approve for {case.reference}: {amends.describe()}",
+            build_approval_request(amends, case, copy),
+            event_type=MessageMetadata.AMENDS_REQUEST,
             key=f"{amends.id}:{copy.recipient}",
         )
 
@@ -97,38 +95,28 @@ class SlackAmendsNotifier:
         if copy.ref is None:
             return
         blocks = build_approval_request(amends, case, copy)
-        try:
-            await self._poster.client.chat_update(
-                channel=copy.ref.channel_id,
-                ts=copy.ref.ts,
-                text=f"Amends for {case.reference}: {amends.state.value}",
-                blocks=[b.to_dict() for b in blocks],
-            )
-        except (SlackApiError, *AMBIGUOUS) as exc:
-            raise SlackUnavailable(
-                "Saved, but Slack didn't update the approval request; it will be retried."
-            ) from exc
+        await self._poster.update(copy.ref, f"Amends for {case.reference}: {amends.state.value}", blocks)
 
     async def post_request_notice(self, amends: Amends, case: Case) -> MessageRef:
-        assert case.card is not None
-        return await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Amends for {case.reference} await approval",
-            blocks=build_request_notice(amends, case),
-            event_type=MessageMetadata.AMENDS_NOTICE.value,
-            key=str(amends.id),
-        )
+        text = f"Amends for {case.reference} await approval"
+        return await self._in_thread(case, MessageMetadata.AMENDS_NOTICE, amends, text, build_request_notice)
 
     async def post_outcome(self, amends: Amends, case: Case) -> MessageRef:
-        assert case.card is not None
+        text = f"Amends for {case.reference}: {amends.state.value}"
+        return await self._in_thread(case, MessageMetadata.AMENDS_OUTCOME, amends, text, build_outcome)
+
+    async def _in_thread(
+        self,
+        case: Case,
+        event_type: MessageMetadata,
+        amends: Amends,
+        text: str,
+        build: Callable[[Amends, Case], Sequence[Block]],
+    ) -> MessageRef:
+        assert case.card is not None, "amends notices go in the case thread"
+        blocks = build(amends, case)
         return await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Amends for {case.reference}: {amends.state.value}",
-            blocks=build_outcome(amends, case),
-            event_type=MessageMetadata.AMENDS_OUTCOME.value,
-            key=str(amends.id),
+            case.card, text, blocks, event_type=event_type, key=str(amends.id)
         )
 
     async def tell_requester(self, amends: Amends, case: Case) -> None:
@@ -145,215 +133,138 @@ class SlackAmendsNotifier:
             if copy.ref is None:
                 continue
             await self._poster.post_once(
-                channel_id=copy.ref.channel_id,
-                thread_ts=copy.ref.ts,
-                text=f"Reminder: amends for {case.reference} await a decision",
-                blocks=build_reminder(amends, case, copy.recipient),
-                event_type=MessageMetadata.AMENDS_REMINDER.value,
+                copy.ref,
+                f"Reminder: amends for {case.reference} await a decision",
+                build_reminder(amends, case, copy.recipient),
+                event_type=MessageMetadata.AMENDS_REMINDER,
                 key=f"{amends.id}:{copy.id}",
             )
 
 
 class AmendsListeners:
-    """Bolt listeners for amends. Buttons ack at once; modals save before they ack (see forms.py)."""
+    """Bolt listeners for amends. Buttons ack at once; modals save before they ack."""
 
     def __init__(self, service: AmendsService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
         self._service = service
-        self._poster = poster
-        self._tasks = tasks
+        self._kit = ListenerKit(poster, tasks)
 
     # ---- offering ------------------------------------------------------------------------------
 
-    async def open_offer_modal(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        ref = StepRef.decode(action.get("value"))
-        user_id, team_id, channel_id = _actor(body)
+    async def open_offer_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        async def work(step: Acting[StepRef]) -> None:
+            ctx = await self._service.offer_context(step.ref.case_id, step.team_id)
+            await self._kit.open_modal(step.interaction, build_offer_modal(ctx))
 
-        async def work() -> None:
-            if ref is None or user_id is None or team_id is None:
-                raise MendError(BROKEN)
-            ctx = await self._service.offer_context(ref.case_id, team_id)
-            await self._open(body, build_offer_modal(ctx))
+        await self._kit.ack_then_act(ack, body, StepRef, work, name="open-amends-offer")
 
-        self._tasks.spawn(work(), user_id=user_id, channel_id=channel_id, name="open-amends-offer")
-
-    async def submit_offer(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ref = StepRef.decode(view.get("private_metadata"))
-        user_id, team_id, _ = _actor(body)
+    async def submit_offer(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        form = Interaction.from_body(body).form
         raw = {
-            OfferField.KIND: _selected(view, AmendsBlock.KIND),
-            OfferField.AMOUNT: _text(view, AmendsBlock.AMOUNT),
-            OfferField.JUSTIFICATION: _text(view, AmendsBlock.JUSTIFICATION),
-            OfferField.CUSTOMER_COST: _text(view, AmendsBlock.CUSTOMER_COST),
+            OfferField.KIND: form.option(AmendsBlock.KIND),
+            OfferField.AMOUNT: form.text(AmendsBlock.AMOUNT),
+            OfferField.JUSTIFICATION: form.text(AmendsBlock.JUSTIFICATION),
+            OfferField.CUSTOMER_COST: form.text(AmendsBlock.CUSTOMER_COST),
         }
-        approver = _element(view, AmendsBlock.APPROVER).get("selected_user")
         offer, problems = validate_offer(raw, self._service.policy)
         if offer is None:
             await ack(
                 response_action="errors", errors={OFFER_BLOCKS[f].value: m for f, m in problems.items()}
             )
             return
-        if ref is None or user_id is None or team_id is None:
-            await ack(response_action="errors", errors={AmendsBlock.AMOUNT.value: BROKEN})
-            return
-        saved = await save_then_ack(
+        valid = offer
+
+        def save(step: Acting[StepRef]) -> Coroutine[Any, Any, Amends]:
+            return self._service.offer(
+                step.ref.case_id,
+                valid,
+                **step.actor,
+                approver_user_id=form.user(AmendsBlock.APPROVER),
+                submission_key=step.interaction.view_id,
+            )
+
+        await self._kit.submit(
             ack,
-            self._service.offer(
-                ref.case_id,
-                offer,
-                actor_user_id=user_id,
-                team_id=team_id,
-                approver_user_id=approver if isinstance(approver, str) and approver else None,
-                submission_key=str(view.get("id") or "") or None,
-            ),
-            tasks=self._tasks,
-            user_id=user_id,
+            body,
+            StepRef,
+            save,
             error_block=AmendsBlock.AMOUNT.value,
             field_blocks={f.value: b.value for f, b in OFFER_BLOCKS.items()},
-            when_late=lambda amends: self._service.sync(amends.id),
+            then=self._sync,
         )
-        if saved is not None:
-            self._sync(saved.id, user_id)
 
-    async def invoke_guarantee(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        ref = StepRef.decode(action.get("value"))
-        user_id, team_id, channel_id = _actor(body)
-        view = body.get("view") if isinstance(body.get("view"), dict) else {}
-
-        async def work() -> None:
-            if ref is None or user_id is None or team_id is None:
-                raise MendError(BROKEN)
-            amends = await self._service.invoke_guarantee(ref.case_id, actor_user_id=user_id, team_id=team_id)
+    async def invoke_guarantee(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        async def work(step: Acting[StepRef]) -> None:
+            amends = await self._service.invoke_guarantee(step.ref.case_id, **step.actor)
             case = await self._service.case_for(amends)
-            view_id = (view or {}).get("id")
-            if isinstance(view_id, str):
+            view_id = step.interaction.view_id
+            if view_id is not None:
                 try:
-                    await self._poster.client.views_update(
+                    await self._kit.poster.client.views_update(
                         view_id=view_id, view=build_guarantee_done(amends, case)
                     )
                 except SlackApiError:
                     log.info("could not redraw the offer modal after the guarantee", exc_info=True)
             await self._service.sync(amends.id)
 
-        self._tasks.spawn(work(), user_id=user_id, channel_id=channel_id, name="invoke-guarantee")
+        await self._kit.ack_then_act(ack, body, StepRef, work, name="invoke-guarantee")
 
     # ---- deciding ------------------------------------------------------------------------------
 
-    async def approve(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        ref = AmendsRef.decode(action.get("value"))
-        user_id, team_id, channel_id = _actor(body)
+    async def approve(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        async def work(request: Acting[AmendsRef]) -> None:
+            await self._service.decide(request.ref.amends_id, Decision.APPROVE, **request.actor)
+            await self._service.sync(request.ref.amends_id)
 
-        async def work() -> None:
-            if ref is None or user_id is None or team_id is None:
-                raise MendError(BROKEN)
-            await self._service.decide(
-                ref.amends_id, Decision.APPROVE, actor_user_id=user_id, team_id=team_id
-            )
-            await self._service.sync(ref.amends_id)
+        await self._kit.ack_then_act(ack, body, AmendsRef, work, name="approve-amends")
 
-        self._tasks.spawn(work(), user_id=user_id, channel_id=channel_id, name="approve-amends")
+    async def open_reject_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._open_decision_modal(ack, body, Decision.REJECT)
 
-    async def open_reject_modal(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await self._open_decision_modal(ack, body, action, Decision.REJECT)
+    async def open_adjust_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._open_decision_modal(ack, body, Decision.ADJUST)
 
-    async def open_adjust_modal(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await self._open_decision_modal(ack, body, action, Decision.ADJUST)
-
-    async def _open_decision_modal(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], decision: Decision
-    ) -> None:
-        await ack()
-        ref = AmendsRef.decode(action.get("value"))
-        user_id, team_id, channel_id = _actor(body)
-
-        async def work() -> None:
-            if ref is None or user_id is None or team_id is None:
-                raise MendError(BROKEN)
+    async def _open_decision_modal(self, ack: AsyncAck, body: dict[str, Any], decision: Decision) -> None:
+        async def work(request: Acting[AmendsRef]) -> None:
             # Outsiders are refused before any form opens; the attempt is audited.
-            amends = await self._service.check_decider(ref.amends_id, actor_user_id=user_id, team_id=team_id)
+            amends = await self._service.check_decider(request.ref.amends_id, **request.actor)
             case = await self._service.case_for(amends)
-            await self._open(body, build_decision_modal(amends, case, decision))
+            await self._kit.open_modal(request.interaction, build_decision_modal(amends, case, decision))
 
-        self._tasks.spawn(work(), user_id=user_id, channel_id=channel_id, name="open-amends-decision")
+        await self._kit.ack_then_act(ack, body, AmendsRef, work, name="open-amends-decision")
 
-    async def submit_reject(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await self._submit_decision(ack, body, view, Decision.REJECT)
+    async def submit_reject(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._submit_decision(ack, body, Decision.REJECT)
 
-    async def submit_adjust(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await self._submit_decision(ack, body, view, Decision.ADJUST)
+    async def submit_adjust(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._submit_decision(ack, body, Decision.ADJUST)
 
-    async def _submit_decision(
-        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], decision: Decision
-    ) -> None:
-        ref = AmendsRef.decode(view.get("private_metadata"))
-        user_id, team_id, _ = _actor(body)
-        if ref is None or user_id is None or team_id is None:
-            await ack(response_action="errors", errors={AmendsBlock.REASON.value: BROKEN})
-            return
-        decided = await save_then_ack(
-            ack,
-            self._service.decide(
-                ref.amends_id,
+    async def _submit_decision(self, ack: AsyncAck, body: dict[str, Any], decision: Decision) -> None:
+        def save(request: Acting[AmendsRef]) -> Coroutine[Any, Any, Amends]:
+            form = request.interaction.form
+            return self._service.decide(
+                request.ref.amends_id,
                 decision,
-                actor_user_id=user_id,
-                team_id=team_id,
-                reason=_text(view, AmendsBlock.REASON),
-                new_amount=_text(view, AmendsBlock.NEW_AMOUNT),
-            ),
-            tasks=self._tasks,
-            user_id=user_id,
+                **request.actor,
+                reason=form.text(AmendsBlock.REASON),
+                new_amount=form.text(AmendsBlock.NEW_AMOUNT),
+            )
+
+        amount_block = AmendsBlock.NEW_AMOUNT if decision is Decision.ADJUST else AmendsBlock.REASON
+        await self._kit.submit(
+            ack,
+            body,
+            AmendsRef,
+            save,
             error_block=AmendsBlock.REASON.value,
             field_blocks={
                 OfferField.REASON.value: AmendsBlock.REASON.value,
-                OfferField.AMOUNT.value: AmendsBlock.NEW_AMOUNT.value
-                if decision is Decision.ADJUST
-                else AmendsBlock.REASON.value,
+                OfferField.AMOUNT.value: amount_block,
             },
-            when_late=lambda amends: self._service.sync(amends.id),
+            then=self._sync,
         )
-        if decided is not None:
-            self._sync(decided.id, user_id)
 
-    # ---- plumbing ------------------------------------------------------------------------------
-
-    def _sync(self, amends_id: int, user_id: str | None) -> None:
-        self._tasks.spawn(self._service.sync(amends_id), user_id=user_id, channel_id=None, name="sync-amends")
-
-    async def _open(self, body: dict[str, Any], view: Any) -> None:
-        await self._poster.open_modal(body.get("trigger_id"), view)
-
-
-def _actor(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    team = body.get("team") if isinstance(body.get("team"), dict) else {}
-    user_id = (user or {}).get("id")
-    team_id = (team or {}).get("id") or (user or {}).get("team_id")
-    _, channel_id = who_and_where(body)
-    return (
-        user_id if isinstance(user_id, str) and user_id else None,
-        team_id if isinstance(team_id, str) and team_id else None,
-        channel_id,
-    )
-
-
-def _element(view: dict[str, Any], block: AmendsBlock) -> dict[str, Any]:
-    values = ((view.get("state") or {}).get("values")) if isinstance(view.get("state"), dict) else None
-    state = values.get(block.value) if isinstance(values, dict) else None
-    element = state.get(block.action_id) if isinstance(state, dict) else None
-    return element if isinstance(element, dict) else {}
-
-
-def _text(view: dict[str, Any], block: AmendsBlock) -> str | None:
-    value = _element(view, block).get("value")
-    return value if isinstance(value, str) else None
-
-
-def _selected(view: dict[str, Any], block: AmendsBlock) -> str | None:
-    option = _element(view, block).get("selected_option")
-    value = option.get("value") if isinstance(option, dict) else None
-    return value if isinstance(value, str) else None
+    async def _sync(self, _acting: object, amends: Amends) -> None:
+        await self._service.sync(amends.id)
 
 
 class AmendsHomeSection:

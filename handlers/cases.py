@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.cases import Case, CaseConfig, CaseService, MessageRef, ReportField, validate_report
 from bot.playbook import Step
@@ -24,25 +24,15 @@ from handlers.blocks.cases import (
     case_card_text,
 )
 from handlers.blocks.text import escape_mrkdwn
-from handlers.forms import save_then_ack
 from handlers.ids import MessageMetadata, ReportBlock
-from handlers.payloads import field, id_field, message_ts, opaque_field, text_field
+from handlers.interaction import Form, Interaction, ListenerKit
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
-Ack = Callable[..., Awaitable[None]]
-
-FIELD_BLOCKS: dict[ReportField, ReportBlock] = {
-    ReportField.CUSTOMER_NAME: ReportBlock.CUSTOMER_NAME,
-    ReportField.CUSTOMER_REF: ReportBlock.CUSTOMER_REF,
-    ReportField.SUMMARY: ReportBlock.SUMMARY,
-    ReportField.CUSTOMER_WORDS: ReportBlock.CUSTOMER_WORDS,
-    ReportField.IMPACT: ReportBlock.IMPACT,
-    ReportField.SEVERITY: ReportBlock.SEVERITY,
-    ReportField.CATEGORY: ReportBlock.CATEGORY,
-}
+# Each part of a report is held by the modal block of the same name.
+FIELD_BLOCKS: dict[ReportField, ReportBlock] = {f: ReportBlock[f.name] for f in ReportField}
 SUBCOMMANDS = frozenset({"help", "report", "export"})
 PERMALINK_DEADLINE_SECONDS = 1.0
 
@@ -70,24 +60,10 @@ def parse_recover_command(text: str | None) -> RecoverCommand:
     return RecoverCommand("report", text)
 
 
-def _input_value(element: Any) -> Any:
-    """The value of one input element in `view.state.values`, whatever its type."""
-    if not isinstance(element, dict):
-        return None
-    if "selected_option" in element:
-        option = element.get("selected_option")
-        return option.get("value") if isinstance(option, dict) else None
-    value = element.get("value")
-    return value if isinstance(value, str) else None
-
-
 def parse_report_form(values: Any) -> dict[ReportField, Any]:
     """Read the report modal's state; anything missing or malformed becomes None for validation to explain."""
-    values = values if isinstance(values, dict) else {}
-    parsed: dict[ReportField, Any] = {}
-    for report_field, block in FIELD_BLOCKS.items():
-        parsed[report_field] = _input_value(field(values, block.value, block.action_id))
-    return parsed
+    form = Form(values)
+    return {report_field: form.value(block) for report_field, block in FIELD_BLOCKS.items()}
 
 
 class SlackCaseNotifier:
@@ -100,21 +76,20 @@ class SlackCaseNotifier:
 
     async def post_case_card(self, case: Case, channel_id: str) -> MessageRef:
         return await self._poster.post_once(
-            channel_id=channel_id,
-            text=case_card_text(case, self._config),
-            blocks=build_case_card(case, self._config),
-            event_type=MessageMetadata.CASE_CARD.value,
+            channel_id,
+            case_card_text(case, self._config),
+            build_case_card(case, self._config),
+            event_type=MessageMetadata.CASE_CARD,
             key=str(case.id),
         )
 
     async def open_case_thread(self, case: Case) -> None:
         assert case.card is not None, "a thread hangs off the case card"
         await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Case {case.reference} is open. Here is what happens next.",
-            blocks=build_thread_opening(case, self._steps),
-            event_type=MessageMetadata.CASE_THREAD.value,
+            case.card,
+            f"Case {case.reference} is open. Here is what happens next.",
+            build_thread_opening(case, self._steps),
+            event_type=MessageMetadata.CASE_THREAD,
             key=str(case.id),
         )
 
@@ -135,22 +110,17 @@ class CaseListeners:
         poster: SlackPoster,
         tasks: BackgroundTasks,
         after_announce: Callable[[int], Awaitable[None]] | None = None,
-        export: Callable[[Ack, dict[str, Any], str], Awaitable[None]] | None = None,
+        export: Callable[[AsyncAck, dict[str, Any], str], Awaitable[None]] | None = None,
     ) -> None:
         self._service = service
-        self._poster = poster
-        self._tasks = tasks
+        self._kit = ListenerKit(poster, tasks)
         # What happens once a case's thread is open (the playbook posts its first step there).
         self._after_announce = after_announce
         # `/recover export` belongs to the export feature; this listener only routes it there.
         self._export = export
 
-    @property
-    def _client(self) -> AsyncWebClient:
-        return self._poster.client
-
-    async def handle_recover_command(self, ack: Ack, command: dict[str, Any]) -> None:
-        parsed = parse_recover_command(command.get("text"))
+    async def handle_recover_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        parsed = parse_recover_command(Interaction.from_body(command).text)
         if parsed.kind == "help":
             await ack(text="How to use /recover", blocks=build_help())
             return
@@ -163,83 +133,67 @@ class CaseListeners:
                 blocks=build_unknown_command(parsed.text, parsed.text),
             )
             return
-        await ack()
-        origin = ReportOrigin(channel_id=id_field(command, "channel_id"))
-        self._open_report_later(
-            opaque_field(command, "trigger_id"), parsed.text, origin, id_field(command, "user_id")
-        )
 
-    async def open_report_from_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        channel = id_field(body, "channel", "id") or id_field(body, "container", "channel_id")
-        value = text_field(action, "value") or ""
-        self._open_report_later(
-            opaque_field(body, "trigger_id"), value, ReportOrigin(channel_id=channel), _user_id(body)
-        )
+        async def open_report(asked: Interaction) -> None:
+            origin = ReportOrigin(channel_id=asked.channel_id)
+            await self._open_report(asked, parsed.text, origin)
 
-    async def open_report_from_home(self, ack: Ack, body: dict[str, Any]) -> None:
+        await self._kit.ack_then_work(ack, command, open_report, name="open-report")
+
+    async def open_report_from_button(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        async def open_report(clicked: Interaction) -> None:
+            origin = ReportOrigin(channel_id=clicked.channel_id)
+            await self._open_report(clicked, clicked.value or "", origin)
+
+        await self._kit.ack_then_work(ack, body, open_report, name="open-report")
+
+    async def open_report_from_home(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """The Home tab's "Report a failure": no channel, so the card goes to RECOVERY_CHANNEL."""
-        await ack()
-        self._open_report_later(body.get("trigger_id"), "", ReportOrigin(), _user_id(body))
 
-    async def start_recovery_from_message(self, ack: Ack, shortcut: dict[str, Any]) -> None:
-        await ack()
-        channel_id = id_field(shortcut, "channel", "id")
-        ts = message_ts(field(shortcut, "message", "ts")) or message_ts(field(shortcut, "message_ts"))
-        text = text_field(shortcut, "message", "text") or ""
-        user_id = _user_id(shortcut)
+        async def open_report(clicked: Interaction) -> None:
+            await self._open_report(clicked, "", ReportOrigin())
 
-        async def open_modal() -> None:
+        await self._kit.ack_then_work(ack, body, open_report, name="open-report")
+
+    async def start_recovery_from_message(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
+        async def open_report(used: Interaction) -> None:
             permalink = None
-            if channel_id and ts:
+            if used.channel_id and used.message_ts:
                 try:
                     permalink = await asyncio.wait_for(
-                        self._poster.permalink(channel_id, ts), PERMALINK_DEADLINE_SECONDS
+                        self._kit.poster.permalink(used.channel_id, used.message_ts),
+                        PERMALINK_DEADLINE_SECONDS,
                     )
                 except TimeoutError:
                     permalink = None
-            origin = ReportOrigin(channel_id=channel_id, permalink=permalink)
-            await self._open_report(opaque_field(shortcut, "trigger_id"), text, origin)
+            origin = ReportOrigin(channel_id=used.channel_id, permalink=permalink)
+            await self._open_report(used, used.message_text or "", origin)
 
-        self._tasks.spawn(
-            open_modal(), user_id=user_id, channel_id=channel_id, name="open-report-from-message"
-        )
+        await self._kit.ack_then_work(ack, shortcut, open_report, name="open-report-from-message")
 
-    def _open_report_later(
-        self, trigger_id: str | None, summary: str, origin: ReportOrigin, user_id: str | None
-    ) -> None:
-        self._tasks.spawn(
-            self._open_report(trigger_id, summary, origin),
-            user_id=user_id,
-            channel_id=origin.channel_id,
-            name="open-report",
-        )
-
-    async def _open_report(self, trigger_id: str | None, summary: str, origin: ReportOrigin) -> None:
+    async def _open_report(self, asked: Interaction, summary: str, origin: ReportOrigin) -> None:
         view = build_report_modal(self._service.config, summary=summary, origin=origin)
-        await self._poster.open_modal(trigger_id, view, again="try `/recover` again")
+        await self._kit.open_modal(asked, view, again="try `/recover` again")
 
-    async def submit_report(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        origin = ReportOrigin.from_metadata(field(view, "private_metadata"))
-        raw = parse_report_form(field(view, "state", "values"))
+    async def submit_report(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        submitted = Interaction.from_body(body)
+        origin = ReportOrigin.from_metadata(submitted.private_metadata)
+        raw = parse_report_form(submitted.values)
         report, problems = validate_report(raw, self._service.config, source_permalink=origin.permalink)
         if report is None:
             await ack(
                 response_action="errors", errors={FIELD_BLOCKS[f].value: m for f, m in problems.items()}
             )
             return
-        user_id = _user_id(body)
-        team_id = _team_id(body)
-        view_id = id_field(view, "id")
+        user_id, team_id, view_id = submitted.user_id, submitted.team_id, submitted.view_id
         if not user_id or not team_id or not view_id:
             await ack(
                 response_action="errors", errors={ReportBlock.SUMMARY.value: "Slack sent an incomplete form."}
             )
             return
-        # The save comes before the ack on purpose: if the database is down, the modal stays open with
-        # the reporter's words in it instead of closing on a case that was never stored.
-        saved = await save_then_ack(
+        await self._kit.save_then_ack(
             ack,
+            submitted,
             self._service.open_case(
                 report,
                 team_id=team_id,
@@ -247,18 +201,10 @@ class CaseListeners:
                 origin_channel_id=origin.channel_id,
                 report_key=view_id,
             ),
-            tasks=self._tasks,
-            user_id=user_id,
             error_block=ReportBlock.SUMMARY.value,
-            when_late=self._announce_if_new,
+            then=self._announce_if_new,
+            tell_in=origin.channel_id,
         )
-        if saved is not None:
-            self._tasks.spawn(
-                self._announce_if_new(saved),
-                user_id=user_id,
-                channel_id=origin.channel_id,
-                name="announce-case",
-            )
 
     async def _announce_if_new(self, saved: tuple[Case, bool]) -> None:
         case, created = saved
@@ -266,11 +212,3 @@ class CaseListeners:
             await self._service.announce(case.id)
             if self._after_announce is not None:
                 await self._after_announce(case.id)
-
-
-def _user_id(body: dict[str, Any]) -> str | None:
-    return id_field(body, "user", "id") or id_field(body, "user_id")
-
-
-def _team_id(body: dict[str, Any]) -> str | None:
-    return id_field(body, "team", "id") or id_field(body, "team_id") or id_field(body, "view", "team_id")

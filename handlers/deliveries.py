@@ -12,12 +12,12 @@ from slack_bolt.response import BoltResponse
 
 from bot.deliveries import Deliveries
 from bot.errors import StorageUnavailable
+from handlers.interaction import Interaction
 
 log = logging.getLogger(__name__)
 
 # Slack's event ids look like "Ev0123ABCDEF"; anything else was not sent by Slack.
 _EVENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_TEAM_ID = re.compile(r"[A-Z0-9]{1,32}")
 
 
 class EventDeduplication:
@@ -46,10 +46,8 @@ class EventDeduplication:
         if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
             log.info("dropped an event without a usable event_id")
             return BoltResponse(status=200, body="")
-        team = body.get("team_id")
-        team_id = team if isinstance(team, str) and _TEAM_ID.fullmatch(team) else None
         try:
-            first = await self._deliveries.first_time(event_id, team_id=team_id)
+            first = await self._deliveries.first_time(event_id, team_id=Interaction.from_body(body).team_id)
         except StorageUnavailable:
             # Without the log we can't tell a retry from a first delivery; Slack will deliver it again.
             log.warning("event %s: delivery log unreachable, asking Slack to retry", event_id)

@@ -11,8 +11,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.errors import MendError
-from handlers.payloads import id_field
-from handlers.slack_api import SlackPoster
+from handlers.interaction import Interaction
+from handlers.slack_api import RedrawFailed, SlackPoster
 
 log = logging.getLogger("mend.errors")
 
@@ -22,6 +22,10 @@ class ErrorPolicy:
         self._poster = poster
 
     async def handle(self, exc: BaseException, *, user_id: str | None, channel_id: str | None) -> None:
+        if isinstance(exc, RedrawFailed):
+            # The person's change is saved; a stale message is caught up later, not an error of theirs.
+            log.warning("left for the next redraw: %s", exc.user_message)
+            return
         if isinstance(exc, MendError):
             log.info("told %s: %s", user_id, exc.user_message)
             message = exc.user_message
@@ -55,19 +59,6 @@ class ErrorPolicy:
                 "nothing handles this %s; acked", body.get("type") if isinstance(body, dict) else "request"
             )
             return BoltResponse(status=200, body="")
-        user_id, channel_id = who_and_where(body)
-        await self.handle(error, user_id=user_id, channel_id=channel_id)
+        acted = Interaction.from_body(body)
+        await self.handle(error, user_id=acted.user_id, channel_id=acted.channel_id)
         return None
-
-
-def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The acting user and channel of any Slack payload (command, interaction or event)."""
-    # Only ids that look like Slack's: the message goes back to Slack in these fields.
-    user_id = id_field(body, "user_id") or id_field(body, "user", "id") or id_field(body, "user")
-    channel_id = (
-        id_field(body, "channel_id")
-        or id_field(body, "channel", "id")
-        or id_field(body, "container", "channel_id")
-        or id_field(body, "event", "channel")
-    )
-    return user_id, channel_id

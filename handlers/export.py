@@ -2,48 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.errors import MendError
 from bot.export import ExportService
+from handlers.interaction import Interaction, ListenerKit
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
-
-Ack = Callable[..., Awaitable[None]]
 
 
 class ExportListeners:
     def __init__(self, service: ExportService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
         self._service = service
-        self._poster = poster
-        self._tasks = tasks
+        self._kit = ListenerKit(poster, tasks)
 
-    async def export(self, ack: Ack, command: dict[str, Any], text: str) -> None:
+    async def export(self, ack: AsyncAck, command: dict[str, Any], text: str) -> None:
         """Called by the /recover listener for `/recover export [from] [to]`."""
+        asked = Interaction.from_body(command)
+        user_id, team_id = asked.user_id, asked.team_id
+        if user_id is None or team_id is None:
+            await ack(text="Slack didn't say who asked for this export. Please try again.")
+            return
         try:
             self._service.parse(text)  # a mistyped date is answered at once, before any work
         except MendError as exc:
             await ack(text=exc.user_message)
             return
-        await ack()
-        user_id, team_id, channel_id = (
-            command.get("user_id"),
-            command.get("team_id"),
-            command.get("channel_id"),
-        )
-        self._tasks.spawn(
-            self._send(str(user_id), str(team_id), channel_id, text),
-            user_id=str(user_id),
-            channel_id=channel_id,
-            name="export",
-        )
+
+        async def send(asked: Interaction) -> None:
+            await self._send(user_id, team_id, asked.channel_id, text)
+
+        await self._kit.ack_then_work(ack, command, send, name="export")
 
     async def _send(self, user_id: str, team_id: str, channel_id: str | None, text: str) -> None:
         export_range, files = await self._service.export_for(user_id, team_id, text)
-        client = self._poster.client
+        client = self._kit.poster.client
         dm = await client.conversations_open(users=user_id)
         counts = ", ".join(f"{f.rows} rows in {f.filename}" for f in files)
         # files_upload_v2: files.getUploadURLExternal, the upload, then files.completeUploadExternal.
@@ -54,7 +50,7 @@ class ExportListeners:
         )
         if channel_id:
             notice = ":inbox_tray: Your export is in your DM with Mend."
-            await self._poster.tell_user(
+            await self._kit.poster.tell_user(
                 user_id=user_id,
                 channel_id=channel_id,
                 text=notice,

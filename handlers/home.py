@@ -12,12 +12,11 @@ from bot.cases import Case
 from bot.clock import Clock
 from bot.insights import InsightsService
 from handlers.blocks.home import HomeContent, build_home
+from handlers.interaction import Interaction
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
-
-Ack = Callable[..., Awaitable[None]]
 #: Adds a section to someone's Home tab (approvals waiting, promises coming due); None when there's nothing.
 HomeSection = Callable[[str, str], Awaitable[Sequence[Block] | None]]
 
@@ -95,10 +94,9 @@ class HomeListeners:
 
     async def show_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """`app_home_opened`: publish the person's tab (the Messages tab opens the same event: ignored)."""
-        if event.get("tab") != "home":
-            return
-        user_id, team_id = event.get("user"), body.get("team_id")
-        if not isinstance(user_id, str) or not isinstance(team_id, str):
+        opened = Interaction.from_body(body)
+        user_id, team_id = opened.user_id, opened.team_id
+        if event.get("tab") != "home" or user_id is None or team_id is None:
             return
         self._tasks.spawn(
             self._publisher.publish(team_id, user_id), user_id=None, channel_id=None, name="home"

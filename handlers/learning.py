@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.cases import Case, MessageRef
 from bot.errors import MendError
 from bot.learning import LearningService, ProcessFix, RecurrenceAlert
 from handlers.blocks.learning import build_process_fix_modal, build_recurrence_alert, decode_alert
-from handlers.errors import who_and_where
-from handlers.forms import save_then_ack
 from handlers.ids import LearningId, MessageMetadata
+from handlers.interaction import Acting, ListenerKit
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
 
-Ack = Callable[..., Awaitable[None]]
+
+@dataclass(frozen=True)
+class AlertRef:
+    """The alert a button or the process-fix modal is about, as the toolkit reads refs (see blocks/learning)."""
+
+    BROKEN: ClassVar[str] = "That button doesn't point at an alert I know."
+
+    alert_id: int
+
+    @classmethod
+    def decode(cls, raw: Any) -> AlertRef | None:
+        alert_id = decode_alert(raw)
+        return None if alert_id is None else cls(alert_id)
 
 
 class SlackLearningNotifier:
@@ -28,10 +41,10 @@ class SlackLearningNotifier:
     async def post_alert(self, alert: RecurrenceAlert, channel_id: str) -> MessageRef:
         label = self._label(alert.category)
         return await self._poster.post_once(
-            channel_id=channel_id,
-            text=f"Recurring root cause: {label} ({len(alert.cases)} cases)",
-            blocks=build_recurrence_alert(alert, label),
-            event_type=MessageMetadata.RECURRENCE_ALERT.value,
+            channel_id,
+            f"Recurring root cause: {label} ({len(alert.cases)} cases)",
+            build_recurrence_alert(alert, label),
+            event_type=MessageMetadata.RECURRENCE_ALERT,
             key=str(alert.id),
         )
 
@@ -39,87 +52,60 @@ class SlackLearningNotifier:
         if alert.message is None:
             return
         label = self._label(alert.category)
-        await self._poster.client.chat_update(
-            channel=alert.message.channel_id,
-            ts=alert.message.ts,
-            text=f"Recurring root cause: {label}",
-            blocks=[b.to_dict() for b in build_recurrence_alert(alert, label, fixes)],
-        )
+        blocks = build_recurrence_alert(alert, label, fixes)
+        await self._poster.update(alert.message, f"Recurring root cause: {label}", blocks)
 
 
 class LearningListeners:
     def __init__(self, service: LearningService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
         self._service = service
-        self._poster = poster
-        self._tasks = tasks
+        self._kit = ListenerKit(poster, tasks)
 
     async def case_changed(self, case: Case) -> None:
         """Observer of case syncs: a recurrence check in the background, so the person who acted isn't kept."""
         if case.root_cause_category:
-            self._tasks.spawn(
+            self._kit.tasks.spawn(
                 self._service.check_recurrence(case), user_id=None, channel_id=None, name="recurrence"
             )
 
-    async def open_fix_modal(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        user_id, channel_id = who_and_where(body)
-        alert_id = decode_alert(action.get("value"))
+    async def open_fix_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        async def work(clicked: Acting[AlertRef]) -> None:
+            alert = await self._service.alert(clicked.ref.alert_id)
+            if alert is None:
+                raise MendError(AlertRef.BROKEN)
+            label = self._service.label(alert.category)
+            await self._kit.open_modal(clicked.interaction, build_process_fix_modal(alert, label))
 
-        async def work() -> None:
-            alert = await self._service_alert(alert_id)
-            await self._poster.open_modal(
-                body.get("trigger_id"), build_process_fix_modal(alert, self._service.label(alert.category))
+        await self._kit.ack_then_act(ack, body, AlertRef, work, name="open-process-fix")
+
+    async def submit_fix(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        def save(fix: Acting[AlertRef]) -> Coroutine[Any, Any, ProcessFix]:
+            form = fix.interaction.form
+            due = form.date(LearningId.FIX_DUE)
+            return self._service.create_fix(
+                fix.ref.alert_id,
+                **fix.actor,
+                description=form.text(LearningId.FIX_DESCRIPTION),
+                owner_user_id=form.user(LearningId.FIX_OWNER),
+                due_on=due.isoformat() if due else None,
             )
 
-        self._tasks.spawn(work(), user_id=user_id, channel_id=channel_id, name="open-process-fix")
+        async def show_fixes(fix: Acting[AlertRef], _saved: ProcessFix) -> None:
+            await self._service.show_fixes(fix.ref.alert_id)
 
-    async def submit_fix(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = (view.get("state") or {}).get("values") if isinstance(view.get("state"), dict) else {}
-        values = values if isinstance(values, dict) else {}
-
-        def field(block: LearningId, key: str) -> str | None:
-            element = (values.get(block.value) or {}).get(block.action_id)
-            value = element.get(key) if isinstance(element, dict) else None
-            return value if isinstance(value, str) else None
-
-        alert_id = decode_alert(view.get("private_metadata"))
-        user = body.get("user") if isinstance(body.get("user"), dict) else {}
-        team = body.get("team") if isinstance(body.get("team"), dict) else {}
-        user_id, team_id = (user or {}).get("id"), (team or {}).get("id")
-        if alert_id is None or not isinstance(user_id, str) or not isinstance(team_id, str):
-            await ack(
-                response_action="errors", errors={LearningId.FIX_DESCRIPTION.value: "This form is broken."}
-            )
-            return
-        saved = await save_then_ack(
+        await self._kit.submit(
             ack,
-            self._service.create_fix(
-                alert_id,
-                team_id=team_id,
-                actor_user_id=user_id,
-                description=field(LearningId.FIX_DESCRIPTION, "value"),
-                owner_user_id=field(LearningId.FIX_OWNER, "selected_user"),
-                due_on=field(LearningId.FIX_DUE, "selected_date"),
-            ),
-            tasks=self._tasks,
-            user_id=user_id,
+            body,
+            AlertRef,
+            save,
             error_block=LearningId.FIX_DESCRIPTION.value,
             field_blocks={
                 "description": LearningId.FIX_DESCRIPTION.value,
                 "owner": LearningId.FIX_OWNER.value,
                 "due": LearningId.FIX_DUE.value,
             },
+            then=show_fixes,
         )
-        if saved is not None:
-            self._tasks.spawn(
-                self._service.show_fixes(alert_id), user_id=user_id, channel_id=None, name="show-fixes"
-            )
-
-    async def _service_alert(self, alert_id: int | None) -> RecurrenceAlert:
-        alert = await self._service.alert(alert_id) if alert_id is not None else None
-        if alert is None:
-            raise MendError("That button doesn't point at an alert I know.")
-        return alert
 
 
 class SlackCheckInNotifier:
@@ -135,9 +121,9 @@ class SlackCheckInNotifier:
             f"a few minutes with <@{case.owner_user_id}> today would help."
         )
         await self._poster.post_once(
-            channel_id=manager_user_id,
-            text=text,
-            blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-            event_type=MessageMetadata.CHECK_IN.value,
+            manager_user_id,
+            text,
+            [SectionBlock(text=MarkdownTextObject(text=text))],
+            event_type=MessageMetadata.CHECK_IN,
             key=f"{case.id}:{case.reopen_count}:{manager_user_id}",
         )

@@ -1,4 +1,5 @@
-"""Talking to Slack's Web API safely: bounded retries that never repeat a post, and post-exactly-once."""
+"""Talking to Slack's Web API safely: bounded retries that never repeat a post, post-exactly-once, and the one
+policy for a failed redraw."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -20,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases import MessageRef
 from bot.errors import MendError, SlackUnavailable
+from bot.followups import NotPosted, OutcomeUnknown
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ IDEMPOTENT_METHODS = frozenset(
     }
 )
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# Refusals that no retry will change.
+PERMANENT_ERRORS = frozenset(
+    {"channel_not_found", "is_archived", "account_inactive", "invalid_auth", "not_authed", "msg_too_long"}
+)
 
 
 def method_of(url: str) -> str:
@@ -138,89 +145,205 @@ def error_code(exc: SlackApiError) -> str:
 
 
 AMBIGUOUS = (aiohttp.ClientError, asyncio.TimeoutError)
+#: Pages of history searched for a post whose outcome is unknown, before giving up on knowing.
+RECONCILE_PAGES = 5
 
 
-class SlackPoster:
-    """Posts messages so that a retry after an ambiguous failure never shows the same message twice.
+class SlackRefused(NotPosted):
+    """Slack answered, and said no (a 4xx error code, 429 once the retries are spent, or no channel to join)."""
 
-    Each message Mend must post once carries message metadata naming it (`event_type` + a key). When a
-    post fails in a way that may still have landed (5xx, dropped connection, timeout), the channel's recent
-    history is searched for that metadata before trying again.
+    def __init__(
+        self, code: str, *, status: int = 0, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(f"Slack refused it: {code or status}", retry_after=retry_after, permanent=permanent)
+        self.code = code
+        self.status = status
+
+
+class RedrawFailed(SlackUnavailable):
+    """A message showing a saved change could not be redrawn. The change stands; whatever draws that message
+    next (the catch-up for cases, the next sync for amends, the next change for nudges and alerts) shows it,
+    so the error policy logs this and tells nobody."""
+
+
+def _block_dicts(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
+    return [b.to_dict() if isinstance(b, Block) else b for b in blocks]
+
+
+async def redraw(
+    client: AsyncWebClient, ref: MessageRef, text: str, blocks: Sequence[Block | dict[str, Any]]
+) -> None:
+    """chat.update under the one policy for a failed update (see RedrawFailed)."""
+    try:
+        await client.chat_update(channel=ref.channel_id, ts=ref.ts, text=text, blocks=_block_dicts(blocks))
+    except SlackApiError as exc:
+        raise RedrawFailed(f"Slack refused to update {ref.channel_id}/{ref.ts}: {error_code(exc)}") from exc
+    except AMBIGUOUS as exc:
+        raise RedrawFailed(f"Slack did not answer an update of {ref.channel_id}/{ref.ts}") from exc
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A message Mend posts exactly once: where it goes, and the metadata that names it there."""
+
+    channel_id: str
+    event_type: str
+    key: str
+    thread_ts: str | None = None
+
+    @classmethod
+    def to(cls, where: str | MessageRef, event_type: str, key: str) -> Keyed:
+        """`where` is a channel (a person's id for Mend's DM with them) or a message to reply under."""
+        if isinstance(where, MessageRef):
+            return cls(where.channel_id, event_type, key, thread_ts=where.ts)
+        return cls(where, event_type, key)
+
+    def names(self, message: dict[str, Any]) -> bool:
+        meta = message.get("metadata") or {}
+        return (
+            meta.get("event_type") == self.event_type
+            and (meta.get("event_payload") or {}).get("key") == self.key
+        )
+
+
+class ExactlyOnce:
+    """The one post-exactly-once: each message carries metadata naming it (`Keyed`), one attempt classifies
+    its outcome (posted, certainly not posted, unknown), and an unknown outcome is settled by looking for
+    the key in the conversation's history, every page of it, before anything is posted again.
+
+    `client` posts; `lookup` (the retrying client: reads and joins are safe to repeat) searches and joins.
     """
 
-    def __init__(self, client: AsyncWebClient, *, attempts: int = 4, backoff: float = 0.5) -> None:
-        self.client = client
-        self._attempts = attempts
-        self._backoff = backoff
-
-    async def post_once(
+    def __init__(
         self,
+        client: AsyncWebClient,
+        lookup: AsyncWebClient | None = None,
         *,
-        channel_id: str,
-        text: str,
-        blocks: Sequence[Block],
-        event_type: str,
-        key: str,
-        thread_ts: str | None = None,
-    ) -> MessageRef:
-        metadata = {"event_type": event_type, "event_payload": {"key": key}}
-        payload = [b.to_dict() for b in blocks]
-        started = time.time() - 5  # a little slack for clock skew between us and Slack
+        pace: Callable[[str], None] | None = None,
+        pages: int = RECONCILE_PAGES,
+    ) -> None:
+        self._client = client
+        self._lookup = lookup or client
+        self._pace = pace
+        self._pages = pages
+
+    async def post(self, message: Keyed, text: str, blocks: Sequence[Block | dict[str, Any]]) -> MessageRef:
+        """One post (and one more after joining a public channel Mend is not in yet).
+
+        Raises SlackRefused or NotPosted when it certainly did not land, OutcomeUnknown when it may have.
+        """
+        metadata = {"event_type": message.event_type, "event_payload": {"key": message.key}}
+        payload = _block_dicts(blocks) or None
+        channel_id = message.channel_id
         joined = False
-        for attempt in range(self._attempts):
+        while True:
+            if self._pace is not None:
+                self._pace(channel_id)
             try:
-                resp = await self.client.chat_postMessage(
-                    channel=channel_id, text=text, blocks=payload, metadata=metadata, thread_ts=thread_ts
+                resp = await self._client.chat_postMessage(
+                    channel=channel_id,
+                    text=text,
+                    blocks=payload,
+                    metadata=metadata,
+                    thread_ts=message.thread_ts,
                 )
                 return MessageRef(channel_id=str(resp["channel"]), ts=str(resp["ts"]))
             except SlackApiError as exc:
+                status = getattr(exc.response, "status_code", 0) or 0
                 code = error_code(exc)
+                if status >= 500:
+                    raise OutcomeUnknown(f"Slack answered {status}") from exc
                 if code == "not_in_channel" and not joined:
                     joined = True
                     await self._join(channel_id)
                     continue
-                status = getattr(exc.response, "status_code", 0)
-                if status not in RETRYABLE_STATUS:
-                    raise SlackUnavailable(explain_post_error(code, channel_id)) from exc
-            except AMBIGUOUS:
-                log.warning(
-                    "Slack post %s/%s failed ambiguously; checking whether it landed", event_type, key
-                )
-            found = await self._find_posted(channel_id, event_type, key, started, thread_ts)
-            if found is not None:
-                return found
-            await asyncio.sleep(self._backoff * (2**attempt))
-        raise SlackUnavailable("Slack isn't answering right now; Mend will post this as soon as it does.")
+                retry_after = None
+                if status == 429:
+                    headers = dict(getattr(exc.response, "headers", {}) or {})
+                    retry_after = retry_after_seconds(headers, 1.0)
+                raise SlackRefused(
+                    code, status=status, retry_after=retry_after, permanent=code in PERMANENT_ERRORS
+                ) from exc
+            except aiohttp.ClientConnectorError as exc:
+                raise NotPosted(f"could not reach Slack: {exc}") from exc  # nothing was sent
+            except AMBIGUOUS as exc:
+                raise OutcomeUnknown(type(exc).__name__) from exc
 
     async def _join(self, channel_id: str) -> None:
         try:
-            await self.client.conversations_join(channel=channel_id)
+            await self._lookup.conversations_join(channel=channel_id)
         except SlackApiError as exc:
-            raise SlackUnavailable(explain_post_error("not_in_channel", channel_id)) from exc
+            raise SlackRefused("not_in_channel", permanent=True) from exc
+        except AMBIGUOUS as exc:
+            raise NotPosted(f"could not join {channel_id}: {type(exc).__name__}") from exc
 
-    async def _find_posted(
-        self, channel_id: str, event_type: str, key: str, since: float, thread_ts: str | None
-    ) -> MessageRef | None:
+    async def find(self, message: Keyed, oldest: float) -> MessageRef | None:
+        """The message posted with this key since `oldest`, or None; failing to look is OutcomeUnknown."""
+        page: dict[str, Any] = {
+            "channel": message.channel_id,
+            "oldest": f"{max(oldest, 0):.6f}",
+            "limit": 200,
+        }
         try:
-            if thread_ts:
-                resp = await self.client.conversations_replies(
-                    channel=channel_id,
-                    ts=thread_ts,
-                    oldest=f"{since:.6f}",
-                    include_all_metadata=True,
-                    limit=200,
-                )
-            else:
-                resp = await self.client.conversations_history(
-                    channel=channel_id, oldest=f"{since:.6f}", include_all_metadata=True, limit=200
-                )
-        except (SlackApiError, *AMBIGUOUS):
-            return None
-        for message in resp.get("messages") or []:
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == event_type and (meta.get("event_payload") or {}).get("key") == key:
-                return MessageRef(channel_id=channel_id, ts=str(message["ts"]))
-        return None
+            for _ in range(self._pages):
+                if message.thread_ts:
+                    resp = await self._lookup.conversations_replies(
+                        ts=message.thread_ts, include_all_metadata=True, **page
+                    )
+                else:
+                    resp = await self._lookup.conversations_history(include_all_metadata=True, **page)
+                found = next((m for m in resp.get("messages") or [] if message.names(m)), None)
+                if found is not None:
+                    return MessageRef(channel_id=message.channel_id, ts=str(found["ts"]))
+                page["cursor"] = (resp.get("response_metadata") or {}).get("next_cursor") or None
+                if not page["cursor"]:
+                    return None
+        except (SlackApiError, *AMBIGUOUS) as exc:
+            raise OutcomeUnknown(f"could not check whether it was posted: {exc}") from exc
+        raise OutcomeUnknown("too much history to check whether it was posted")
+
+
+class SlackPoster:
+    """Mend's Web API calls for listeners and notifiers: posts that never show twice, redraws under one
+    policy, messages to one person, modals."""
+
+    def __init__(self, client: AsyncWebClient, *, attempts: int = 4, backoff: float = 0.5) -> None:
+        self.client = client
+        self.once = ExactlyOnce(client)
+        self._attempts = attempts
+        self._backoff = backoff
+
+    async def post_once(
+        self, to: str | MessageRef, text: str, blocks: Sequence[Block], *, event_type: str, key: str
+    ) -> MessageRef:
+        """Post `to` a channel or under a message, trying again after failures; after an unknown outcome,
+        only once the history says it is not there (never on a guess)."""
+        message = Keyed.to(to, event_type, key)
+        started = time.time() - 5  # a little slack for clock skew between us and Slack
+        unsure = False
+        for attempt in range(self._attempts + 1):
+            if attempt:
+                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+            try:
+                if unsure:
+                    found = await self.once.find(message, started)
+                    if found is not None:
+                        return found
+                    unsure = False
+                if attempt == self._attempts:
+                    break
+                return await self.once.post(message, text, blocks)
+            except SlackRefused as exc:
+                raise SlackUnavailable(explain_post_error(exc.code, message.channel_id)) from exc
+            except NotPosted:
+                continue  # nothing reached Slack; try again
+            except OutcomeUnknown:
+                log.warning("Slack post %s/%s: outcome unknown; checking whether it landed", event_type, key)
+                unsure = True
+        raise SlackUnavailable("Slack isn't answering right now; Mend will post this as soon as it does.")
+
+    async def update(self, ref: MessageRef, text: str, blocks: Sequence[Block]) -> None:
+        await redraw(self.client, ref, text, blocks)
 
     async def tell_user(
         self, *, user_id: str, channel_id: str | None, text: str, blocks: Sequence[Block]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -12,20 +11,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StorageUnavailable
 from bot.workspaces import WorkspaceService
+from handlers.interaction import Interaction
+from handlers.payloads import field, slack_id
 from handlers.slack_api import AMBIGUOUS, error_code
 
 log = logging.getLogger(__name__)
 
-_TEAM_ID = re.compile(r"[A-Z0-9]{1,32}")
-_USER_ID = re.compile(r"[A-Z0-9]{1,32}")
 CONFIRM_DEADLINE_SECONDS = 3.0
 # What Slack answers with a token it no longer accepts.
 DEAD_TOKEN_ERRORS = frozenset({"token_revoked", "invalid_auth", "account_inactive", "not_authed"})
-
-
-def _team_of(body: dict[str, Any]) -> str | None:
-    team = body.get("team_id")
-    return team if isinstance(team, str) and _TEAM_ID.fullmatch(team) else None
 
 
 class WorkspaceListeners:
@@ -33,19 +27,16 @@ class WorkspaceListeners:
         self._workspaces = workspaces
 
     async def record_uninstall(self, body: dict[str, Any]) -> None:
-        team_id = _team_of(body)
+        team_id = Interaction.from_body(body).team_id
         if team_id is None:
             return
         if await self._workspaces.uninstalled(team_id):
             log.warning("Mend was uninstalled from %s: its sends there stop", team_id)
 
-    async def record_revoked_tokens(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        team_id = _team_of(body)
-        tokens = event.get("tokens") if isinstance(event, dict) else None
-        bot = tokens.get("bot") if isinstance(tokens, dict) else None
-        bot_user_ids = (
-            [u for u in bot if isinstance(u, str) and _USER_ID.fullmatch(u)] if isinstance(bot, list) else []
-        )
+    async def record_revoked_tokens(self, body: dict[str, Any]) -> None:
+        team_id = Interaction.from_body(body).team_id
+        bot = field(body, "event", "tokens", "bot")
+        bot_user_ids = [u for u in bot if slack_id(u)] if isinstance(bot, list) else []
         if team_id is None:
             return
         if await self._workspaces.tokens_revoked(team_id, bot_user_ids=bot_user_ids):
@@ -70,8 +61,8 @@ async def confirm_installation(client: AsyncWebClient, workspaces: WorkspaceServ
     except (*AMBIGUOUS, OSError):
         log.warning("could not reach Slack to confirm the bot token; carrying on")
         return
-    team_id = resp.get("team_id")
-    if not isinstance(team_id, str) or not _TEAM_ID.fullmatch(team_id):
+    team_id = slack_id(resp.get("team_id"))
+    if team_id is None:
         return
     try:
         if await workspaces.token_confirmed(team_id):

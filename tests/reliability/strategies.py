@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import strategies as st
+
+from bot.followups import SnoozeChoice
 
 # Markup Slack would act on if Mend echoed it unescaped, and characters that break naive code.
 INJECTIONS = (
@@ -87,3 +90,72 @@ any_json: st.SearchStrategy[Any] = st.recursive(
     ),
     max_leaves=12,
 )
+
+
+# ---- what a forged client puts where Mend's own refs travel --------------------------------------
+
+_FAR = 10**6  # ids no test database reaches: a ref that has the right shape and names nothing
+
+# Refs of every kind Mend writes (see handlers/blocks), right in shape but naming nothing.
+near_miss_refs = st.one_of(
+    st.builds(
+        lambda n, s: json.dumps({"c": _FAR + n, "s": s}), st.integers(0, 99), st.sampled_from(["ack", ""])
+    ),
+    st.builds(lambda n, r: json.dumps({"f": _FAR + n, "r": r}), st.integers(0, 99), st.integers(0, 3)),
+    st.builds(lambda n: json.dumps({"a": _FAR + n}), st.integers(0, 99)),
+    # The right keys with the wrong types or out of range.
+    st.sampled_from(
+        [
+            '{"c": "1", "s": "ack"}',
+            '{"c": true, "s": "ack"}',
+            '{"c": 1.0}',
+            '{"c": -1}',
+            '{"c": 9007199254740993}',
+            '{"f": 0, "r": 0}',
+            '{"f": 1, "r": -1}',
+            '{"f": [1], "r": 0}',
+            '{"a": null}',
+            '{"a": {"a": 1}}',
+            "[" * 1500 + "]" * 1500,
+        ]
+    ),
+)
+# A snooze menu's option value is "<choice>|<ref>".
+snooze_values = st.builds(
+    lambda choice, ref: f"{choice}|{ref}",
+    st.one_of(st.sampled_from([c.value for c in SnoozeChoice]), short_hostile_text),
+    st.one_of(near_miss_refs, short_hostile_text),
+)
+ref_values = st.one_of(near_miss_refs, snooze_values, hostile_text, any_json.map(json.dumps), any_json)
+
+
+def input_elements(action_id_values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """One input's state in view.state.values, of any element type, with hostile contents."""
+    return st.one_of(
+        st.fixed_dictionaries(
+            {"type": st.just("plain_text_input"), "value": st.one_of(field_text, st.none())}
+        ),
+        st.fixed_dictionaries(
+            {
+                "type": st.just("static_select"),
+                "selected_option": st.one_of(st.none(), st.fixed_dictionaries({"value": action_id_values})),
+            }
+        ),
+        st.fixed_dictionaries({"type": st.just("users_select"), "selected_user": action_id_values}),
+        st.fixed_dictionaries(
+            {"type": st.just("datepicker"), "selected_date": st.one_of(st.dates().map(str), action_id_values)}
+        ),
+        st.fixed_dictionaries(
+            {
+                "type": st.just("timepicker"),
+                "selected_time": st.one_of(st.times().map(lambda t: t.strftime("%H:%M")), action_id_values),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
+                "type": st.just("checkboxes"),
+                "selected_options": st.lists(st.fixed_dictionaries({"value": action_id_values}), max_size=3),
+            }
+        ),
+        any_json,
+    )

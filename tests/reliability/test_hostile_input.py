@@ -9,18 +9,25 @@ strings, mrkdwn and link injection), Mend answers 200 with a field error or a po
 from __future__ import annotations
 
 import copy
+import inspect
 import itertools
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+import handlers
+from bot.apology_templates import Situation
 from bot.cases import Severity
+from bot.followups import SnoozeChoice
 from bot.playbook import DEFAULT_STEPS
 from handlers.blocks.cases import (
     build_case_card,
@@ -28,14 +35,36 @@ from handlers.blocks.cases import (
     build_thread_opening,
     case_card_text,
 )
-from handlers.ids import Action, Command, ReportBlock
+from handlers.blocks.followups import FollowUpRef
+from handlers.blocks.recovery import StepRef
+from handlers.ids import (
+    Action,
+    AmendsBlock,
+    Command,
+    Event,
+    FollowUpBlock,
+    LearningId,
+    ReportBlock,
+    StepBlock,
+    View,
+)
+from handlers.payloads import slack_id
 from handlers.web import MAX_BODY_BYTES
 from slack_double.blocks import validate_message_blocks
 from slack_double.user import AppResponse
+from storage import schema
 from storage.cases import case_from_row
+from storage.followups import FollowUpRow
 from tests.e2e.conftest import Stack
 from tests.e2e.test_report_case import REPORT, open_report, state_of
-from tests.reliability.strategies import any_json, field_text, hostile_text
+from tests.reliability.strategies import (
+    any_json,
+    field_text,
+    hostile_text,
+    input_elements,
+    ref_values,
+    short_hostile_text,
+)
 
 FUZZ = settings(
     max_examples=50,
@@ -436,3 +465,333 @@ async def test_raw_bodies_never_get_a_5xx(stack: Stack, watch: Watch, body: byte
 async def test_a_body_over_the_limit_is_refused_politely(stack: Stack) -> None:
     response = await stack.alice.slash_command(Command.RECOVER.value, "x" * (MAX_BODY_BYTES + 1))
     assert response.status == 413
+
+
+# ---- every listener in the index --------------------------------------------------------------------
+# Each command, shortcut, action, view and event handlers/__init__.py registers gets hostile payloads over
+# signed HTTP. Besides what Watch checks (no 5xx, no traceback, nothing Slack would refuse, no error logged),
+# a payload that names nothing real changes nothing: not one stored row, not one message in a channel.
+
+
+class _Index:
+    """Stands in for Bolt's app while handlers.register runs: records what is registered under which id."""
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, str]] = []
+
+    def __getattr__(self, kind: str) -> Callable[..., Any]:
+        def register(*args: Any, **_: Any) -> Callable[[Any], Any]:
+            if args and isinstance(args[0], str):
+                self.routes.append((kind, args[0]))
+            return lambda listener: listener
+
+        return register
+
+
+class _AnyListeners:
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
+def registered_routes() -> list[tuple[str, str]]:
+    index = _Index()
+    groups = list(inspect.signature(handlers.register).parameters)[1:]
+    handlers.register(index, **{group: _AnyListeners() for group in groups})  # type: ignore[arg-type]
+    return index.routes
+
+
+ROUTES = registered_routes()
+ACTIONS = sorted(i for kind, i in ROUTES if kind == "action")
+VIEWS = sorted(i for kind, i in ROUTES if kind == "view_submission")
+OTHERS = sorted((kind, i) for kind, i in ROUTES if kind in ("command", "shortcut", "event"))
+# The report modal opens a case from free text: a well-formed one may store one (the properties above).
+CREATES = {View.REPORT.value}
+BLOCK_IDS = sorted(
+    {b.value for ids in (ReportBlock, StepBlock, AmendsBlock, FollowUpBlock, LearningId) for b in ids}
+)
+FORGED_TEAM = "T0FORGED"
+# The tables a request may write without acting on anything: the Events API delivery log.
+BOOKKEEPING = {"processed_events"}
+CHANGES = {"chat.postMessage", "chat.update", "chat.delete", "reactions.add", "files.completeUploadExternal"}
+
+
+def test_the_properties_cover_every_registered_listener() -> None:
+    assert {kind for kind, _ in ROUTES} == {"command", "shortcut", "action", "view_submission", "event"}
+    assert len(ACTIONS) + len(VIEWS) + len(OTHERS) == len(ROUTES)
+    assert len(ACTIONS) > 20 and len(VIEWS) > 10
+
+
+@dataclass
+class World:
+    """A real case in the stack, so that "names nothing real" is tested against something real."""
+
+    case_id: int
+    follow_ups: list[tuple[int, int]]  # (id, round)
+
+    def names_real(self, raw: Any) -> bool:
+        if not isinstance(raw, str):
+            return False
+        ids = {f for f, _ in self.follow_ups}
+        for text in {raw, raw.partition("|")[2]}:
+            step, follow_up = StepRef.decode(text), FollowUpRef.decode(text)
+            if (step and step.case_id == self.case_id) or (follow_up and follow_up.follow_up_id in ids):
+                return True
+        return False
+
+    def real_refs(self) -> list[str]:
+        """Refs naming the real case's open steps and its follow-ups' current rounds."""
+        steps = [
+            StepRef(self.case_id, key).encode() for key in ("", DEFAULT_STEPS[0].key, DEFAULT_STEPS[1].key)
+        ]
+        return steps + [FollowUpRef(f, r).encode() for f, r in self.follow_ups]
+
+
+_worlds: dict[int, World] = {}
+
+
+async def world_of(stack: Stack) -> World:
+    """One reported case per stack (as report_view opens one modal per stack)."""
+    if id(stack) not in _worlds:
+        row = await stack.report_case()
+        async with stack.mend.db.transaction() as session:
+            follow_ups = (await session.execute(select(FollowUpRow.id, FollowUpRow.round))).all()
+        _worlds[id(stack)] = World(row.id, [(f, r) for f, r in follow_ups])
+        stack.double.clear_views(stack.alice.id)
+    return _worlds[id(stack)]
+
+
+async def stored(stack: Stack) -> dict[str, list[tuple[Any, ...]]]:
+    async with stack.mend.db.transaction() as session:
+        return {
+            table.name: sorted(map(tuple, (await session.execute(select(table))).all()), key=repr)
+            for table in schema.metadata.sorted_tables
+            if table.name not in BOOKKEEPING
+        }
+
+
+async def changes_nothing(
+    stack: Stack, watch: Watch, payload: Any, send: Callable[[Any], Awaitable[AppResponse]] | None = None
+) -> None:
+    """Send `payload` (an interaction unless `send` says otherwise) and check it changed nothing."""
+    before = await stored(stack)
+    calls = len(stack.double.calls)
+    watch.begin()
+    await watch.check(await (send or stack.sender.post_interaction)(payload), sent=payload)
+    assert await stored(stack) == before, "a payload naming nothing real changed what Mend stores"
+    # Slack changed nowhere either: nothing posted or redrawn in a channel (a DM to the person may explain).
+    changed = [
+        (c.method, c.args.get("channel"))
+        for c in stack.double.calls[calls:]
+        if c.ok and c.method in CHANGES and not str(c.args.get("channel", "")).startswith(("U", "D"))
+    ]
+    assert changed == []
+
+
+def actors(stack: Stack) -> st.SearchStrategy[tuple[Any, Any]]:
+    """Who the payload says acted: the real person, or someone or some workspace Slack would never name."""
+    nobody = st.one_of(short_hostile_text.filter(lambda s: slack_id(s) is None), st.none(), any_json)
+    return st.one_of(
+        st.just((stack.alice.id, stack.double.team_id)),
+        st.tuples(nobody, st.just(stack.double.team_id)),
+        st.tuples(st.just(stack.alice.id), nobody),
+    )
+
+
+def forged_interaction(stack: Stack, kind: str, user: Any, team: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "user": {"id": user, "team_id": team} if isinstance(user, str) else user,
+        "team": {"id": team} if isinstance(team, str) else team,
+        "api_app_id": stack.double.app_id,
+        "token": stack.double.verification_token,
+        "trigger_id": stack.double.issue_trigger_id(stack.alice.id),
+    }
+
+
+def click(
+    stack: Stack,
+    action_id: str,
+    *,
+    user: Any,
+    team: Any,
+    value: Any,
+    option: Any,
+    metadata: Any,
+    in_modal: bool,
+) -> dict[str, Any]:
+    payload = forged_interaction(stack, "block_actions", user, team)
+    action: dict[str, Any] = {"type": "button", "action_id": action_id, "block_id": "b1", "value": value}
+    if option is not None:
+        action = {**action, "type": "static_select", "selected_option": {"value": option}}
+    payload["actions"] = [{**action, "action_ts": "1700000001.000200"}]
+    if in_modal:
+        payload["container"] = {"type": "view", "view_id": "V0FORGED"}
+        payload["view"] = {"id": next_view_id(), "hash": "1.x", "type": "modal", "private_metadata": metadata}
+    else:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": stack.support,
+        }
+        payload["channel"] = {"id": stack.support}
+    return payload
+
+
+def submission_of(
+    stack: Stack, callback_id: str, *, user: Any, team: Any, view_id: Any, metadata: Any, values: Any
+) -> dict[str, Any]:
+    payload = forged_interaction(stack, "view_submission", user, team)
+    payload["view"] = {
+        "id": view_id,
+        "type": "modal",
+        "callback_id": callback_id,
+        "hash": "1.x",
+        "private_metadata": metadata,
+        "state": {"values": values},
+    }
+    return payload
+
+
+@FUZZ
+@given(action_id=st.sampled_from(ACTIONS), data=st.data())
+async def test_every_action_with_a_payload_naming_nothing_changes_nothing(
+    stack: Stack, watch: Watch, action_id: str, data: st.DataObject
+) -> None:
+    world = await world_of(stack)
+    user, team = data.draw(actors(stack))
+    option = data.draw(st.one_of(st.none(), ref_values, st.sampled_from([s.value for s in Situation])))
+    value, metadata = data.draw(ref_values), data.draw(st.one_of(ref_values, st.none()))
+    assume(not any(world.names_real(v) for v in (value, option, metadata)))
+    payload = click(
+        stack,
+        action_id,
+        user=user,
+        team=team,
+        value=value,
+        option=option,
+        metadata=metadata,
+        in_modal=data.draw(st.booleans()),
+    )
+    await changes_nothing(stack, watch, payload)
+
+
+@FUZZ
+@given(callback_id=st.sampled_from(sorted(set(VIEWS) - CREATES)), data=st.data())
+async def test_every_submission_of_a_form_naming_nothing_changes_nothing(
+    stack: Stack, watch: Watch, callback_id: str, data: st.DataObject
+) -> None:
+    world = await world_of(stack)
+    user, team = data.draw(actors(stack))
+    metadata = data.draw(ref_values)
+    assume(not world.names_real(metadata))
+    people = st.one_of(st.just(stack.alice.id), st.just(stack.bob.id), ref_values)
+    elements = data.draw(st.dictionaries(st.sampled_from(BLOCK_IDS), input_elements(people), max_size=8))
+    values = {block: {f"{block}_input": element} for block, element in elements.items()}
+    view_id = data.draw(st.one_of(st.builds(next_view_id), hostile_text))
+    payload = submission_of(
+        stack, callback_id, user=user, team=team, view_id=view_id, metadata=metadata, values=values
+    )
+    await changes_nothing(stack, watch, payload)
+
+
+# An input holding every kind of value at once, each plausible: whichever way a form reads it, it gets far
+# enough for the service to look at what the ref names (and so at its workspace).
+PLAUSIBLE = {
+    "type": "plain_text_input",
+    "value": "25",
+    "selected_option": {"value": "delivery"},
+    "selected_options": [{"value": "send_as_written"}],
+    "selected_date": "2031-05-06",
+    "selected_time": "09:30",
+}
+
+
+async def test_no_action_on_a_real_case_from_another_workspace_changes_anything(
+    stack: Stack, watch: Watch
+) -> None:
+    """Every button, with refs to a real case and its follow-ups, clicked in a workspace it isn't in."""
+    world = await world_of(stack)
+    for action_id in ACTIONS:
+        for ref in world.real_refs():
+            for option, in_modal in ((None, False), (f"{SnoozeChoice.TOMORROW.value}|{ref}", True)):
+                payload = click(
+                    stack,
+                    action_id,
+                    user=stack.alice.id,
+                    team=FORGED_TEAM,
+                    value=ref,
+                    option=option,
+                    metadata=ref,
+                    in_modal=in_modal,
+                )
+                await changes_nothing(stack, watch, payload)
+
+
+async def test_no_form_about_a_real_case_from_another_workspace_changes_anything(
+    stack: Stack, watch: Watch
+) -> None:
+    world = await world_of(stack)
+    values = {block: {f"{block}_input": {**PLAUSIBLE, "selected_user": stack.bob.id}} for block in BLOCK_IDS}
+    for callback_id in sorted(set(VIEWS) - CREATES):
+        for ref in world.real_refs():
+            payload = submission_of(
+                stack,
+                callback_id,
+                user=stack.alice.id,
+                team=FORGED_TEAM,
+                view_id=next_view_id(),
+                metadata=ref,
+                values=values,
+            )
+            await changes_nothing(stack, watch, payload)
+
+
+@FUZZ
+@given(route=st.sampled_from(OTHERS), data=st.data())
+async def test_every_command_shortcut_and_event_naming_nothing_changes_nothing(
+    stack: Stack, watch: Watch, route: tuple[str, str], data: st.DataObject
+) -> None:
+    await world_of(stack)
+    kind, name = route
+    sender = stack.sender
+    if kind == "command":
+        user, team = data.draw(actors(stack))
+        fields = {
+            "token": stack.double.verification_token,
+            "command": name,
+            "text": data.draw(hostile_text),
+            "team_id": team if isinstance(team, str) else "",
+            "user_id": user if isinstance(user, str) else "",
+            "channel_id": data.draw(st.one_of(st.just(stack.support), short_hostile_text)),
+            "trigger_id": stack.double.issue_trigger_id(stack.alice.id),
+        }
+        await changes_nothing(stack, watch, fields, lambda sent: sender.post_form(sender.commands_url, sent))
+        return
+    if kind == "shortcut":
+        payload = mangle(
+            shortcut(stack),
+            data.draw(st.sampled_from(PATHS["shortcut"])),
+            data.draw(st.one_of(any_json, hostile_text)),
+            data.draw(st.booleans()),
+        )
+        await changes_nothing(stack, watch, payload)
+        return
+    # Events: a lifecycle event for Mend's own workspace is real, so those name another that isn't one.
+    lifecycle = name in (Event.APP_UNINSTALLED.value, Event.TOKENS_REVOKED.value)
+    nobody = short_hostile_text.filter(lambda s: slack_id(s) is None)
+    team = data.draw(nobody if lifecycle else st.one_of(st.just(stack.double.team_id), nobody))
+    event = {
+        "type": name,
+        "user": data.draw(st.one_of(st.just(stack.alice.id), nobody, any_json)),
+        "tab": data.draw(st.one_of(st.sampled_from(["home", "messages"]), any_json)),
+        "tokens": data.draw(
+            st.one_of(st.fixed_dictionaries({"bot": st.lists(nobody, max_size=3)}), any_json)
+        ),
+        "channel": data.draw(st.one_of(st.just("D0FORGED"), any_json)),
+    }
+    envelope = {**sender.envelope(event, event_id=f"Ev0FUZZ{next(_ids):06d}"), "team_id": team}
+
+    async def deliver(sent: Any) -> AppResponse:
+        return await sender.post(sender.events_url, json.dumps(sent).encode(), "application/json")
+
+    await changes_nothing(stack, watch, envelope, deliver)
