@@ -62,8 +62,12 @@ APPS = {
     "bare": "Bolt, ack only",
     "typical": "Bolt, ack + views.open",
     "mend": "Mend",
+    "busy": "Mend, follow-ups sending",
 }
-MODAL_APPS = ("typical", "mend")
+MODAL_APPS = ("typical", "mend", "busy")
+BASELINES = ("bare", "typical")
+BURST_APPS = ("typical", "mend")
+BULK_CHANNELS = [f"CBULK{i:02d}" for i in range(20)]
 
 
 def free_port() -> int:
@@ -96,6 +100,15 @@ async def serve_double(port: int, *, lean: bool) -> None:
     original_open = api.handlers["views.open"]
     opened: dict[str, float] = {}
     refused: dict[str, str] = {}
+    posted = [0]
+    original_post = api.handlers["chat.postMessage"]
+
+    def count_posts(args: dict[str, Any]) -> dict[str, Any]:
+        result = original_post(args)
+        posted[0] += 1
+        return result
+
+    api.handlers["chat.postMessage"] = count_posts
 
     def consume_bench_trigger(args: dict[str, Any]) -> object:
         # The load generator is not Slack and cannot ask the double for trigger ids. A burst trigger id
@@ -133,14 +146,17 @@ async def serve_double(port: int, *, lean: bool) -> None:
     double.calls = _Discard()  # type: ignore[assignment]
     double.add_user("bench", user_id="UBENCH")
     double.add_channel("support", channel_id="CBENCH", members=["UBENCH"])
+    for channel_id in BULK_CHANNELS:
+        double.add_channel(channel_id.lower(), channel_id=channel_id)
 
     async def ledger(_request: web.Request) -> web.Response:
-        return web.json_response({"opened": opened, "refused": refused})
+        return web.json_response({"opened": opened, "refused": refused, "posted": posted[0]})
 
     async def reset(_request: web.Request) -> web.Response:
         # Between runs: a double holding every view ever opened would get slower as the bench goes on.
         opened.clear()
         refused.clear()
+        posted[0] = 0
         ws.triggers.clear()
         ws.views.clear()
         ws.view_owner.clear()
@@ -183,8 +199,35 @@ async def serve_mend(port: int, api_url: str) -> None:
             log_level="WARNING",
         )
         mend = build(settings)
+        mend.web_app.router.add_post("/bench/backlog", lambda request: stage_backlog(mend, request))
         await mend.start(host="127.0.0.1", port=port)
         await asyncio.Event().wait()
+
+
+async def stage_backlog(mend: Any, request: Any) -> Any:
+    """Stage `n` notices due now across the bench channels: the follow-up poller then claims up to 200 per
+    tick and hands them to BackgroundTasks, the background work that used to crowd out acks."""
+    from datetime import UTC, datetime
+
+    from aiohttp import web
+
+    from bot.followup_request import FollowUpRequest
+    from storage.followups import SqlFollowUpRepository
+
+    n = int(request.query["n"])
+    now = datetime.now(UTC)
+    tag = f"{time.time_ns()}"
+    notices = [
+        FollowUpRequest(
+            kind="notice",
+            key=f"bench:{tag}:{i}",
+            due_at=now,
+            payload={"channel_id": BULK_CHANNELS[i % len(BULK_CHANNELS)], "text": f"Bench notice {i}"},
+        )
+        for i in range(n)
+    ]
+    await SqlFollowUpRepository(mend.db).stage(notices, None, now)
+    return web.json_response({"ok": True, "staged": n})
 
 
 async def serve_bolt(port: int, api_url: str, *, open_modal: bool) -> None:
@@ -287,6 +330,7 @@ class Run:
     late: int = 0  # opened more than 3 s after the request left, or refused as expired
     missing: int = 0  # acked, but no modal opened
     cpu_ms: dict[str, float] = field(default_factory=dict)
+    posted: int = 0  # follow-ups Mend posted while the load ran ("busy" only)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -315,11 +359,20 @@ def modal_figures(run: Run, sent: dict[str, float], ledger: dict[str, Any]) -> N
 
 
 class Bench:
-    def __init__(self, ports: dict[str, int], double_port: int, procs: dict[str, subprocess.Popen[bytes]]):
+    def __init__(
+        self,
+        ports: dict[str, int],
+        double_port: int,
+        procs: dict[str, subprocess.Popen[bytes]],
+        backlog: int = 0,
+    ):
         self.ports = ports
+        self.backlog = backlog
         self.double_port = double_port
         self.procs = procs
         self.urls = {name: f"http://127.0.0.1:{port}/slack/events" for name, port in ports.items()}
+        if backlog:
+            self.urls["busy"] = self.urls["mend"]
         self.control = f"http://127.0.0.1:{double_port + 1}"
         self.tmp = Path(tempfile.mkdtemp(prefix="mend-bench-"))
         self.run_no = 0
@@ -336,8 +389,13 @@ class Bench:
         """Run `load` against `name`, wait for its after-ack work, bill CPU, read the modal ledger."""
         await self.reset()
         await wait_until_quiet(self.procs)
+        if name == "busy":
+            await self.stage_backlog()
         before = {p: cpu_seconds(proc.pid) for p, proc in self.procs.items()}
         run, sent = await load
+        if name == "busy":
+            run.posted = int((await self.ledger())["posted"])
+            await self.backlog_sent()
         await wait_until_quiet(self.procs)  # after-ack work must not spill into the next run
         run.cpu_ms = {
             p: (cpu_seconds(proc.pid) - before[p]) * 1000 / max(run.requests, 1)
@@ -346,6 +404,24 @@ class Bench:
         if name in MODAL_APPS:
             modal_figures(run, sent, await self.ledger())
         return run
+
+    async def backlog_sent(self) -> None:
+        """The rest of the backlog must be posted before the next app runs, not during its run."""
+        for _ in range(1200):
+            if (await self.ledger())["posted"] >= self.backlog:
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"Mend did not post its {self.backlog} follow-ups within 2 minutes")
+
+    async def stage_backlog(self) -> None:
+        url = f"http://127.0.0.1:{self.ports['mend']}/bench/backlog?n={self.backlog}"
+        async with aiohttp.ClientSession() as http, http.post(url) as resp:
+            resp.raise_for_status()
+        # The poller claims on its next tick (every 2 s): start the load once sending is under way.
+        for _ in range(100):
+            if (await self.ledger())["posted"] > 0:
+                return
+            await asyncio.sleep(0.05)
 
     async def wrk(
         self, url: str, concurrency: int, seconds: float, max_rps: int = 4000
@@ -498,7 +574,7 @@ def spawn_servers(full_double: bool) -> tuple[dict[str, subprocess.Popen[bytes]]
         ["--full-double"] if full_double else []
     )
     procs = {"double": subprocess.Popen([sys.executable, __file__, *double_args], cwd=ROOT)}
-    ports = {name: free_port() for name in APPS}
+    ports = {name: free_port() for name in APPS if name != "busy"}
     for name, port in ports.items():
         procs[name] = subprocess.Popen(
             [sys.executable, __file__, "--serve", name, "--port", str(port), "--api-url", api_url], cwd=ROOT
@@ -507,6 +583,10 @@ def spawn_servers(full_double: bool) -> tuple[dict[str, subprocess.Popen[bytes]]
 
 
 # ---- report ------------------------------------------------------------------------------------
+
+
+def ports_only(urls: dict[str, str]) -> list[tuple[str, str]]:
+    return [(name, url) for name, url in urls.items() if name != "busy"]
 
 
 def rotated(urls: dict[str, str], r: int) -> list[tuple[str, str]]:
@@ -544,7 +624,7 @@ def print_table(title: str, results: dict[str, list[Run]]) -> None:
 
 def print_ratios(results: dict[str, list[Run]]) -> None:
     mend = results["mend"]
-    for base in (b for b in results if b != "mend"):
+    for base in (b for b in BASELINES if b in results):
         other = results[base]
         print(
             f"  Mend vs {APPS[base]:<24} p50 {med(other, 'p50') / med(mend, 'p50'):5.1f}x lower, "
@@ -563,33 +643,43 @@ async def measure(
     burst_rounds: int,
     loader: str,
     concurrencies: list[int],
+    backlog: int,
 ) -> None:
-    bench = Bench(ports, double_port, procs)
+    bench = Bench(ports, double_port, procs, backlog)
     try:
         await wait_healthy(double_port + 1)
         for port in ports.values():
             await wait_healthy(port)
         steady = bench.wrk if loader == "wrk" else bench.closed_loop
-        for name, url in bench.urls.items():  # warm-up: auth.test, imports, connection pools, SQLite
+        for name, url in ports_only(bench.urls):  # warm-up: auth.test, imports, pools, SQLite
             await bench.measured(name, steady(url, 10, 2))
         print(
             f"Steady load ({loader}): {seconds:g} s per app per round, {rounds} rounds interleaved, "
-            "medians over rounds; modal lateness from request sent to views.open done\n"
+            "medians over rounds; modal lateness from request sent to views.open done"
         )
+        if backlog:
+            print(
+                f"'{APPS['busy']}': Mend again, {backlog} follow-ups staged due just before each run, so its "
+                "poller claims and posts them (bulk background work) while the acks are measured"
+            )
+        print()
         by_conc: dict[int, dict[str, list[Run]]] = {}
         for concurrency in concurrencies:
-            results: dict[str, list[Run]] = {name: [] for name in APPS}
+            results: dict[str, list[Run]] = {name: [] for name in bench.urls}
             for r in range(rounds):
                 for name, url in rotated(bench.urls, r):
                     results[name].append(await bench.measured(name, steady(url, concurrency, seconds)))
             by_conc[concurrency] = results
             print_table(f"{concurrency} connection{'s' if concurrency > 1 else ''}:", results)
             print_ratios(results)
+            if "busy" in results:
+                posted = statistics.median(r.posted for r in results["busy"])
+                print(f"  {APPS['busy']}: {posted:.0f} follow-ups posted during each run (median)")
             print()
         if burst_rounds:
-            results = {name: [] for name in MODAL_APPS}
+            results = {name: [] for name in BURST_APPS}
             for r in range(burst_rounds):
-                for name, _url in rotated({n: bench.urls[n] for n in MODAL_APPS}, r):
+                for name, _url in rotated({n: bench.urls[n] for n in BURST_APPS}, r):
                     results[name].append(await bench.measured(name, bench.burst(bench.urls[name], 300, 5.0)))
             print(
                 f"Burst: 300 /recover open loop within 5 s, {burst_rounds} rounds; the double refuses a "
@@ -613,8 +703,12 @@ async def measure(
                 ("p99 <= 3x p50 at one connection", med(one, "p99") <= 3 * med(one, "p50")),
                 ("p99 <= typical's p99 at ten", med(ten["mend"], "p99") <= med(ten["typical"], "p99")),
                 ("req/s >= 3x typical's at ten", med(ten["mend"], "rps") >= 3 * med(ten["typical"], "rps")),
-                ("no modal late or lost", all(r.late == 0 and r.missing == 0 for rs in by_conc.values() for r in rs["mend"])),
+                ("no modal late or lost", all(r.late == 0 and r.missing == 0 for rs in by_conc.values() for n in ("mend", "busy") for r in rs.get(n, []))),
             ]  # fmt: skip
+            if "busy" in ten:
+                checks.append(
+                    ("p99 <= typical's p99 at ten, follow-ups sending", med(ten["busy"], "p99") <= med(ten["typical"], "p99"))
+                )  # fmt: skip
             for label, ok in checks:
                 print(f"  {'met    ' if ok else 'MISSED '} {label}")
     finally:
@@ -635,6 +729,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--burst-rounds", type=int, default=3, help="0 skips the burst")
     parser.add_argument("--connections", default="1,10", help="comma-separated, default 1,10")
+    parser.add_argument(
+        "--backlog", type=int, default=500, help="follow-ups staged for the 'busy' Mend runs (0: none)"
+    )
     parser.add_argument(
         "--loader", choices=["wrk", "aiohttp"], default="wrk" if shutil.which("wrk") else "aiohttp"
     )
@@ -668,6 +765,7 @@ def main() -> None:
                 burst_rounds=args.burst_rounds,
                 loader=args.loader,
                 concurrencies=[int(c) for c in args.connections.split(",")],
+                backlog=args.backlog,
             )
         )
 
