@@ -125,7 +125,11 @@ class Scheduler:
             return 0
         for item in items:
             self._tasks.spawn(
-                self._followups.process(item), user_id=None, channel_id=None, name=f"follow-up-{item.id}"
+                self._followups.process(item),
+                user_id=None,
+                channel_id=None,
+                name=f"follow-up-{item.id}",
+                bulk=True,  # a tick may claim hundreds: they must not all run ahead of the next ack
             )
         return len(items)
 
