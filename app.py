@@ -23,7 +23,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.amends import AmendsService
+from bot.amends import AmendsEffect, AmendsEffects, AmendsService
 from bot.cases import CaseService
 from bot.catch_up import CatchUpService
 from bot.clock import Clock, SystemClock, parse_duration
@@ -35,7 +35,8 @@ from bot.insights import DigestService, InsightsService
 from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
 from bot.workspaces import WorkspaceService
-from handlers.amends import AmendsHomeSection, AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
+from handlers.amends import AmendsHomeSection, AmendsListeners, SlackApproverDirectory
+from handlers.amends_effects import AmendsEffectHandler
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
@@ -56,7 +57,7 @@ from handlers.tasks import BackgroundTasks
 from handlers.web import build_web_app
 from handlers.workspaces import WorkspaceListeners, confirm_installation
 from settings import Settings, SettingsError, load_settings
-from storage.amends import SqlAmendsRepository, SqlEscalationQueue
+from storage.amends import SqlAmendsRepository
 from storage.cases import SqlCaseRepository
 from storage.catch_up import SqlLaggingCases
 from storage.db import Database
@@ -72,8 +73,6 @@ from storage.workspaces import SqlWorkspaceRepository
 log = logging.getLogger("mend")
 
 SHUTDOWN_GRACE_SECONDS = 20.0
-# How often the stand-in escalation queue is polled (until the follow-up engine's poller takes it over).
-ESCALATION_POLL_SECONDS = 30.0
 # chat.postMessage answers in well under a second; a follow-up post not answered in this long is "unknown"
 # and reconciled later. Short, because nobody may look for it in Slack before it has surely finished.
 OUTBOX_TIMEOUT_SECONDS = 5
@@ -188,7 +187,6 @@ class Mend:
     slack_client: AsyncWebClient
     outbox_client: AsyncWebClient
     _runner: web.AppRunner | None = field(default=None, repr=False)
-    _escalations: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(
         self,
@@ -199,10 +197,9 @@ class Mend:
         escalations: bool = True,
         schedule: bool = True,
     ) -> int:
-        """Bring the schema up to date, start serving HTTP and (with `schedule`) the follow-up poller.
-
-        `escalations=False` leaves the amends escalation poller off (tests call `amends.escalate_due`).
-        """
+        """Bring the schema up to date, start serving HTTP and (with `schedule`) the follow-up poller, which
+        also runs the amends reminders and escalations. `escalations` is accepted and ignored (it switched
+        off the amends poller that the follow-up engine replaced)."""
         if migrate:
             await upgrade_to_head(self.db)
         # One pooled session for every Web API call: without it slack_sdk opens a new connection (and,
@@ -218,8 +215,6 @@ class Mend:
         sockets = getattr(site._server, "sockets", None) or []
         bound = sockets[0].getsockname()[1] if sockets else (port or self.settings.port)
         log.info("Mend is serving on %s:%s", host, bound)
-        if escalations:
-            self._escalations = asyncio.create_task(self._poll_escalations(), name="amends-escalations")
         if schedule:
             self.poller.start()
         return int(bound)
@@ -228,21 +223,9 @@ class Mend:
         """One poller tick by hand (tests and the sandbox, whose clock is not the wall clock)."""
         return await self.poller.tick()
 
-    async def _poll_escalations(self) -> None:
-        while True:
-            try:
-                await self.amends.escalate_due()
-            except Exception:
-                log.exception("escalating overdue amends requests failed; trying again shortly")
-            await asyncio.sleep(ESCALATION_POLL_SECONDS)
-
     async def stop(self) -> None:
         """Stop claiming follow-ups and taking requests, let in-flight work finish, close the database."""
         self.poller.stop()
-        if self._escalations is not None:
-            self._escalations.cancel()
-            await asyncio.gather(self._escalations, return_exceptions=True)
-            self._escalations = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -285,14 +268,37 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         policy=policy,
     )
 
+    # Follow-ups post through their own client, which never retries a post by itself: every failure is
+    # classified (not posted / outcome unknown) and an unknown one is reconciled before any resend.
+    outbox_client = make_web_client(
+        settings.slack_bot_token.get_secret_value(),
+        settings.slack_api_url,
+        retry_posts=False,
+        timeout=OUTBOX_TIMEOUT_SECONDS,
+    )
+    people = SlackPeopleDirectory(client)
+    follow_up_repo = SqlFollowUpRepository(db)
+    followups = FollowUpService(
+        follow_up_repo,
+        SlackFollowUpMessenger(outbox_client, client),
+        people,
+        clock,
+        policy,
+        lease=parse_duration(settings.follow_up_lease),
+        cases=recovery_repo,
+        recovery=recovery,
+        send_timeout=timedelta(seconds=OUTBOX_TIMEOUT_SECONDS),
+    )
+
+    amends_repo = SqlAmendsRepository(db)
+    approvers = settings.approvers()
     amends = AmendsService(
-        SqlAmendsRepository(db),
-        SlackAmendsNotifier(poster),
+        amends_repo,
         SlackApproverDirectory(poster),
-        SqlEscalationQueue(db),  # STAND-IN: the lead connects the durable follow-up engine here
+        followups,  # what an offer or a decision staged goes out at once; the poller retries the rest
         clock,
         settings.amends_policy(),
-        settings.approvers(),
+        approvers,
         after_grant=recovery.sync,
     )
     insights = InsightsService(SqlInsightsRepository(db), clock, root_causes)
@@ -316,32 +322,14 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     exports = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
     home.add_section(AmendsHomeSection(amends))
     amends.observe(lambda request: home.refresh_team(request.team_id))
-    # Follow-ups post through their own client, which never retries a post by itself: every failure is
-    # classified (not posted / outcome unknown) and an unknown one is reconciled before any resend.
-    outbox_client = make_web_client(
-        settings.slack_bot_token.get_secret_value(),
-        settings.slack_api_url,
-        retry_posts=False,
-        timeout=OUTBOX_TIMEOUT_SECONDS,
-    )
-    people = SlackPeopleDirectory(client)
-    follow_up_repo = SqlFollowUpRepository(db)
-    followups = FollowUpService(
-        follow_up_repo,
-        SlackFollowUpMessenger(outbox_client, client),
-        people,
-        clock,
-        policy,
-        lease=parse_duration(settings.follow_up_lease),
-        cases=recovery_repo,
-        recovery=recovery,
-        send_timeout=timedelta(seconds=OUTBOX_TIMEOUT_SECONDS),
-    )
     # One handler per kind; another feature registers its own kind here (see bot/followups/__init__.py).
     case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)
     for kind in sorted(CASE_KINDS):
         followups.register(kind, case_handler)
     followups.register(FollowUpKind.NOTICE, NoticeHandler())
+    amends_effects = AmendsEffectHandler(AmendsEffects(amends_repo, clock, approvers), outbox_client, client)
+    for amends_kind in AmendsEffect:
+        followups.register(amends_kind, amends_effects)
     catch_up = CatchUpService(SqlLaggingCases(db), clock, announce=cases.announce, sync=recovery.sync)
     digest = DigestService(
         insights, SqlInsightsRepository(db), follow_up_repo, clock, settings.digest_channel

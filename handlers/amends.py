@@ -1,41 +1,34 @@
-"""The Slack edge of amends: the Offer amends modal, approval buttons and modals, and where requests go."""
+"""The Slack edge of amends: the Offer amends modal, approval buttons and modals, and the approver directory
+(what appears in Slack after a change is handlers/amends_effects.py, delivered by the follow-up engine)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block
 
 from bot.amends import (
-    Amends,
     AmendsService,
-    ApprovalCopy,
     Decision,
     OfferField,
     validate_offer,
 )
-from bot.cases import Case, MessageRef
-from bot.errors import MendError, SlackUnavailable
+from bot.errors import MendError
 from handlers.blocks.amends import (
     AmendsRef,
     build_amends_home_section,
-    build_approval_request,
     build_decision_modal,
     build_guarantee_done,
     build_offer_modal,
-    build_outcome,
-    build_reminder,
-    build_request_notice,
-    requester_text,
 )
 from handlers.blocks.recovery import StepRef
 from handlers.errors import who_and_where
 from handlers.forms import save_then_ack
-from handlers.ids import AmendsBlock, MessageMetadata
-from handlers.slack_api import AMBIGUOUS, SlackPoster, error_code
+from handlers.ids import AmendsBlock
+from handlers.slack_api import SlackPoster, error_code
 from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -75,83 +68,6 @@ class SlackApproverDirectory:
             raise
         user = resp.get("user") or {}
         return not user.get("deleted") and not user.get("is_bot")
-
-
-class SlackAmendsNotifier:
-    """Implements AmendsNotifier: approval requests in a channel or DMs, thread notices, in-place updates."""
-
-    def __init__(self, poster: SlackPoster) -> None:
-        self._poster = poster
-
-    async def post_approval_request(self, amends: Amends, case: Case, copy: ApprovalCopy) -> MessageRef:
-        # A user id as the channel posts in Mend's DM with that person.
-        return await self._poster.post_once(
-            channel_id=copy.recipient,
-            text=f"Amends to approve for {case.reference}: {amends.describe()}",
-            blocks=build_approval_request(amends, case, copy),
-            event_type=MessageMetadata.AMENDS_REQUEST.value,
-            key=f"{amends.id}:{copy.recipient}",
-        )
-
-    async def redraw_approval_request(self, amends: Amends, case: Case, copy: ApprovalCopy) -> None:
-        if copy.ref is None:
-            return
-        blocks = build_approval_request(amends, case, copy)
-        try:
-            await self._poster.client.chat_update(
-                channel=copy.ref.channel_id,
-                ts=copy.ref.ts,
-                text=f"Amends for {case.reference}: {amends.state.value}",
-                blocks=[b.to_dict() for b in blocks],
-            )
-        except (SlackApiError, *AMBIGUOUS) as exc:
-            raise SlackUnavailable(
-                "Saved, but Slack didn't update the approval request; it will be retried."
-            ) from exc
-
-    async def post_request_notice(self, amends: Amends, case: Case) -> MessageRef:
-        assert case.card is not None
-        return await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Amends for {case.reference} await approval",
-            blocks=build_request_notice(amends, case),
-            event_type=MessageMetadata.AMENDS_NOTICE.value,
-            key=str(amends.id),
-        )
-
-    async def post_outcome(self, amends: Amends, case: Case) -> MessageRef:
-        assert case.card is not None
-        return await self._poster.post_once(
-            channel_id=case.card.channel_id,
-            thread_ts=case.card.ts,
-            text=f"Amends for {case.reference}: {amends.state.value}",
-            blocks=build_outcome(amends, case),
-            event_type=MessageMetadata.AMENDS_OUTCOME.value,
-            key=str(amends.id),
-        )
-
-    async def tell_requester(self, amends: Amends, case: Case) -> None:
-        text = requester_text(amends, case)
-        await self._poster.tell_user(
-            user_id=amends.requester_user_id,
-            channel_id=None,
-            text=text,
-            blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-        )
-
-    async def remind_approvers(self, amends: Amends, case: Case, copies: Sequence[ApprovalCopy]) -> None:
-        for copy in copies:
-            if copy.ref is None:
-                continue
-            await self._poster.post_once(
-                channel_id=copy.ref.channel_id,
-                thread_ts=copy.ref.ts,
-                text=f"Reminder: amends for {case.reference} await a decision",
-                blocks=build_reminder(amends, case, copy.recipient),
-                event_type=MessageMetadata.AMENDS_REMINDER.value,
-                key=f"{amends.id}:{copy.id}",
-            )
 
 
 class AmendsListeners:

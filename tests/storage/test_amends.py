@@ -1,4 +1,5 @@
-"""Repository tests for amends on a real database: one decision under concurrency, ledger, spend, the job queue."""
+"""Repository tests for amends on a real database: one decision under concurrency, ledger, spend, and the
+follow-up rows each change stages in its own transaction."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from bot.amends import (
 )
 from bot.cases import CaseReport, NewCase, Severity
 from bot.playbook import DEFAULT_STEPS
-from storage.amends import SqlAmendsRepository, SqlEscalationQueue
+from sqlalchemy import select
+
+from storage.amends import SqlAmendsRepository
 from storage.cases import SqlCaseRepository
 from storage.db import Database
+from storage.followups import FollowUpRow
 from storage.recovery import SqlRecoveryRepository
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -118,10 +122,10 @@ async def test_copies_render_once_and_backups_are_added_once(db: Database) -> No
     amends, _ = await repo.add(request(case_id, 12000, AmendsState.PENDING))
     copies = await repo.copies(amends.id)
     assert [c.recipient for c in copies] == ["U7", "U8"]
-    assert await repo.claim_copy_render(copies[0].id, 2)
-    assert not await repo.claim_copy_render(copies[0].id, 2)
-    assert await repo.add_copies(amends.id, ["U9", "U7"], backup=True, level=2)
-    assert not await repo.add_copies(amends.id, ["U9"], backup=True, level=2)
+    assert await repo.record_render(copies[0].id, 2)
+    assert not await repo.record_render(copies[0].id, 2)
+    assert await repo.add_copies(amends.id, ["U9", "U7"], backup=True, level=2, at=NOW)
+    assert not await repo.add_copies(amends.id, ["U9"], backup=True, level=2, at=NOW)
     assert [(c.recipient, c.backup) for c in await repo.copies(amends.id)] == [
         ("U7", False),
         ("U8", False),
@@ -129,12 +133,61 @@ async def test_copies_render_once_and_backups_are_added_once(db: Database) -> No
     ]
 
 
-async def test_stand_in_queue_hands_each_due_job_out_once(db: Database) -> None:
-    queue = SqlEscalationQueue(db)
-    await queue.schedule("remind", NOW + timedelta(hours=4), "a:1", {"amends_id": 1})
-    await queue.schedule("remind", NOW + timedelta(hours=9), "a:1", {"amends_id": 1})  # deduplicated
-    await queue.schedule("remind", NOW + timedelta(hours=5), "a:2", {"amends_id": 2})
-    assert await queue.claim_due(NOW) == []
-    batches = await asyncio.gather(*(queue.claim_due(NOW + timedelta(hours=6)) for _ in range(5)))
-    claimed = sorted(job.dedupe_key for batch in batches for job in batch)
-    assert claimed == ["a:1", "a:2"]
+async def staged(db: Database) -> list[tuple[str, str, str]]:
+    async with db.transaction() as session:
+        rows = (await session.execute(select(FollowUpRow).order_by(FollowUpRow.id))).scalars()
+        return [(r.kind, r.dedupe_key, r.state) for r in rows if r.kind.startswith("amends_")]
+
+
+async def test_each_change_stages_its_slack_side_once(db: Database) -> None:
+    repo = SqlAmendsRepository(db)
+    case_id = await open_case(db)
+    new = request(case_id, 12000, AmendsState.PENDING, key="V1").model_copy(
+        update={"remind_at": NOW + timedelta(hours=4)}
+    )
+    amends, _ = await repo.add(new)
+    assert (await repo.add(new))[1] is False  # a replayed submission stages nothing more
+    c7, c8 = [c.id for c in await repo.copies(amends.id)]
+    prefix = f"case:{case_id}:amends:{amends.id}:"
+    assert await staged(db) == [
+        ("amends_notice", f"{prefix}notice", "pending"),
+        ("amends_copy", f"{prefix}copy:{c7}:v1", "pending"),
+        ("amends_copy", f"{prefix}copy:{c8}:v1", "pending"),
+        ("amends_remind", f"{prefix}remind", "pending"),
+    ]
+    async with db.transaction() as session:
+        remind = (
+            await session.execute(select(FollowUpRow).where(FollowUpRow.kind == "amends_remind"))
+        ).scalar_one()
+        assert remind.due_at == NOW + timedelta(hours=4) and remind.payload == {"amends_id": amends.id}
+
+    assert await repo.add_copies(amends.id, ["U9"], backup=True, level=2, at=NOW)
+    [c9] = [c.id for c in await repo.copies(amends.id) if c.backup]
+    assert (await staged(db))[-1] == ("amends_copy", f"{prefix}copy:{c9}:v1", "pending")
+
+    outcome = Outcome(
+        amends_id=amends.id, state=AmendsState.REJECTED, actor_user_id="U7", at=NOW, reason="no"
+    )
+    assert await repo.decide(outcome) is DecideResult.DECIDED
+    assert await repo.decide(outcome) is DecideResult.ALREADY_DECIDED  # and stages nothing
+    assert (await staged(db))[5:] == [
+        ("amends_copy", f"{prefix}copy:{c7}:v2", "pending"),
+        ("amends_copy", f"{prefix}copy:{c8}:v2", "pending"),
+        ("amends_copy", f"{prefix}copy:{c9}:v2", "pending"),
+        ("amends_outcome", f"{prefix}outcome", "pending"),
+        ("amends_tell_requester", f"{prefix}requester", "pending"),
+    ]
+    assert not await repo.remind(amends.id, NOW, None)  # decided: nobody to remind
+
+
+async def test_a_grant_stages_its_outcome_and_a_closed_case_stages_nothing(db: Database) -> None:
+    repo = SqlAmendsRepository(db)
+    case_id = await open_case(db)
+    granted, _ = await repo.add(request(case_id, 4550, AmendsState.GRANTED))
+    assert await staged(db) == [("amends_outcome", f"case:{case_id}:amends:{granted.id}:outcome", "pending")]
+    pending, _ = await repo.add(request(case_id, 12000, AmendsState.PENDING))
+    before = await staged(db)
+    assert await SqlRecoveryRepository(db).close(case_id, "U1", NOW)
+    refused = Outcome(amends_id=pending.id, state=AmendsState.APPROVED, actor_user_id="U7", at=NOW)
+    assert await repo.decide(refused) is DecideResult.CASE_CLOSED
+    assert await staged(db) == before  # rolled back with the refused decision
