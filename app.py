@@ -7,7 +7,7 @@ from datetime import timedelta
 from slack_bolt.async_app import AsyncApp
 
 import handlers
-from bot.amends import AmendsService
+from bot.amends import AmendsEffect, AmendsEffects, AmendsService
 from bot.cases import CaseService
 from bot.catch_up import CatchUpService
 from bot.clock import Clock, SystemClock, parse_duration
@@ -18,7 +18,7 @@ from bot.insights import DigestService, InsightsService
 from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
 from bot.workspaces import WorkspaceService
-from handlers.amends import AmendsHomeSection, AmendsListeners, SlackAmendsNotifier, SlackApproverDirectory
+from handlers.amends import AmendsHomeSection, AmendsListeners, SlackApproverDirectory
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
@@ -40,7 +40,7 @@ from handlers.workspaces import WorkspaceListeners
 from runtime.scheduler import Scheduler
 from runtime.server import Process
 from settings import DatabaseSettings, Settings
-from storage.amends import SqlAmendsRepository, SqlEscalationQueue
+from storage.amends import SqlAmendsRepository
 from storage.cases import SqlCaseRepository
 from storage.catch_up import SqlLaggingCases
 from storage.db import Database
@@ -90,14 +90,29 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     recovery = RecoveryService(
         recovery_repo, recovery_notifier, clock, case_config, root_causes, policy=policy
     )
+    outbox_client = make_web_client(token, settings.slack_api_url, retry_posts=False, timeout=OUTBOX_TIMEOUT)
+    people = SlackPeopleDirectory(client)
+    follow_up_repo = SqlFollowUpRepository(db)
+    followups = FollowUpService(
+        follow_up_repo,
+        SlackFollowUpMessenger(outbox_client, client),
+        people,
+        clock,
+        policy,
+        lease=parse_duration(settings.follow_up_lease),
+        cases=recovery_repo,
+        recovery=recovery,
+        send_timeout=timedelta(seconds=OUTBOX_TIMEOUT),
+    )
+    amends_repo = SqlAmendsRepository(db)
+    approvers = settings.approvers()
     amends = AmendsService(
-        SqlAmendsRepository(db),
-        SlackAmendsNotifier(poster),
+        amends_repo,
         SlackApproverDirectory(poster),
-        SqlEscalationQueue(db),  # STAND-IN: the lead connects the durable follow-up engine here
+        followups,  # what an offer or a decision staged goes out at once; the poller retries the rest
         clock,
         settings.amends_policy(),
-        settings.approvers(),
+        approvers,
         after_grant=recovery.sync,
     )
     insights_repo = SqlInsightsRepository(db)
@@ -118,29 +133,18 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     exports = ExportListeners(export_service, poster, tasks)
     home.add_section(AmendsHomeSection(amends))
     amends.observe(lambda request: home.refresh_team(request.team_id))
-    outbox_client = make_web_client(token, settings.slack_api_url, retry_posts=False, timeout=OUTBOX_TIMEOUT)
-    people = SlackPeopleDirectory(client)
-    follow_up_repo = SqlFollowUpRepository(db)
-    followups = FollowUpService(
-        follow_up_repo,
-        SlackFollowUpMessenger(outbox_client, client),
-        people,
-        clock,
-        policy,
-        lease=parse_duration(settings.follow_up_lease),
-        cases=recovery_repo,
-        recovery=recovery,
-        send_timeout=timedelta(seconds=OUTBOX_TIMEOUT),
-    )
     # One handler per kind; another feature registers its own kind here (see bot/followups/__init__.py).
     case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)
     for kind in sorted(CASE_KINDS):
         followups.register(kind, case_handler)
     followups.register(FollowUpKind.NOTICE, NoticeHandler())
+    amends_effects = AmendsEffectHandler(AmendsEffects(amends_repo, clock, approvers), outbox_client, client)
+    for amends_kind in AmendsEffect:
+        followups.register(amends_kind, amends_effects)
     catch_up = CatchUpService(SqlLaggingCases(db), clock, announce=cases.announce, sync=recovery.sync)
     digest = DigestService(insights, insights_repo, follow_up_repo, clock, settings.digest_channel)
     poll = parse_duration(settings.follow_up_poll)
-    poller = Scheduler(followups, tasks, poll, catch_up=catch_up, digest=digest, escalations=amends)
+    poller = Scheduler(followups, tasks, poll, catch_up=catch_up, digest=digest)
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
     # polling; the listeners hand slow work to BackgroundTasks themselves.
     bolt = AsyncApp(

@@ -1,38 +1,32 @@
-"""The Slack edge of amends: the Offer amends modal, approval buttons and modals, and where requests go."""
+"""The Slack edge of amends: the Offer amends modal, approval buttons and modals, and the approver directory
+(what appears in Slack after a change is handlers/amends_effects.py, delivered by the follow-up engine)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block
 
 from bot.amends import (
     Amends,
     AmendsService,
-    ApprovalCopy,
     Decision,
     OfferField,
     validate_offer,
 )
-from bot.cases import Case, MessageRef
 from handlers.blocks.amends import (
     AmendsRef,
     build_amends_home_section,
-    build_approval_request,
     build_decision_modal,
     build_guarantee_done,
     build_offer_modal,
-    build_outcome,
-    build_reminder,
-    build_request_notice,
-    requester_text,
 )
 from handlers.blocks.recovery import StepRef
-from handlers.ids import AmendsBlock, MessageMetadata
+from handlers.ids import AmendsBlock
 from handlers.interaction import Acting, Interaction, ListenerKit
 from handlers.slack_api import SlackPoster, error_code
 from handlers.tasks import BackgroundTasks
@@ -73,72 +67,6 @@ class SlackApproverDirectory:
             raise
         user = resp.get("user") or {}
         return not user.get("deleted") and not user.get("is_bot")
-
-
-class SlackAmendsNotifier:
-    """Implements AmendsNotifier: approval requests in a channel or DMs, thread notices, in-place updates."""
-
-    def __init__(self, poster: SlackPoster) -> None:
-        self._poster = poster
-
-    async def post_approval_request(self, amends: Amends, case: Case, copy: ApprovalCopy) -> MessageRef:
-        # A user id as the channel posts in Mend's DM with that person.
-        return await self._poster.post_once(
-            copy.recipient,
-            f"Amends to approve for {case.reference}: {amends.describe()}",
-            build_approval_request(amends, case, copy),
-            event_type=MessageMetadata.AMENDS_REQUEST,
-            key=f"{amends.id}:{copy.recipient}",
-        )
-
-    async def redraw_approval_request(self, amends: Amends, case: Case, copy: ApprovalCopy) -> None:
-        if copy.ref is None:
-            return
-        blocks = build_approval_request(amends, case, copy)
-        await self._poster.update(copy.ref, f"Amends for {case.reference}: {amends.state.value}", blocks)
-
-    async def post_request_notice(self, amends: Amends, case: Case) -> MessageRef:
-        text = f"Amends for {case.reference} await approval"
-        return await self._in_thread(case, MessageMetadata.AMENDS_NOTICE, amends, text, build_request_notice)
-
-    async def post_outcome(self, amends: Amends, case: Case) -> MessageRef:
-        text = f"Amends for {case.reference}: {amends.state.value}"
-        return await self._in_thread(case, MessageMetadata.AMENDS_OUTCOME, amends, text, build_outcome)
-
-    async def _in_thread(
-        self,
-        case: Case,
-        event_type: MessageMetadata,
-        amends: Amends,
-        text: str,
-        build: Callable[[Amends, Case], Sequence[Block]],
-    ) -> MessageRef:
-        assert case.card is not None, "amends notices go in the case thread"
-        blocks = build(amends, case)
-        return await self._poster.post_once(
-            case.card, text, blocks, event_type=event_type, key=str(amends.id)
-        )
-
-    async def tell_requester(self, amends: Amends, case: Case) -> None:
-        text = requester_text(amends, case)
-        await self._poster.tell_user(
-            user_id=amends.requester_user_id,
-            channel_id=None,
-            text=text,
-            blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-        )
-
-    async def remind_approvers(self, amends: Amends, case: Case, copies: Sequence[ApprovalCopy]) -> None:
-        for copy in copies:
-            if copy.ref is None:
-                continue
-            await self._poster.post_once(
-                copy.ref,
-                f"Reminder: amends for {case.reference} await a decision",
-                build_reminder(amends, case, copy.recipient),
-                event_type=MessageMetadata.AMENDS_REMINDER,
-                key=f"{amends.id}:{copy.id}",
-            )
 
 
 class AmendsListeners:

@@ -23,7 +23,6 @@ log = logging.getLogger("mend.scheduler")
 
 # Lagging Slack posts are looked for every 15 s; overdue amends requests every 30 s.
 CATCH_UP_EVERY = timedelta(seconds=15)
-ESCALATIONS_EVERY = timedelta(seconds=30)
 
 Job = Callable[[], Awaitable[Any]]
 
@@ -50,22 +49,15 @@ class Digest(Protocol):
     async def stage_weekly(self) -> int: ...
 
 
-class Escalations(Protocol):
-    """Escalates overdue amends requests (`bot.amends.AmendsService`)."""
-
-    async def escalate_due(self) -> int: ...
-
-
 class Scheduler:
     """APScheduler is only the clock (principle 9): in-memory jobs, nothing pickled. The follow-up tick claims
     due rows from the table and hands each to BackgroundTasks, so SIGTERM waits for sends in flight; overdue
-    rows are claimed by the first tick, right after start-up. The same clock runs the Slack catch-up, the
-    weekly digest and the amends escalations (until the follow-up engine takes those over)."""
+    rows are claimed by the first tick, right after start-up. The same clock runs the Slack catch-up and the
+    weekly digest; amends reminders and escalations are follow-up kinds, so the tick delivers them too."""
 
     FOLLOW_UPS = "follow-up-poller"
     CATCH_UP = "slack-catch-up"
     DIGEST = "weekly-digest"
-    ESCALATIONS = "amends-escalations"
 
     def __init__(
         self,
@@ -75,22 +67,18 @@ class Scheduler:
         *,
         catch_up: CatchUp | None = None,
         digest: Digest | None = None,
-        escalations: Escalations | None = None,
-        escalations_every: timedelta = ESCALATIONS_EVERY,
     ) -> None:
         self._followups = followups
         self._tasks = tasks
         self._every = every
         self._catch_up = catch_up
         self._digest = digest
-        self._escalations = escalations
-        self._escalations_every = escalations_every
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()
 
-    def start(self, *, follow_ups: bool = True, escalations: bool = True) -> None:
-        """`follow_ups` ticks the poller, the catch-up and the digest; `escalations` the amends escalations.
-        With neither, nothing runs by itself (tests and the sandbox tick by hand)."""
+    def start(self, *, follow_ups: bool = True) -> None:
+        """`follow_ups` ticks the poller, the catch-up and the digest; without it nothing runs by itself
+        (tests and the sandbox tick by hand)."""
         jobs: list[tuple[str, Job, BaseTrigger, bool]] = []
         if follow_ups:
             jobs.append((self.FOLLOW_UPS, self.tick, _every(self._every), True))
@@ -98,8 +86,6 @@ class Scheduler:
                 jobs.append((self.CATCH_UP, self.catch_up, _every(CATCH_UP_EVERY), False))
             if self._digest is not None:  # every process runs it; the digest's per-week dedupe key wins
                 jobs.append((self.DIGEST, self.stage_digest, _mondays_at_nine(), False))
-        if escalations and self._escalations is not None:
-            jobs.append((self.ESCALATIONS, self.escalate, _every(self._escalations_every), True))
         if not jobs or self._scheduler is not None:
             return
         self._scheduler = AsyncIOScheduler(
@@ -145,14 +131,6 @@ class Scheduler:
     async def stage_digest(self) -> int:
         """The weekly job's work (tests and the sandbox call it by hand): stage this week's digest."""
         return await self._digest.stage_weekly() if self._digest is not None else 0
-
-    async def escalate(self) -> None:
-        if self._escalations is None:
-            return
-        try:
-            await self._escalations.escalate_due()
-        except Exception:
-            log.exception("escalating overdue amends requests failed; trying again shortly")
 
     async def stop(self, grace_seconds: float) -> None:
         """No new claims or runs from here on; a job already running may finish within `grace_seconds`.

@@ -55,8 +55,9 @@ class Process:
     ) -> int:
         """Bring the schema up to date, serve HTTP and start the clock; returns the port bound.
 
-        `schedule=False` leaves the follow-up poller, catch-up and digest to be ticked by hand;
-        `escalations=False` the amends escalations (tests call `amends.escalate_due`).
+        `schedule=False` leaves the follow-up poller (which also delivers amends reminders and escalations),
+        catch-up and digest to be ticked by hand. `escalations` is accepted and ignored: it switched off the
+        amends poller that the follow-up engine replaced.
         """
         if migrate:
             await upgrade_to_head(self.db)
@@ -74,7 +75,7 @@ class Process:
         await web.TCPSite(self._runner, host, self.settings.port if port is None else port).start()
         bound = int(self._runner.addresses[0][1])  # port 0 asks the OS for a free one
         log.info("Mend is serving on %s:%s", host, bound)
-        self.poller.start(follow_ups=schedule, escalations=escalations)
+        self.poller.start(follow_ups=schedule)
         return bound
 
     async def tick_follow_ups(self) -> int:

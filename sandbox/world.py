@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 SIGNING_SECRET = "mend-sandbox-signing-secret"
 # How long the page waits for Mend's background work before it shows what is there so far.
 SETTLE_SECONDS = 10.0
+# Ticks of the follow-up engine one time-travel click runs at most (each may stage rows due at once).
+RUN_DUE_TICKS = 5
 
 
 @dataclass(frozen=True)
@@ -218,15 +220,20 @@ class Sandbox:
     async def advance(self, delta: timedelta, *, run_due: bool = True) -> None:
         """Time travel: Mend's clock and the double's move together, so messages get later timestamps too.
 
-        What became due runs at once (approval reminders, escalations and follow-up nudges), rather than at
-        Mend's next poll some seconds later, so the page shows it in the answer to the click.
+        What became due runs at once (approval reminders, escalations and follow-up nudges: all rows of the
+        follow-up engine), rather than at Mend's next poll some seconds later, so the page shows it in the
+        answer to the click.
         """
         self.clock.advance(delta)
         self.double.clock.advance(delta.total_seconds())
         if run_due:  # not while seeding back-dated history step by step
             try:
-                await self.mend.amends.escalate_due()
-                await self.mend.tick_follow_ups()  # nudges, reminders and follow-ups that fell due
+                # A row that fell due may stage more that are due now (an amends reminder stages one per
+                # approver), so tick until a tick finds nothing.
+                for _ in range(RUN_DUE_TICKS):
+                    if not await self.mend.tick_follow_ups():
+                        break
+                    await self.settle()
             except Exception:
-                log.exception("running the escalations and follow-ups that became due failed")
+                log.exception("running the follow-ups that became due failed")
         await self.settle()

@@ -1,4 +1,5 @@
-"""SQL storage of amends: requests and decisions (one decision, by conditional update), copies, ledger, jobs."""
+"""SQL storage of amends: requests and decisions (one decision, by conditional update), copies, ledger; each
+change stages its Slack side as follow-up rows in its own transaction (bot/amends/effects.py)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ from bot.amends import (
     AmendsState,
     ApprovalCopy,
     DecideResult,
-    DueJob,
     LedgerEntry,
     Money,
     NewAmends,
@@ -44,11 +44,13 @@ from bot.amends import (
     Tally,
     granted_summary,
 )
+from bot.amends.effects import copy_requests, decision_requests, offer_requests, reminder_requests
 from bot.cases import Case, CaseState, MessageRef, format_reference
 from bot.errors import MendError
 from bot.playbook import CaseStep, StepStatus
 from storage.cases import case_from_row, event_row
 from storage.db import Database
+from storage.followups import stage
 from storage.recovery import SqlRecoveryRepository
 from storage.tables import Base, BigId, CaseRow, CaseStepRow, UtcDateTime
 
@@ -117,20 +119,6 @@ class AmendsCopyRow(Base):
     rendered_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (UniqueConstraint("amends_id", "recipient"),)
-
-
-class AmendsJobRow(Base):
-    """STAND-IN for the durable follow-up engine: escalations due later, each handed out once."""
-
-    __tablename__ = "amends_jobs"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(48))
-    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16))
-    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 def _offered(minor: int | None, currency: str | None, bp: int | None) -> Money | Percent | None:
@@ -288,8 +276,8 @@ class SqlAmendsRepository:
                 session.add(row)
                 await session.flush()
                 recipients = new.recipients if new.state is AmendsState.PENDING else ()
-                for recipient in recipients:
-                    session.add(AmendsCopyRow(amends_id=row.id, recipient=recipient, backup=False))
+                copies = [AmendsCopyRow(amends_id=row.id, recipient=r, backup=False) for r in recipients]
+                session.add_all(copies)
                 session.add(
                     event_row(
                         new.case_id,
@@ -307,6 +295,7 @@ class SqlAmendsRepository:
                     await self._after_given(
                         session, new.case_id, new.step_key, new.requester_user_id, new.at, row.id
                     )
+                await self._stage_offer(session, new, row, copies)
             return amends_from_row(row), True
         except IntegrityError:
             if new.submission_key is None:
@@ -350,6 +339,15 @@ class SqlAmendsRepository:
             case_given=Money(minor=int(case_given), currency=currency),
             customer_given=Money(minor=int(customer_given), currency=currency),
         )
+
+    @staticmethod
+    async def _stage_offer(
+        session: AsyncSession, new: NewAmends, row: AmendsRow, copies: Sequence[AmendsCopyRow]
+    ) -> None:
+        """The request's Slack side, staged in its transaction: lost neither to Slack nor to a crash."""
+        await session.flush()  # the copies' ids
+        requests = offer_requests(row.id, new.state, [c.id for c in copies], new.at, new.remind_at)
+        await stage(session, requests, case_id=new.case_id, now=new.at)
 
     async def _after_given(
         self,
@@ -427,6 +425,7 @@ class SqlAmendsRepository:
                 )
                 if not _rowcount(decided):
                     raise _Abort(DecideResult.ALREADY_DECIDED)
+                await self._stage_decision(session, case_id, outcome)
                 session.add(
                     event_row(
                         case_id,
@@ -456,6 +455,23 @@ class SqlAmendsRepository:
             return abort.result
         return DecideResult.DECIDED
 
+    @staticmethod
+    async def _stage_decision(session: AsyncSession, case_id: int, outcome: Outcome) -> None:
+        """After the request's row is locked by the decision, so a backup copy added concurrently is
+        either here (and redrawn) or never added."""
+        version = (
+            await session.execute(select(AmendsRow.version).where(AmendsRow.id == outcome.amends_id))
+        ).scalar_one()
+        copy_ids = (
+            await session.execute(
+                select(AmendsCopyRow.id)
+                .where(AmendsCopyRow.amends_id == outcome.amends_id)
+                .order_by(AmendsCopyRow.id)
+            )
+        ).scalars()
+        requests = decision_requests(outcome.amends_id, list(copy_ids), version, outcome.at)
+        await stage(session, requests, case_id=case_id, now=outcome.at)
+
     async def copies(self, amends_id: int) -> list[ApprovalCopy]:
         async with self._db.transaction() as session:
             rows = (
@@ -478,7 +494,7 @@ class SqlAmendsRepository:
             ]
 
     async def add_copies(
-        self, amends_id: int, recipients: Sequence[str], *, backup: bool, level: int
+        self, amends_id: int, recipients: Sequence[str], *, backup: bool, level: int, at: datetime
     ) -> bool:
         async with self._db.transaction() as session:
             raised = await session.execute(
@@ -492,6 +508,8 @@ class SqlAmendsRepository:
             )
             if not _rowcount(raised):
                 return False
+            row = await session.get(AmendsRow, amends_id)
+            assert row is not None
             existing = set(
                 (
                     await session.execute(
@@ -499,21 +517,57 @@ class SqlAmendsRepository:
                     )
                 ).scalars()
             )
-            for recipient in dict.fromkeys(recipients):
-                if recipient not in existing:
-                    session.add(AmendsCopyRow(amends_id=amends_id, recipient=recipient, backup=backup))
+            added = [
+                AmendsCopyRow(amends_id=amends_id, recipient=r, backup=backup)
+                for r in dict.fromkeys(recipients)
+                if r not in existing
+            ]
+            session.add_all(added)
+            await session.flush()
+            requests = copy_requests(amends_id, [c.id for c in added], row.version, at, post=True)
+            await stage(session, requests, case_id=row.case_id, now=at)
+            session.add(
+                event_row(row.case_id, "amends_escalated", None, at, amends_id=amends_id, to=list(recipients))
+            )
             return True
 
-    async def record_copy(self, copy_id: int, ref: MessageRef) -> bool:
+    async def remind(self, amends_id: int, at: datetime, backups_at: datetime | None) -> bool:
+        async with self._db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(AmendsRow).where(
+                        AmendsRow.id == amends_id, AmendsRow.state == AmendsState.PENDING.value
+                    )
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                return False
+            copy_ids = (
+                await session.execute(
+                    select(AmendsCopyRow.id)
+                    .where(AmendsCopyRow.amends_id == amends_id, AmendsCopyRow.backup.is_(False))
+                    .order_by(AmendsCopyRow.id)
+                )
+            ).scalars()
+            await stage(
+                session,
+                reminder_requests(amends_id, list(copy_ids), at, backups_at),
+                case_id=row.case_id,
+                now=at,
+            )
+            session.add(event_row(row.case_id, "amends_reminded", None, at, amends_id=amends_id))
+            return True
+
+    async def record_copy(self, copy_id: int, ref: MessageRef, version: int) -> bool:
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(AmendsCopyRow)
                 .where(AmendsCopyRow.id == copy_id, AmendsCopyRow.ts.is_(None))
-                .values(channel_id=ref.channel_id, ts=ref.ts, rendered_version=1)
+                .values(channel_id=ref.channel_id, ts=ref.ts, rendered_version=version)
             )
             return bool(_rowcount(result))
 
-    async def claim_copy_render(self, copy_id: int, version: int) -> bool:
+    async def record_render(self, copy_id: int, version: int) -> bool:
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(AmendsCopyRow)
@@ -521,12 +575,6 @@ class SqlAmendsRepository:
                 .values(rendered_version=version)
             )
             return bool(_rowcount(result))
-
-    async def release_copy_render(self, copy_id: int, version: int) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(AmendsCopyRow).where(AmendsCopyRow.id == copy_id).values(rendered_version=version)
-            )
 
     async def record_notice(self, amends_id: int, which: str, ref: MessageRef | None) -> bool:
         async with self._db.transaction() as session:
@@ -588,51 +636,3 @@ class SqlAmendsRepository:
     ) -> None:
         async with self._db.transaction() as session:
             session.add(event_row(case_id, kind, actor_user_id, at, **data))
-
-
-class SqlEscalationQueue:
-    """STAND-IN scheduler until the durable follow-up engine is merged: rows due later, claimed once each.
-
-    `schedule` is idempotent on the dedupe key; `claim_due` hands each due row to exactly one caller with
-    a conditional update, so several processes may poll it.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def schedule(self, kind: str, due_at: datetime, dedupe_key: str, payload: dict[str, Any]) -> None:
-        try:
-            async with self._db.transaction() as session:
-                session.add(
-                    AmendsJobRow(
-                        kind=kind, due_at=due_at, dedupe_key=dedupe_key, payload=payload, state="pending"
-                    )
-                )
-        except IntegrityError:
-            return  # scheduled already
-
-    async def claim_due(self, now: datetime, limit: int = 100) -> list[DueJob]:
-        async with self._db.transaction() as session:
-            rows = list(
-                (
-                    await session.execute(
-                        select(AmendsJobRow)
-                        .where(AmendsJobRow.state == "pending", AmendsJobRow.due_at <= now)
-                        .order_by(AmendsJobRow.due_at, AmendsJobRow.id)
-                        .limit(limit)
-                    )
-                ).scalars()
-            )
-        claimed: list[DueJob] = []
-        for row in rows:
-            async with self._db.transaction() as session:
-                result = await session.execute(
-                    update(AmendsJobRow)
-                    .where(AmendsJobRow.id == row.id, AmendsJobRow.state == "pending")
-                    .values(state="done", done_at=now)
-                )
-                if _rowcount(result):
-                    claimed.append(
-                        DueJob(kind=row.kind, dedupe_key=row.dedupe_key, payload=row.payload or {})
-                    )
-        return claimed

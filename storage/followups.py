@@ -111,7 +111,11 @@ def event_row(case_id: int, kind: str, actor: str | None, at: datetime, **data: 
 
 
 def dedupe_key(request: FollowUpRequest, case_id: int | None) -> str:
-    return f"case:{case_id}:{request.key}" if case_id is not None else request.key
+    return case_key(request.key, case_id)
+
+
+def case_key(key: str, case_id: int | None) -> str:
+    return f"case:{case_id}:{key}" if case_id is not None else key
 
 
 async def stage(
@@ -193,14 +197,36 @@ class SqlFollowUpRepository:
         self._sqlite = is_sqlite(db.url)
 
     async def claim(self, now: datetime, limit: int, lease_until: datetime, token: str) -> list[FollowUp]:
+        return await self._claim(now, limit, lease_until, token)
+
+    async def claim_staged(
+        self,
+        case_id: int | None,
+        key_prefix: str,
+        now: datetime,
+        limit: int,
+        lease_until: datetime,
+        token: str,
+    ) -> list[FollowUp]:
+        staged = [FollowUpRow.dedupe_key.startswith(case_key(key_prefix, case_id), autoescape=True)]
+        if case_id is not None:
+            staged.append(FollowUpRow.case_id == case_id)  # indexed: the prefix alone would scan
+        # In the order they were staged: a change's effects go out as it listed them.
+        return await self._claim(now, limit, lease_until, token, *staged, order=FollowUpRow.id)
+
+    async def _claim(
+        self, now: datetime, limit: int, lease_until: datetime, token: str, *where: Any, order: Any = None
+    ) -> list[FollowUp]:
+        order = FollowUpRow.due_at if order is None else order
         due = (
             select(FollowUpRow.id)
             .where(
                 FollowUpRow.state.in_(_CLAIMABLE),
                 FollowUpRow.due_at <= now,
                 or_(FollowUpRow.lease_until.is_(None), FollowUpRow.lease_until <= now),
+                *where,
             )
-            .order_by(FollowUpRow.due_at)
+            .order_by(order)
             .limit(limit)
         )
         async with self._db.transaction() as session:
@@ -222,7 +248,7 @@ class SqlFollowUpRepository:
                 await session.execute(
                     select(FollowUpRow)
                     .where(FollowUpRow.id.in_(ids))
-                    .order_by(FollowUpRow.due_at)
+                    .order_by(order)
                     .execution_options(populate_existing=True)
                 )
             ).scalars()
@@ -252,7 +278,7 @@ class SqlFollowUpRepository:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def mark_sent(self, item: FollowUp, ref: MessageRef, now: datetime) -> bool:
+    async def mark_sent(self, item: FollowUp, ref: MessageRef | None, now: datetime) -> bool:
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(FollowUpRow)
@@ -261,8 +287,8 @@ class SqlFollowUpRepository:
                     state=FollowUpState.SENT.value,
                     lease_token=None,
                     lease_until=None,
-                    message_channel_id=ref.channel_id,
-                    message_ts=ref.ts,
+                    message_channel_id=ref.channel_id if ref else None,
+                    message_ts=ref.ts if ref else None,
                     sent_at=now,
                     outcome="sent",
                     last_error=None,

@@ -2,9 +2,11 @@
 
 One module per job: `money` (amounts), `policy` (the policy as applied) and `policy_file` (as written),
 `rules` (checking and assessing an offer), `models` (requests and outcomes), `ports` (what the service
-needs from outside) and `service` (`AmendsService`). The names other layers use are re-exported here.
+needs from outside), `service` (`AmendsService`) and `effects` (the Slack side and the escalation, as rows
+on the follow-up engine). The names other layers use are re-exported here.
 """
 
+from bot.amends.effects import AmendsEffect, AmendsEffects
 from bot.amends.models import (
     Amends,
     AmendsHomeSummary,
@@ -25,7 +27,6 @@ from bot.amends.models import (
 from bot.amends.money import AmountError, Money, Percent, parse_amount
 from bot.amends.policy import AmendsKind, AmendsPolicy, Guarantee, Guidance
 from bot.amends.policy_file import DEFAULT_POLICY, PolicyError, load_policy, policy_from_data
-from bot.amends.ports import DueJob
 from bot.amends.rules import (
     MAX_TEXT,
     Offer,
@@ -44,6 +45,8 @@ __all__ = [
     "DEFAULT_POLICY",
     "MAX_TEXT",
     "Amends",
+    "AmendsEffect",
+    "AmendsEffects",
     "AmendsHomeSummary",
     "AmendsKind",
     "AmendsPolicy",
@@ -55,7 +58,6 @@ __all__ = [
     "Approvers",
     "DecideResult",
     "Decision",
-    "DueJob",
     "Guarantee",
     "Guidance",
     "LedgerEntry",

@@ -115,6 +115,8 @@ class NewAmends(BaseModel):
     recipients: tuple[str, ...] = ()
     # When it is stored granted: the playbook step it finishes (if still pending) and the note it leaves there.
     step_key: str | None = None
+    # When pending: when the approvers are reminded (staged with the request; see effects.py).
+    remind_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,10 @@
-"""What the amends service needs from outside: storage, Slack, the approver directory and a scheduler."""
+"""What the amends service needs from outside: storage, the approver directory and the follow-up engine."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
-
-from pydantic import BaseModel, ConfigDict
 
 from bot.amends.models import Amends, ApprovalCopy, DecideResult, LedgerEntry, NewAmends, Outcome, Ruling
 from bot.cases import Case, MessageRef
@@ -20,31 +18,38 @@ class AmendsRepository(Protocol):
         """Store a request (and, when granted, finish the amends step and bump the case); idempotent on key.
 
         A workspace's requests are recorded one at a time; with a `ruling`, what it decides from the figures
-        counted then is what is stored, in the same transaction.
+        counted then is what is stored, in the same transaction, which also stages its Slack side
+        (`effects.offer_requests`).
         """
         ...
 
     async def get(self, amends_id: int) -> Amends | None: ...
 
     async def decide(self, outcome: Outcome) -> DecideResult:
-        """`UPDATE … WHERE state = 'pending'` on the request, in one transaction with the case still open."""
+        """`UPDATE … WHERE state = 'pending'` on the request, in one transaction with the case still open,
+        which also stages the decision's Slack side (`effects.decision_requests`)."""
         ...
 
     async def copies(self, amends_id: int) -> list[ApprovalCopy]: ...
 
     async def add_copies(
-        self, amends_id: int, recipients: Sequence[str], *, backup: bool, level: int
+        self, amends_id: int, recipients: Sequence[str], *, backup: bool, level: int, at: datetime
     ) -> bool:
-        """Add copies for more approvers and raise the escalation level, unless it is there already."""
+        """Add copies for more approvers (staging their posts) and raise the escalation level, unless it is
+        there already; audited as an escalation."""
         ...
 
-    async def record_copy(self, copy_id: int, ref: MessageRef) -> bool: ...
-
-    async def claim_copy_render(self, copy_id: int, version: int) -> bool:
-        """Claim the redraw of one copy at `version`; False when it shows that version already."""
+    async def remind(self, amends_id: int, at: datetime, backups_at: datetime | None) -> bool:
+        """Stage a reminder per approver's copy (and the backups at `backups_at`) while still pending."""
         ...
 
-    async def release_copy_render(self, copy_id: int, version: int) -> None: ...
+    async def record_copy(self, copy_id: int, ref: MessageRef, version: int) -> bool:
+        """Where a copy was posted, showing `version`; False if it was recorded already."""
+        ...
+
+    async def record_render(self, copy_id: int, version: int) -> bool:
+        """A copy now shows `version`; False when it showed that version already."""
+        ...
 
     async def record_notice(self, amends_id: int, which: str, ref: MessageRef | None) -> bool: ...
 
@@ -63,43 +68,13 @@ class AmendsRepository(Protocol):
     ) -> None: ...
 
 
-class AmendsNotifier(Protocol):
-    async def post_approval_request(self, amends: Amends, case: Case, copy: ApprovalCopy) -> MessageRef: ...
-
-    async def redraw_approval_request(self, amends: Amends, case: Case, copy: ApprovalCopy) -> None: ...
-
-    async def post_request_notice(self, amends: Amends, case: Case) -> MessageRef: ...
-
-    async def post_outcome(self, amends: Amends, case: Case) -> MessageRef: ...
-
-    async def tell_requester(self, amends: Amends, case: Case) -> None: ...
-
-    async def remind_approvers(self, amends: Amends, case: Case, copies: Sequence[ApprovalCopy]) -> None: ...
-
-
 class ApproverDirectory(Protocol):
     async def group_members(self, group_id: str) -> list[str]: ...
 
     async def is_user(self, user_id: str) -> bool: ...
 
 
-class Scheduler(Protocol):
-    """Run something later, once: the port the durable follow-up engine will implement."""
+class StagedDelivery(Protocol):
+    """The follow-up engine as amends uses it: deliver what a change staged now, not at the next tick."""
 
-    async def schedule(
-        self, kind: str, due_at: datetime, dedupe_key: str, payload: dict[str, Any]
-    ) -> None: ...
-
-
-class DueJob(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    kind: str
-    dedupe_key: str
-    payload: dict[str, Any]
-
-
-class EscalationQueue(Scheduler, Protocol):
-    """The stand-in scheduler's other half: hand out due jobs, each once."""
-
-    async def claim_due(self, now: datetime, limit: int = 100) -> list[DueJob]: ...
+    async def deliver_now(self, case_id: int | None, key_prefix: str) -> int: ...

@@ -1,4 +1,4 @@
-"""`AmendsService`: offers, grants, approvals and escalation of amends."""
+"""`AmendsService`: offers, grants and approvals of amends (their Slack side and escalation: effects.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
+from bot.amends.effects import key_prefix
 from bot.amends.models import (
     Amends,
     AmendsHomeSummary,
@@ -24,14 +24,7 @@ from bot.amends.models import (
 )
 from bot.amends.money import AmountError, Money, Percent
 from bot.amends.policy import AmendsPolicy
-from bot.amends.ports import (
-    AmendsNotifier,
-    AmendsRepository,
-    ApproverDirectory,
-    DueJob,
-    EscalationQueue,
-    Scheduler,
-)
+from bot.amends.ports import AmendsRepository, ApproverDirectory, StagedDelivery
 from bot.amends.rules import (
     MAX_TEXT,
     Offer,
@@ -47,9 +40,6 @@ from bot.cases import Case
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
 from bot.playbook import CaseStep, StepRole
-
-REMIND = "amends_remind"
-ASK_BACKUPS = "amends_ask_backups"
 
 
 class AlreadyDecided(MendError):
@@ -72,29 +62,27 @@ GROUP_CACHE = timedelta(minutes=1)
 
 
 class AmendsService:
-    """Offers, grants, approvals and escalation of amends; Slack shows the result through `sync`."""
+    """Offers, grants and approvals of amends; Slack shows the result through the rows each change stages,
+    which `sync` delivers at once and the follow-up engine retries."""
 
     def __init__(
         self,
         repo: AmendsRepository,
-        notifier: AmendsNotifier,
         directory: ApproverDirectory,
-        scheduler: Scheduler,
+        deliveries: StagedDelivery,
         clock: Clock,
         policy: AmendsPolicy,
         approvers: Approvers,
         after_grant: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._repo = repo
-        self._notifier = notifier
         self._directory = directory
-        self._scheduler = scheduler
+        self._deliveries = deliveries
         self._clock = clock
         self.policy = policy
         self.approvers = approvers
         self._after_grant = after_grant
         self._observers: list[Callable[[Amends], Awaitable[None]]] = []
-        self._locks: dict[int, asyncio.Lock] = {}
         self._group = _Cache()
 
     # ---- who decides ---------------------------------------------------------------------------
@@ -189,7 +177,7 @@ class AmendsService:
                 )
             return Verdict(AmendsState.PENDING, assessment.reasons)
 
-        amends, created = await self._repo.add(
+        amends, _ = await self._repo.add(
             NewAmends(
                 case_id=case.id,
                 team_id=team_id,
@@ -208,16 +196,11 @@ class AmendsService:
                 submission_key=submission_key,
                 recipients=recipients,
                 step_key=_amends_step(steps),
+                # Staged only if the ruling makes it a request (storage stages it with the verdict).
+                remind_at=now + self.approvers.escalate_after,
             ),
             self._ruling(now, decide),
         )
-        if created and amends.state is AmendsState.PENDING:
-            await self._scheduler.schedule(
-                REMIND,
-                now + self.approvers.escalate_after,
-                f"amends:{amends.id}:remind",
-                {"amends_id": amends.id},
-            )
         return amends
 
     def _ruling(self, now: datetime, decide: Callable[[Tally], Verdict]) -> Ruling:
@@ -372,41 +355,13 @@ class AmendsService:
     # ---- showing it in Slack -------------------------------------------------------------------
 
     async def sync(self, amends_id: int) -> None:
-        """Make Slack show what the database says about one request; safe to rerun any number of times."""
-        lock = self._locks.setdefault(amends_id, asyncio.Lock())
-        async with lock:
-            amends = await self._repo.get(amends_id)
-            loaded = await self._repo.load_case(amends.case_id) if amends else None
-            if amends is None or loaded is None:
-                return
-            case = loaded[0]
-            copies = await self._repo.copies(amends.id)
-            if amends.state is AmendsState.PENDING:
-                if amends.request_notice is None and case.card is not None:
-                    ref = await self._notifier.post_request_notice(amends, case)
-                    await self._repo.record_notice(amends.id, "request", ref)
-                for copy in copies:
-                    if copy.ref is None:
-                        ref = await self._notifier.post_approval_request(amends, case, copy)
-                        await self._repo.record_copy(copy.id, ref)
-                return
-            for copy in copies:
-                if (
-                    copy.ref is not None
-                    and copy.rendered_version < amends.version
-                    and await self._repo.claim_copy_render(copy.id, amends.version)
-                ):
-                    try:
-                        await self._notifier.redraw_approval_request(amends, case, copy)
-                    except Exception:
-                        await self._repo.release_copy_render(copy.id, copy.rendered_version)
-                        raise
-            if amends.outcome_notice is None and case.card is not None:
-                ref = await self._notifier.post_outcome(amends, case)
-                await self._repo.record_notice(amends.id, "outcome", ref)
-            if amends.state is not AmendsState.GRANTED and not amends.requester_told:
-                await self._notifier.tell_requester(amends, case)
-                await self._repo.record_notice(amends.id, "requester", None)
+        """Show a request's change in Slack now: deliver the rows its offer or decision staged (each approver's
+        copy, the thread, the requester's DM). What fails stays queued, so the engine retries it with
+        back-off and reconciles it; safe to rerun any number of times."""
+        amends = await self._repo.get(amends_id)
+        if amends is None:
+            return
+        await self._deliveries.deliver_now(amends.case_id, key_prefix(amends.id))
         if amends.state.given and self._after_grant is not None:
             await self._after_grant(amends.case_id)
         for observer in self._observers:
@@ -433,54 +388,6 @@ class AmendsService:
             budget=self.policy.monthly_budget,
             waiting=tuple(waiting),
         )
-
-    # ---- escalation ----------------------------------------------------------------------------
-
-    async def on_due(self, kind: str, payload: dict[str, Any]) -> None:
-        """A scheduled escalation is due: remind the approvers, or ask the backups next."""
-        amends_id = payload.get("amends_id")
-        if not isinstance(amends_id, int):
-            return
-        amends = await self._repo.get(amends_id)
-        loaded = await self._repo.load_case(amends.case_id) if amends else None
-        if (
-            amends is None
-            or loaded is None
-            or amends.state is not AmendsState.PENDING
-            or not loaded[0].is_open
-        ):
-            return  # decided meanwhile, or its case closed: nobody needs chasing
-        case = loaded[0]
-        now = self._clock.now()
-        if kind == REMIND:
-            copies = [c for c in await self._repo.copies(amends.id) if not c.backup]
-            await self._notifier.remind_approvers(amends, case, copies)
-            await self._repo.audit(case.id, "amends_reminded", None, now, amends_id=amends.id)
-            if self.approvers.backup_ids:
-                await self._scheduler.schedule(
-                    ASK_BACKUPS,
-                    now + self.approvers.escalate_after,
-                    f"amends:{amends.id}:backups",
-                    {"amends_id": amends.id},
-                )
-        elif kind == ASK_BACKUPS:
-            backups = [b for b in self.approvers.backup_ids if b != amends.requester_user_id]
-            if backups and await self._repo.add_copies(amends.id, backups, backup=True, level=2):
-                await self._repo.audit(
-                    case.id, "amends_escalated", None, now, amends_id=amends.id, to=backups
-                )
-            await self.sync(amends.id)
-
-    async def escalate_due(self, now: datetime | None = None, *, queue: EscalationQueue | None = None) -> int:
-        """Run every escalation due by `now` from the stand-in queue; returns how many ran."""
-        source = queue or self._scheduler
-        claim_due = getattr(source, "claim_due", None)
-        if claim_due is None:
-            return 0  # a real scheduler calls on_due itself
-        jobs: list[DueJob] = await claim_due(now or self._clock.now())
-        for job in jobs:
-            await self.on_due(job.kind, job.payload)
-        return len(jobs)
 
 
 def _amends_step(steps: Sequence[CaseStep]) -> str | None:

@@ -8,12 +8,14 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
+from bot.cases import MessageRef
 from bot.clock import Clock
 from bot.followups.calendar import WorkingHours
 from bot.followups.models import Cancel, Defer, FollowUp, FollowUpState, OutgoingMessage
 from bot.followups.ports import (
+    FollowUpEffect,
     FollowUpHandler,
     FollowUpMessenger,
     FollowUpQueue,
@@ -120,6 +122,29 @@ class FollowUpEngine:
                 self._tokens[token] += len(items)
             return items
 
+    async def deliver_now(self, case_id: int | None, key_prefix: str) -> int:
+        """Claim and deliver, one after another, the due rows a change has just staged (their keys start
+        with `key_prefix`), so Slack shows the change at once. The rows stay the source of truth: whatever
+        fails here is retried by the poller, and rows another process holds are left to it."""
+        async with self._claim_lock:
+            room = min(self.batch, self.max_in_flight - self._in_flight)
+            if self._stopping or room <= 0:
+                return 0
+            now = self._clock.now()
+            token = f"{self.owner}:{uuid.uuid4().hex[:12]}"
+            items = await self._repo.claim_staged(case_id, key_prefix, now, room, now + self.lease, token)
+            self._in_flight += len(items)
+            if items:
+                self._tokens[token] += len(items)
+        for item in items:
+            try:
+                await self.process(item)
+            except Exception:
+                # Recorded on the row by `process` (UNKNOWN or PENDING, with a back-off); the next rows of the
+                # change do not depend on this one, so they still go out now.
+                log.exception("follow-up %s (%s) failed; the poller tries it again", item.id, item.kind)
+        return len(items)
+
     async def process(self, item: FollowUp) -> None:
         """Decide and deliver one claimed follow-up; always ends by releasing or settling the row."""
         attempt = _Attempt()
@@ -169,18 +194,20 @@ class FollowUpEngine:
                 await self._repo.postpone(item, opens, "outside working hours", now)
                 return
         message = handler.render(item, verdict)
+        effect = _effect(handler)
         if item.state is FollowUpState.UNKNOWN and item.attempted_at is not None:
             settled_at = item.attempted_at + self.settle
             if now < settled_at:
                 await self._repo.postpone(item, settled_at, "a post may still be under way", now)
                 return
             # An earlier attempt may have posted: look before posting again.
-            found = await self._messenger.find(
-                verdict.channel_id,
-                verdict.thread_ts,
-                item.message_key,
-                item.attempted_at - timedelta(minutes=1),
-            )
+            since = item.attempted_at - timedelta(minutes=1)
+            if effect is not None:
+                found = await effect.find(item, verdict, since)
+            else:
+                found = await self._messenger.find(
+                    verdict.channel_id, verdict.thread_ts, item.message_key, since
+                )
             if found is not None:
                 await self._repo.mark_sent(item, found, self._clock.now())
                 return
@@ -196,9 +223,13 @@ class FollowUpEngine:
                 self._waiting.discard(task)  # from here on, shutdown waits for the post to finish
             try:
                 async with asyncio.timeout(self.send_timeout.total_seconds()):
-                    ref = await self._messenger.post(
-                        verdict.channel_id, verdict.thread_ts, message, item.message_key
-                    )
+                    ref: MessageRef | None
+                    if effect is not None:
+                        ref = await effect.perform(item, verdict, message)
+                    else:
+                        ref = await self._messenger.post(
+                            verdict.channel_id, verdict.thread_ts, message, item.message_key
+                        )
             except TimeoutError:
                 await self._retry(
                     item, "outcome unknown: Slack did not answer in time", FollowUpState.UNKNOWN
@@ -236,3 +267,8 @@ class FollowUpEngine:
     async def update_message(self, item: FollowUp, message: OutgoingMessage) -> None:
         if item.message is not None:
             await self._messenger.update(item.message, message)
+
+
+def _effect(handler: FollowUpHandler) -> FollowUpEffect | None:
+    """The handler as an effect when it delivers by itself (it has `perform`), else None: the engine posts."""
+    return cast(FollowUpEffect, handler) if callable(getattr(handler, "perform", None)) else None

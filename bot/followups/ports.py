@@ -29,6 +29,22 @@ class FollowUpHandler(Protocol):
     def render(self, item: FollowUp, deliver: Deliver) -> OutgoingMessage: ...
 
 
+class FollowUpEffect(FollowUpHandler, Protocol):
+    """A kind that delivers through a call of its own rather than the engine's post of `render`'s message:
+    a redraw in place, a post under the feature's own metadata, or a step that stages further rows.
+
+    The engine gives it the same lease, UNKNOWN marking, retries and reconciliation as a post."""
+
+    async def perform(self, item: FollowUp, deliver: Deliver, message: OutgoingMessage) -> MessageRef | None:
+        """Do it once; raise NotPosted (certainly not done) or OutcomeUnknown (may have been done)."""
+        ...
+
+    async def find(self, item: FollowUp, deliver: Deliver, since: datetime) -> MessageRef | None:
+        """After an unknown outcome: the message an earlier attempt left, if it landed. None means "do it
+        again", which is all an idempotent effect (a redraw, a staging step) ever answers."""
+        ...
+
+
 class NotPosted(Exception):
     """Slack certainly did not post it (429, refused, could not connect); safe to try again later."""
 
@@ -90,7 +106,21 @@ class FollowUpQueue(Protocol):
         """Renew the lease and mark the row UNKNOWN; False if another process holds it now."""
         ...
 
-    async def mark_sent(self, item: FollowUp, ref: MessageRef, now: datetime) -> bool: ...
+    async def claim_staged(
+        self,
+        case_id: int | None,
+        key_prefix: str,
+        now: datetime,
+        limit: int,
+        lease_until: datetime,
+        token: str,
+    ) -> list[FollowUp]:
+        """Like `claim`, for the due rows whose key starts with `key_prefix` (what one change just staged)."""
+        ...
+
+    async def mark_sent(self, item: FollowUp, ref: MessageRef | None, now: datetime) -> bool:
+        """Done; `ref` is the message it left (None for an effect that leaves none)."""
+        ...
 
     async def retry_later(
         self, item: FollowUp, due_at: datetime, error: str, *, state: FollowUpState, now: datetime

@@ -84,5 +84,8 @@ class FollowUpService(CaseFollowUpActions):
     async def process(self, item: FollowUp) -> None:
         await self.engine.process(item)
 
+    async def deliver_now(self, case_id: int | None, key_prefix: str) -> int:
+        return await self.engine.deliver_now(case_id, key_prefix)
+
     async def update_message(self, item: FollowUp, message: OutgoingMessage) -> None:
         await self.engine.update_message(item, message)

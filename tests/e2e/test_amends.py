@@ -22,6 +22,7 @@ from handlers.ids import AmendsAction, AmendsBlock
 from slack_double.server import SlackDouble
 from slack_double.user import Person
 from storage.amends import AmendsCopyRow, AmendsRow
+from storage.followups import FollowUpRow
 from storage.tables import CaseEventRow, CaseRow, CaseStepRow
 from tests.e2e.conftest import Stack, running_stack
 
@@ -318,27 +319,55 @@ async def test_twenty_concurrent_approvals_make_one_decision(stack: Stack) -> No
     assert len(told) == 19 and all("already approved" in t for t in told)
 
 
+async def run_due(stack: Stack) -> None:
+    """Tick the follow-up engine until a tick finds nothing due (a reminder step stages one per copy)."""
+    for _ in range(5):
+        if not await stack.tick():
+            return
+    raise AssertionError("the engine was still finding due rows after five ticks")
+
+
+async def amends_follow_ups(stack: Stack) -> Counter[tuple[str, str]]:
+    """(kind, state) of the amends rows on the follow-up engine."""
+    async with stack.mend.db.transaction() as session:
+        query = select(FollowUpRow.kind, FollowUpRow.state).where(FollowUpRow.kind.startswith("amends_"))
+        return Counter((kind, state) for kind, state in await session.execute(query))
+
+
+def reminders(stack: Stack, person: Person) -> list[dict[str, Any]]:
+    [copy] = approval_messages(stack, person)
+    dm = stack.double.dm_channel_id(person.id) or ""
+    return [m for m in stack.double.thread(dm, copy["ts"]) if kind_of(m) == "mend_amends_reminder"]
+
+
 async def test_escalation_reminds_then_asks_the_backup(make: MakeStack) -> None:
+    """On the follow-up engine: the reminder and the backups are rows, run by the poller's ticks."""
     clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     async with make(clock=clock, approval_escalate_after="4h") as stack:
-        await stack.report_case()
+        row = await stack.report_case()
         await offer(stack, "120")
-        carol, erin = stack.people["carol"], stack.people["erin"]
-        assert await stack.mend.amends.escalate_due() == 0
+        carol, dave, erin = stack.people["carol"], stack.people["dave"], stack.people["erin"]
+        await run_due(stack)
+        assert (await amends_follow_ups(stack))[("amends_remind", "pending")] == 1
+        assert [reminders(stack, p) for p in (carol, dave)] == [[], []]
         clock.advance(timedelta(hours=4, minutes=1))
-        assert await stack.mend.amends.escalate_due() == 1
-        [carol_copy] = approval_messages(stack, carol)
-        dm = stack.double.dm_channel_id(carol.id) or ""
-        reminders = [
-            m for m in stack.double.thread(dm, carol_copy["ts"]) if kind_of(m) == "mend_amends_reminder"
-        ]
-        assert len(reminders) == 1 and "Reminder" in text_of(reminders[0])
+        await run_due(stack)
+        rows = await amends_follow_ups(stack)
+        # The reminder step ran, staged a reminder in each approver's copy, and the backups for later.
+        assert rows[("amends_remind", "sent")] == 1 and rows[("amends_copy_reminder", "sent")] == 2
+        assert rows[("amends_backups", "pending")] == 1
+        for person in (carol, dave):
+            [reminder] = reminders(stack, person)
+            assert "Reminder" in text_of(reminder)
         assert approval_messages(stack, erin) == []  # the backup is asked only after another wait
-        assert await stack.mend.amends.escalate_due() == 0
+        await run_due(stack)
+        assert [len(reminders(stack, p)) for p in (carol, dave)] == [1, 1]
         clock.advance(timedelta(hours=4))
-        assert await stack.mend.amends.escalate_due() == 1
+        await run_due(stack)
         [backup_copy] = approval_messages(stack, erin)
         assert "asked as backup" in text_of(backup_copy)
+        assert [len(reminders(stack, p)) for p in (carol, dave)] == [1, 1]
+        assert (await event_kinds(stack, row.id)).count("amends_escalated") == 1
         await erin.click(AmendsAction.APPROVE.value)
         await stack.settle()
         [amends] = await amends_rows(stack)
@@ -349,7 +378,10 @@ async def test_escalation_reminds_then_asks_the_backup(make: MakeStack) -> None:
             for m in approval_messages(stack, p)
         )
         clock.advance(timedelta(days=1))
-        assert await stack.mend.amends.escalate_due() == 0
+        await run_due(stack)
+        rows = await amends_follow_ups(stack)
+        assert {state for _, state in rows} == {"sent"}, rows  # nothing left waiting, nothing failed
+        assert [len(reminders(stack, p)) for p in (carol, dave)] == [1, 1]
 
 
 POLICY = """

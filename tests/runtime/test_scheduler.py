@@ -1,4 +1,5 @@
-"""The clock: APScheduler ticks the follow-ups and the escalations quietly, and stops without cutting a job off."""
+"""The clock: APScheduler ticks the follow-ups (amends escalations included) quietly, and stops without cutting a
+tick off."""
 
 from __future__ import annotations
 
@@ -43,33 +44,28 @@ class CountingFollowUps:
         self.stopped = True
 
 
-class Escalations:
-    """Overdue amends requests: fails the first `failures` times, can be held mid-run with `hold`."""
+class HeldFollowUps(CountingFollowUps):
+    """A tick that is held mid-claim until `release` is set, as a slow database would hold it."""
 
-    def __init__(self, failures: int = 0, *, hold: bool = False) -> None:
-        self.runs = 0
+    def __init__(self) -> None:
+        super().__init__(until=1)
         self.finished = 0
         self.cancelled = 0
-        self.ran = asyncio.Event()
         self.started = asyncio.Event()
         self.release = asyncio.Event()
-        self._failures = failures
-        if not hold:
-            self.release.set()
 
-    async def escalate_due(self) -> int:
-        self.runs += 1
+    async def claim_due(self) -> list[FollowUp]:
+        self.claims += 1
+        if self.claims > 1:
+            return []
         self.started.set()
-        if self.runs <= self._failures:
-            raise RuntimeError("the database went away")
         try:
             await self.release.wait()
         except asyncio.CancelledError:
             self.cancelled += 1
             raise
         self.finished += 1
-        self.ran.set()
-        return 0
+        return []
 
 
 def tasks() -> BackgroundTasks:
@@ -78,7 +74,7 @@ def tasks() -> BackgroundTasks:
 
 async def run_ticks(followups: CountingFollowUps) -> None:
     clock = Scheduler(followups, tasks(), FAST)
-    clock.start(follow_ups=True, escalations=False)
+    clock.start(follow_ups=True)
     try:
         await asyncio.wait_for(followups.ticked.wait(), WAIT)
     finally:
@@ -113,74 +109,40 @@ async def test_unquieted_apscheduler_logs_two_lines_a_tick(caplog: pytest.LogCap
     assert sum("executed successfully" in m for m in messages) >= 3
 
 
-async def test_escalations_are_a_job_on_the_same_clock_and_only_run_when_asked() -> None:
-    followups, escalations = CountingFollowUps(), Escalations()
-    clock = Scheduler(followups, tasks(), FAST, escalations=escalations, escalations_every=FAST)
-    clock.start(follow_ups=False, escalations=True)
-    try:
-        await asyncio.wait_for(escalations.ran.wait(), WAIT)
-    finally:
-        await clock.stop(grace_seconds=5)
-    assert escalations.finished >= 1 and followups.claims == 0 and followups.stopped
-
-    followups, escalations = CountingFollowUps(), Escalations()
-    clock = Scheduler(followups, tasks(), FAST, escalations=escalations, escalations_every=FAST)
-    clock.start(follow_ups=True, escalations=False)
-    try:
-        await asyncio.wait_for(followups.ticked.wait(), WAIT)
-    finally:
-        await clock.stop(grace_seconds=5)
-    # Had it been on, the escalation job would have run first: both start at once.
-    assert followups.claims >= 3 and escalations.runs == 0
-
-
-async def test_with_neither_nothing_runs_by_itself_but_a_tick_by_hand_does() -> None:
+async def test_without_follow_ups_nothing_runs_by_itself_but_a_tick_by_hand_does() -> None:
     followups = CountingFollowUps(until=1)
-    clock = Scheduler(followups, tasks(), FAST, escalations=Escalations())
-    clock.start(follow_ups=False, escalations=False)
+    clock = Scheduler(followups, tasks(), FAST)
+    clock.start(follow_ups=False)
     assert await clock.tick() == 0
     await clock.stop(grace_seconds=5)
     assert followups.claims == 1 and followups.stopped
 
 
-async def test_a_failing_escalation_run_is_logged_and_tried_again(caplog: pytest.LogCaptureFixture) -> None:
-    escalations = Escalations(failures=1)
-    clock = Scheduler(CountingFollowUps(), tasks(), FAST, escalations=escalations, escalations_every=FAST)
-    clock.start(follow_ups=False, escalations=True)
-    try:
-        await asyncio.wait_for(escalations.ran.wait(), WAIT)
-    finally:
-        await clock.stop(grace_seconds=5)
-    assert escalations.runs >= 2 and escalations.finished >= 1
-    failed = [r for r in caplog.records if "escalating overdue amends requests failed" in r.getMessage()]
-    assert len(failed) == 1 and failed[0].exc_info is not None
-
-
 async def test_stop_lets_a_running_job_finish_instead_of_cancelling_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    escalations = Escalations(hold=True)
-    clock = Scheduler(CountingFollowUps(), tasks(), FAST, escalations=escalations)
-    clock.start(follow_ups=False, escalations=True)
-    await asyncio.wait_for(escalations.started.wait(), WAIT)
+    followups = HeldFollowUps()
+    clock = Scheduler(followups, tasks(), FAST)
+    clock.start(follow_ups=True)
+    await asyncio.wait_for(followups.started.wait(), WAIT)
 
     stopping = asyncio.create_task(clock.stop(grace_seconds=WAIT))
     for _ in range(20):  # let stop get going; cancelling (APScheduler's own shutdown) happens at once
         await asyncio.sleep(0)
-    escalations.release.set()
+    followups.release.set()
     await asyncio.wait_for(stopping, WAIT)
 
-    assert (escalations.finished, escalations.cancelled) == (1, 0)
+    assert (followups.finished, followups.cancelled) == (1, 0)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_stop_cancels_a_job_still_running_after_the_grace(caplog: pytest.LogCaptureFixture) -> None:
-    escalations = Escalations(hold=True)
-    clock = Scheduler(CountingFollowUps(), tasks(), FAST, escalations=escalations)
-    clock.start(follow_ups=False, escalations=True)
-    await asyncio.wait_for(escalations.started.wait(), WAIT)
+    followups = HeldFollowUps()
+    clock = Scheduler(followups, tasks(), FAST)
+    clock.start(follow_ups=True)
+    await asyncio.wait_for(followups.started.wait(), WAIT)
 
     await asyncio.wait_for(clock.stop(grace_seconds=0.05), WAIT)
 
-    assert (escalations.finished, escalations.cancelled) == (0, 1)
-    assert any("cancelling amends-escalations at shutdown" in r.getMessage() for r in caplog.records)
+    assert (followups.finished, followups.cancelled) == (0, 1)
+    assert any("cancelling follow-up-poller at shutdown" in r.getMessage() for r in caplog.records)

@@ -1,5 +1,6 @@
-"""Repository tests for amends on a real database: one decision under concurrency, ledger, spend, the job queue,
-and the money rules (budget, cumulative agent limit, repeat claims) holding when people act at the same moment."""
+"""Repository tests for amends on a real database: one decision under concurrency, ledger, spend, the follow-up
+rows each change stages in its own transaction, and the money rules (budget, cumulative agent limit, repeat
+claims) holding when people act at the same moment."""
 
 from __future__ import annotations
 
@@ -33,9 +34,12 @@ from bot.cases import CaseReport, NewCase, Severity
 from bot.clock import FrozenClock
 from bot.errors import InvalidInput
 from bot.playbook import DEFAULT_STEPS
-from storage.amends import AmendsRow, SqlAmendsRepository, SqlEscalationQueue
+from sqlalchemy import select
+
+from storage.amends import AmendsRow, SqlAmendsRepository
 from storage.cases import SqlCaseRepository
 from storage.db import Database
+from storage.followups import FollowUpRow
 from storage.migrate import alembic_config, upgrade_to_head
 from storage.recovery import SqlRecoveryRepository
 from storage.tables import CaseRow
@@ -140,10 +144,10 @@ async def test_copies_render_once_and_backups_are_added_once(db: Database) -> No
     amends, _ = await repo.add(request(case_id, 12000, AmendsState.PENDING))
     copies = await repo.copies(amends.id)
     assert [c.recipient for c in copies] == ["U7", "U8"]
-    assert await repo.claim_copy_render(copies[0].id, 2)
-    assert not await repo.claim_copy_render(copies[0].id, 2)
-    assert await repo.add_copies(amends.id, ["U9", "U7"], backup=True, level=2)
-    assert not await repo.add_copies(amends.id, ["U9"], backup=True, level=2)
+    assert await repo.record_render(copies[0].id, 2)
+    assert not await repo.record_render(copies[0].id, 2)
+    assert await repo.add_copies(amends.id, ["U9", "U7"], backup=True, level=2, at=NOW)
+    assert not await repo.add_copies(amends.id, ["U9"], backup=True, level=2, at=NOW)
     assert [(c.recipient, c.backup) for c in await repo.copies(amends.id)] == [
         ("U7", False),
         ("U8", False),
@@ -151,15 +155,64 @@ async def test_copies_render_once_and_backups_are_added_once(db: Database) -> No
     ]
 
 
-async def test_stand_in_queue_hands_each_due_job_out_once(db: Database) -> None:
-    queue = SqlEscalationQueue(db)
-    await queue.schedule("remind", NOW + timedelta(hours=4), "a:1", {"amends_id": 1})
-    await queue.schedule("remind", NOW + timedelta(hours=9), "a:1", {"amends_id": 1})  # deduplicated
-    await queue.schedule("remind", NOW + timedelta(hours=5), "a:2", {"amends_id": 2})
-    assert await queue.claim_due(NOW) == []
-    batches = await asyncio.gather(*(queue.claim_due(NOW + timedelta(hours=6)) for _ in range(5)))
-    claimed = sorted(job.dedupe_key for batch in batches for job in batch)
-    assert claimed == ["a:1", "a:2"]
+async def staged(db: Database) -> list[tuple[str, str, str]]:
+    async with db.transaction() as session:
+        rows = (await session.execute(select(FollowUpRow).order_by(FollowUpRow.id))).scalars()
+        return [(r.kind, r.dedupe_key, r.state) for r in rows if r.kind.startswith("amends_")]
+
+
+async def test_each_change_stages_its_slack_side_once(db: Database) -> None:
+    repo = SqlAmendsRepository(db)
+    case_id = await open_case(db)
+    new = request(case_id, 12000, AmendsState.PENDING, key="V1").model_copy(
+        update={"remind_at": NOW + timedelta(hours=4)}
+    )
+    amends, _ = await repo.add(new)
+    assert (await repo.add(new))[1] is False  # a replayed submission stages nothing more
+    c7, c8 = [c.id for c in await repo.copies(amends.id)]
+    prefix = f"case:{case_id}:amends:{amends.id}:"
+    assert await staged(db) == [
+        ("amends_notice", f"{prefix}notice", "pending"),
+        ("amends_copy", f"{prefix}copy:{c7}:v1", "pending"),
+        ("amends_copy", f"{prefix}copy:{c8}:v1", "pending"),
+        ("amends_remind", f"{prefix}remind", "pending"),
+    ]
+    async with db.transaction() as session:
+        remind = (
+            await session.execute(select(FollowUpRow).where(FollowUpRow.kind == "amends_remind"))
+        ).scalar_one()
+        assert remind.due_at == NOW + timedelta(hours=4) and remind.payload == {"amends_id": amends.id}
+
+    assert await repo.add_copies(amends.id, ["U9"], backup=True, level=2, at=NOW)
+    [c9] = [c.id for c in await repo.copies(amends.id) if c.backup]
+    assert (await staged(db))[-1] == ("amends_copy", f"{prefix}copy:{c9}:v1", "pending")
+
+    outcome = Outcome(
+        amends_id=amends.id, state=AmendsState.REJECTED, actor_user_id="U7", at=NOW, reason="no"
+    )
+    assert await repo.decide(outcome) is DecideResult.DECIDED
+    assert await repo.decide(outcome) is DecideResult.ALREADY_DECIDED  # and stages nothing
+    assert (await staged(db))[5:] == [
+        ("amends_copy", f"{prefix}copy:{c7}:v2", "pending"),
+        ("amends_copy", f"{prefix}copy:{c8}:v2", "pending"),
+        ("amends_copy", f"{prefix}copy:{c9}:v2", "pending"),
+        ("amends_outcome", f"{prefix}outcome", "pending"),
+        ("amends_tell_requester", f"{prefix}requester", "pending"),
+    ]
+    assert not await repo.remind(amends.id, NOW, None)  # decided: nobody to remind
+
+
+async def test_a_grant_stages_its_outcome_and_a_closed_case_stages_nothing(db: Database) -> None:
+    repo = SqlAmendsRepository(db)
+    case_id = await open_case(db)
+    granted, _ = await repo.add(request(case_id, 4550, AmendsState.GRANTED))
+    assert await staged(db) == [("amends_outcome", f"case:{case_id}:amends:{granted.id}:outcome", "pending")]
+    pending, _ = await repo.add(request(case_id, 12000, AmendsState.PENDING))
+    before = await staged(db)
+    assert await SqlRecoveryRepository(db).close(case_id, "U1", NOW)
+    refused = Outcome(amends_id=pending.id, state=AmendsState.APPROVED, actor_user_id="U7", at=NOW)
+    assert await repo.decide(refused) is DecideResult.CASE_CLOSED
+    assert await staged(db) == before  # rolled back with the refused decision
 
 
 # ---- the money rules when people act at the same moment ----------------------------------------------
@@ -175,21 +228,19 @@ class _Directory:
         return True
 
 
-class _Scheduler:
-    def __init__(self) -> None:
-        self.keys: list[str] = []
+class _Deliveries:
+    """The engine's deliver-at-once, as the service calls it: these tests read the staged rows instead."""
 
-    async def schedule(self, kind: str, due_at: datetime, dedupe_key: str, payload: dict[str, Any]) -> None:
-        self.keys.append(dedupe_key)
+    async def deliver_now(self, case_id: int | None, key_prefix: str) -> int:
+        return 0
 
 
-def amends_service(db: Database, policy: AmendsPolicy, scheduler: _Scheduler | None = None) -> AmendsService:
+def amends_service(db: Database, policy: AmendsPolicy) -> AmendsService:
     """The real service on the real repository; offering and guarantees post nothing to Slack."""
     return AmendsService(
         SqlAmendsRepository(db),
-        notifier=None,  # type: ignore[arg-type]
         directory=_Directory(),
-        scheduler=scheduler or _Scheduler(),
+        deliveries=_Deliveries(),
         clock=FrozenClock(NOW),
         policy=policy,
         approvers=Approvers(ids=(APPROVER,)),
@@ -244,8 +295,7 @@ async def assert_each_grant_kept_the_budget(db: Database, budget_minor: int) -> 
 
 
 async def test_six_agents_granting_at_once_stay_within_the_budget(db: Database) -> None:
-    scheduler = _Scheduler()
-    service = amends_service(db, policy_from_data({"agent_limit": 50, "monthly_budget": 150}), scheduler)
+    service = amends_service(db, policy_from_data({"agent_limit": 50, "monthly_budget": 150}))
     cases = [await open_case(db, f"order #{4400 + i}") for i in range(6)]
     results = await offer_at_once(service, cases, "50")
     granted = [a for a in results if a.state is AmendsState.GRANTED]
@@ -257,7 +307,8 @@ async def test_six_agents_granting_at_once_stay_within_the_budget(db: Database) 
     await assert_each_grant_kept_the_budget(db, 15000)
     await assert_recorded_as_decided(db, results)
     # Each approval request gets its reminder, exactly as an above-limit offer does.
-    assert sorted(scheduler.keys) == sorted(f"amends:{a.id}:remind" for a in pending)
+    reminders = sorted(key for kind, key, _ in await staged(db) if kind == "amends_remind")
+    assert reminders == sorted(f"case:{a.case_id}:amends:{a.id}:remind" for a in pending)
 
 
 async def test_grants_on_one_case_at_once_stay_within_the_cumulative_limit(db: Database) -> None:
@@ -440,9 +491,8 @@ async def test_without_approvers_a_grant_a_rule_stops_is_refused_and_nothing_is_
 ) -> None:
     service = AmendsService(
         SqlAmendsRepository(db),
-        notifier=None,  # type: ignore[arg-type]
         directory=_Directory(),
-        scheduler=_Scheduler(),
+        deliveries=_Deliveries(),
         clock=FrozenClock(NOW),
         policy=policy_from_data({"agent_limit": 50, "repeat_claims": {"count": 100}}),
         approvers=Approvers(),

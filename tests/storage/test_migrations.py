@@ -1,13 +1,22 @@
-"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL, and move data."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 
+from bot.amends import AmendsState
+from bot.amends.effects import offer_requests
+from bot.followup_request import FollowUpRequest
 from storage.db import Database
+from storage.followups import FollowUpRow, dedupe_key
+from storage.migrate import alembic_config, upgrade_to_head
 from storage.schema import metadata
 
 
@@ -20,3 +29,141 @@ async def test_models_and_migrations_agree(db: Database) -> None:
     async with db.engine.connect() as conn:
         differences = await conn.run_sync(_diff)
     assert differences == [], "a model changed without a migration (or the reverse)"
+
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+cases = sa.table(
+    "cases",
+    *(sa.column(c) for c in ("team_id", "state", "severity", "category", "summary", "reporter_user_id")),
+    sa.column("owner_user_id"),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+)
+amends = sa.table(
+    "amends",
+    *(sa.column(c) for c in ("case_id", "team_id", "customer_key", "kind", "justification", "source")),
+    sa.column("reasons", sa.JSON),
+    sa.column("requester_user_id"),
+    sa.column("state"),
+    sa.column("requested_at", sa.DateTime(timezone=True)),
+)
+jobs = sa.table(
+    "amends_jobs",
+    sa.column("kind"),
+    sa.column("due_at", sa.DateTime(timezone=True)),
+    sa.column("dedupe_key"),
+    sa.column("payload", sa.JSON),
+    sa.column("state"),
+)
+
+
+def _seed_stand_in_jobs(connection: Any) -> None:
+    """At revision 0007: one request with a pending reminder and backups, a job done already, an orphan."""
+    command.upgrade(alembic_config(connection), "0007")
+    connection.execute(
+        sa.insert(cases).values(
+            team_id="T1",
+            state="open",
+            severity="major",
+            category="delivery",
+            summary="Late",
+            reporter_user_id="U1",
+            owner_user_id="U1",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+    case_id = connection.execute(sa.text("SELECT max(id) FROM cases")).scalar_one()
+    connection.execute(
+        sa.insert(amends).values(
+            case_id=case_id,
+            team_id="T1",
+            customer_key="#4411",
+            kind="refund",
+            justification="x",
+            source="agent",
+            reasons=[],
+            requester_user_id="U1",
+            state="pending",
+            requested_at=NOW,
+        )
+    )
+    amends_id = connection.execute(sa.text("SELECT max(id) FROM amends")).scalar_one()
+    connection.execute(
+        sa.insert(jobs),
+        [
+            {
+                "kind": "amends_remind",
+                "due_at": NOW + timedelta(hours=4),
+                "dedupe_key": f"amends:{amends_id}:remind",
+                "payload": {"amends_id": amends_id},
+                "state": "pending",
+            },
+            {
+                "kind": "amends_ask_backups",
+                "due_at": NOW + timedelta(hours=8),
+                "dedupe_key": f"amends:{amends_id}:backups",
+                "payload": {"amends_id": amends_id},
+                "state": "pending",
+            },
+            {
+                "kind": "amends_remind",
+                "due_at": NOW - timedelta(days=1),
+                "dedupe_key": "amends:999:remind-done",
+                "payload": {"amends_id": amends_id},
+                "state": "done",
+            },
+            {
+                "kind": "amends_remind",
+                "due_at": NOW,
+                "dedupe_key": "amends:999:remind",
+                "payload": {"amends_id": 999},  # its request is gone
+                "state": "pending",
+            },
+        ],
+    )
+
+
+async def test_pending_amends_jobs_move_onto_the_follow_up_engine(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(_seed_stand_in_jobs)
+        await upgrade_to_head(db)
+        async with db.engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
+        assert "amends_jobs" not in tables and "follow_ups" in tables
+        async with db.transaction() as session:
+            rows = list((await session.execute(select(FollowUpRow).order_by(FollowUpRow.due_at))).scalars())
+            case_id, amends_id = (await session.execute(sa.text("SELECT case_id, id FROM amends"))).one()
+        assert [(r.kind, r.dedupe_key, r.due_at, r.state, r.case_id, r.payload) for r in rows] == [
+            (
+                "amends_remind",
+                f"case:{case_id}:amends:{amends_id}:remind",
+                NOW + timedelta(hours=4),
+                "pending",
+                case_id,
+                {"amends_id": amends_id},
+            ),
+            (
+                "amends_backups",
+                f"case:{case_id}:amends:{amends_id}:backups",
+                NOW + timedelta(hours=8),
+                "pending",
+                case_id,
+                {"amends_id": amends_id},
+            ),
+        ]
+        # The rows are exactly what the new code stages for a request, so it never stages them twice.
+        assert rows[0].dedupe_key == dedupe_key(reminder_row(amends_id), case_id)
+    finally:
+        await db.dispose()
+
+
+def reminder_row(amends_id: int) -> FollowUpRequest:
+    [remind] = [
+        r
+        for r in offer_requests(amends_id, AmendsState.PENDING, [], NOW, NOW + timedelta(hours=4))
+        if r.kind == "amends_remind"
+    ]
+    return remind
