@@ -19,6 +19,7 @@ from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
 from bot.workspaces import WorkspaceService
 from handlers.amends import AmendsHomeSection, AmendsListeners, SlackApproverDirectory
+from handlers.amends_effects import AmendsEffectHandler
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.deliveries import EventDeduplication
 from handlers.errors import ErrorPolicy
@@ -139,12 +140,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         followups.register(kind, case_handler)
     followups.register(FollowUpKind.NOTICE, NoticeHandler())
     amends_effects = AmendsEffectHandler(AmendsEffects(amends_repo, clock, approvers), outbox_client, client)
-    for amends_kind in AmendsEffect:
+    for amends_kind in AmendsEffect:  # reminders, backups, copies, notices, the requester's DM
         followups.register(amends_kind, amends_effects)
     catch_up = CatchUpService(SqlLaggingCases(db), clock, announce=cases.announce, sync=recovery.sync)
     digest = DigestService(insights, insights_repo, follow_up_repo, clock, settings.digest_channel)
-    poll = parse_duration(settings.follow_up_poll)
-    poller = Scheduler(followups, tasks, poll, catch_up=catch_up, digest=digest)
+    poller = Scheduler(followups, tasks, parse_duration(settings.follow_up_poll), catch_up=catch_up, digest=digest)
     # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
     # polling; the listeners hand slow work to BackgroundTasks themselves.
     bolt = AsyncApp(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from alembic import command
@@ -34,8 +33,6 @@ from bot.cases import CaseReport, NewCase, Severity
 from bot.clock import FrozenClock
 from bot.errors import InvalidInput
 from bot.playbook import DEFAULT_STEPS
-from sqlalchemy import select
-
 from storage.amends import AmendsRow, SqlAmendsRepository
 from storage.cases import SqlCaseRepository
 from storage.db import Database
