@@ -162,7 +162,14 @@ async def test_sqlite_held_by_another_writer_makes_reports_wait_not_fail(tmp_pat
         responses = await asyncio.gather(*burst)
         await asyncio.to_thread(holder.join, 5)
         await stack.settle()
-        assert [r.field_errors for r in responses] == [{}] * 10
+        # They waited out the other writer. On a busy machine the last of them may pass the save deadline
+        # and be asked to try again (see the test above); none is told the database is locked.
+        slow = {ReportBlock.SUMMARY.value: SLOW_SAVE_MESSAGE}
+        assert all(r.field_errors in ({}, slow) for r in responses), [r.field_errors for r in responses]
+        for n, r in enumerate(responses):
+            if r.field_errors:
+                assert (await report(stack, view, n)).field_errors == {}
+        await stack.settle()
         assert await stack.count_cases() == 10
         told = " ".join(e.text for e in stack.double.ephemerals())
         assert "locked" not in told and "went wrong" not in told
