@@ -48,10 +48,18 @@ from bot.followups.calendar import (
     snooze_until,
     zone,
 )
-from bot.followups.case_rules import CaseFollowUpRules, cancel_reason, fix_step
+from bot.followups.case_kinds import (
+    CASE_KIND_RULES,
+    CASE_KINDS,
+    CaseContext,
+    CaseKindRules,
+    NudgeAction,
+    cancel_reason,
+    case_kind,
+)
+from bot.followups.case_rules import CaseFollowUpRules, fix_step
 from bot.followups.engine import FollowUpEngine
 from bot.followups.models import (
-    CASE_KINDS,
     CLAIMABLE,
     Cancel,
     Defer,
@@ -73,9 +81,12 @@ from bot.followups.service import FollowUpService
 __all__ = [
     "ALWAYS",
     "CASE_KINDS",
+    "CASE_KIND_RULES",
     "CLAIMABLE",
     "Cancel",
+    "CaseContext",
     "CaseFollowUpRules",
+    "CaseKindRules",
     "Defer",
     "Deliver",
     "FollowUp",
@@ -88,6 +99,7 @@ __all__ = [
     "FollowUpState",
     "NewPromise",
     "NotPosted",
+    "NudgeAction",
     "OutcomeUnknown",
     "OutgoingMessage",
     "Promise",
@@ -97,6 +109,7 @@ __all__ = [
     "Verdict",
     "WorkingHours",
     "cancel_reason",
+    "case_kind",
     "fix_step",
     "format_duration",
     "local_to_utc",
