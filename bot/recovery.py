@@ -13,8 +13,9 @@ from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
 from bot.followups import FollowUpPolicy, FollowUpRequest, fix_step
-from bot.playbook import CaseStep, Progress, StepChange, StepRole, StepStatus, progress_of
+from bot.playbook import CaseStep, Progress, StepChange, StepRole, StepStatus, progress_of, step_with
 from bot.records import CaseRecord, RecordField, validate_record
+from bot.step_roles import rules_of
 
 MAX_NOTE = 3000
 
@@ -167,7 +168,7 @@ class RecoveryService:
                 at=self._clock.now(),
                 event_kind="step_done",
                 event_data={"step": step_key},
-                acknowledges=step.step.action is StepRole.APOLOGY,
+                acknowledges=rules_of(step).acknowledges,
             ),
             team_id,
         )
@@ -317,7 +318,7 @@ class RecoveryService:
         if record is None:
             field, message = next(iter(problems.items()))
             raise InvalidInput(field.value, message)
-        step = next((s for s in steps if s.step.action is StepRole.RECORD), None)
+        step = step_with(steps, StepRole.RECORD)
         finish = None
         if step is not None and not step.finished:
             finish = StepChange(
@@ -369,7 +370,7 @@ class RecoveryService:
     async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
         """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile)."""
         case, steps = await self.load(case_id, team_id)
-        apology = next((s for s in steps if s.step.action is StepRole.APOLOGY), None)
+        apology = step_with(steps, StepRole.APOLOGY)
         if apology is None or apology.finished or not case.is_open:
             return
         try:

@@ -1,7 +1,8 @@
-"""A new kind of case follow-up touches three files: its value in the enum, its rules (bot/) and its blocks
-(handlers/blocks/). These tests hold that claim: both tables cover every kind, they agree on the buttons,
-and no other module decides anything by comparing a kind or keying a table of its own by one, so nothing
-else has to learn about a new kind. docs/followups.md#adding-a-kind is the worked example."""
+"""A new kind of case follow-up, or a new step role, touches three files: its value in the enum, its rules
+(bot/) and its blocks (handlers/blocks/). These tests hold that claim: both tables cover every member, they
+agree on the buttons, and no other module decides anything by comparing a member or keying a table of its
+own by one, so nothing else has to learn about a new one. The worked examples:
+docs/followups.md#adding-a-kind and docs/playbook.md#adding-a-step-action."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from pathlib import Path
 import pytest
 
 from bot.followups import CASE_KIND_RULES, CASE_KINDS, FollowUpKind, NudgeAction
+from bot.playbook import StepRole
+from bot.step_roles import STEP_ROLE_RULES
 from handlers.blocks.case_kinds import BUTTON_ACTIONS, CASE_KIND_BLOCKS
+from handlers.blocks.step_roles import STEP_ROLE_BLOCKS
+from handlers.ids import AmendsAction, FollowUpAction, StepAction
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("bot", "handlers", "storage", "runtime", "sandbox")
@@ -20,6 +25,8 @@ PRODUCT = ("bot", "handlers", "storage", "runtime", "sandbox")
 #: The enums whose members are dispatched on, and the only modules that may dispatch on them.
 SPEC_TABLES = {
     "FollowUpKind": {"bot/followups/case_kinds.py", "handlers/blocks/case_kinds.py"},
+    # A follow-up kind's rules may name the role whose step schedules it (the fix: "Is the customer satisfied?").
+    "StepRole": {"bot/step_roles.py", "handlers/blocks/step_roles.py", "bot/followups/case_kinds.py"},
 }
 
 
@@ -38,6 +45,31 @@ def test_a_kinds_buttons_are_what_its_rules_accept(kind: str) -> None:
     accepts = CASE_KIND_RULES[kind].accepts
     assert offered <= accepts
     assert accepts - {NudgeAction.SNOOZE, NudgeAction.REASSIGN} <= offered
+
+
+def test_every_step_role_has_its_rules_and_its_blocks() -> None:
+    assert list(STEP_ROLE_RULES) == [
+        StepRole.APOLOGY,
+        StepRole.OWNERSHIP,
+        StepRole.ROOT_CAUSE,
+        StepRole.FIX,
+        StepRole.AMENDS,
+        StepRole.FOLLOW_UP,
+        StepRole.RECORD,
+    ]  # every role, in the order the closing summary's timeline names their moments
+    assert set(STEP_ROLE_RULES) == set(StepRole), "a step role without rules in bot/step_roles.py"
+    assert set(STEP_ROLE_BLOCKS) == set(StepRole), (
+        "a step role without blocks in handlers/blocks/step_roles.py"
+    )
+
+
+@pytest.mark.parametrize("role", list(StepRole))
+def test_a_roles_buttons_are_handled_and_fit_on_its_prompt(role: StepRole) -> None:
+    """At most two of its own (the prompt adds a promise, Done and Skip: five in all), each one of Mend's
+    action ids."""
+    handled = {*StepAction, *AmendsAction, *FollowUpAction}
+    buttons = STEP_ROLE_BLOCKS[role].buttons
+    assert len(buttons) <= 2 and {action for action, _label in buttons} <= handled
 
 
 def _python_files() -> Iterator[Path]:

@@ -39,7 +39,7 @@ from bot.amends.rules import (
 from bot.cases import Case
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
-from bot.playbook import CaseStep, StepRole
+from bot.playbook import CaseStep, StepRole, step_with
 
 
 class AlreadyDecided(MendError):
@@ -391,4 +391,5 @@ class AmendsService:
 
 
 def _amends_step(steps: Sequence[CaseStep]) -> str | None:
-    return next((s.key for s in steps if s.step.action is StepRole.AMENDS), None)
+    step = step_with(steps, StepRole.AMENDS)
+    return step.key if step is not None else None
