@@ -58,7 +58,7 @@ from bot.followups.case_kinds import (
     case_kind,
 )
 from bot.followups.case_rules import CaseFollowUpRules, fix_step
-from bot.followups.engine import FollowUpEngine
+from bot.followups.engine import FollowUpEngine, kind_table
 from bot.followups.models import (
     CLAIMABLE,
     Cancel,
@@ -112,6 +112,7 @@ __all__ = [
     "case_kind",
     "fix_step",
     "format_duration",
+    "kind_table",
     "local_to_utc",
     "promise_requests",
     "snooze_until",

@@ -31,6 +31,7 @@ from bot.followups import (
     WorkingHours,
     cancel_reason,
     format_duration,
+    kind_table,
     local_to_utc,
     snooze_until,
 )
@@ -411,9 +412,9 @@ def make_service(
         FakePeople(),
         clock,
         FollowUpPolicy(hours=hours),
+        kinds={"notice": Notice(to=to, cancel=cancel)},
         lease=timedelta(seconds=30),
     )
-    service.register("notice", Notice(to=to, cancel=cancel))
     return service, repo, messenger
 
 
@@ -532,8 +533,8 @@ async def test_stopping_hands_back_claimed_rows_that_have_not_started() -> None:
 
 def test_unknown_kinds_are_left_for_a_version_that_knows_them() -> None:
     service, _, _ = make_service(FrozenClock(NOW))
-    with pytest.raises(ValueError):
-        service.register("notice", Notice())
+    with pytest.raises(ValueError):  # one handler per kind: the kind table refuses a second
+        kind_table((["notice"], Notice()), (["notice", "other"], Notice()))
     assert service.handler(FollowUpKind.RESURVEY) is None
 
 
