@@ -204,7 +204,7 @@ class EmployeeCareService:
         people = [manager] if manager else list(await self._approvers())
         return [p for p in dict.fromkeys(people) if p and p != agent_user_id]
 
-    async def case_closed(self, event: CaseWasClosed) -> None:
+    async def case_was_closed(self, event: CaseWasClosed) -> None:
         """After a hard case closes, whoever looks after its owner is asked to check in."""
         case = event.case
         if case.report.severity.rank < self._min_severity.rank:

@@ -75,7 +75,7 @@ def _nudge_actions(
 def build_nudge_actions(
     item: FollowUp, *, done_label: str | None = "Done", snooze: bool = True, reassign: bool = True
 ) -> ActionsBlock:
-    """Done / Snooze / Reassign for any kind of nudge (the amends escalation may reuse this)."""
+    """Done / Snooze / Reassign for a nudge of another feature's kind (case kinds get theirs from their table)."""
     done = [(FollowUpAction.DONE, done_label)] if done_label else []
     return _nudge_actions(item, *done, snooze=snooze, reassign=reassign)
 
