@@ -116,6 +116,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         approvers,
         after_grant=recovery.sync,
     )
+    recovery.guard(settings.case_editor_rule(), amends.may_decide)  # who may close, skip, reopen, reassign
     insights_repo = SqlInsightsRepository(db)
     insights = InsightsService(insights_repo, clock, root_causes)
     home = HomePublisher(insights, poster, clock, tasks)
@@ -145,8 +146,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     catch_up = CatchUpService(SqlLaggingCases(db), clock, announce=cases.announce, sync=recovery.sync)
     digest = DigestService(insights, insights_repo, follow_up_repo, clock, settings.digest_channel)
     poller = Scheduler(followups, tasks, parse_duration(settings.follow_up_poll), catch_up=catch_up, digest=digest)
-    # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
-    # polling; the listeners hand slow work to BackgroundTasks themselves.
+    # process_before_response: the listener's own ack is the HTTP response (no 10 ms ack polling).
     bolt = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),

@@ -10,9 +10,11 @@ from bot.clock import Clock
 from bot.errors import InvalidInput, MendError
 from bot.followup_request import FollowUpRequest
 from bot.followups.calendar import SnoozeChoice, local_to_utc, snooze_until
+from bot.followups.case_rules import addressee
 from bot.followups.models import FollowUp, FollowUpKind, FollowUpState, NewPromise, Promise, ResurveyOutcome
 from bot.followups.policy import FollowUpPolicy
 from bot.followups.ports import CaseLoader, FollowUpRepository, PeopleDirectory, RecoveryActions
+from bot.permissions import CaseChange
 
 
 class StaleFollowUp(MendError):
@@ -49,20 +51,35 @@ class CaseFollowUpActions:
             raise MendError("I can't find that reminder any more.")
         return item
 
-    async def acted_on(self, follow_up_id: int, round_: int, team_id: str) -> FollowUp:
-        """The follow-up a button is about, if it still waits for someone of `team_id` to act on it."""
+    async def acted_on(
+        self,
+        follow_up_id: int,
+        round_: int,
+        *,
+        actor_user_id: str,
+        team_id: str,
+        change: CaseChange | None = None,
+    ) -> FollowUp:
+        """The follow-up a button is about, if it still waits for someone of `team_id` to act on it, and
+        `actor_user_id` is the person it is addressed to or an approver (and may make `change` to the case)."""
         item = await self.get(follow_up_id)
+        case = None
         if item.case_id is not None and self._cases is not None:
             loaded = await self._cases.load(item.case_id)
             if loaded is None or loaded[0].team_id != team_id:
                 raise MendError("That reminder belongs to another workspace.")
+            case = loaded[0]
         if item.state is not FollowUpState.SENT or item.round != round_:
             raise StaleFollowUp()
+        if case is not None and self._recovery is not None:  # the person it is for, or an approver
+            await self._recovery.check_addressed(case, addressee(item, case), actor_user_id)
+            if change is not None:
+                await self._recovery.check(case, change, actor_user_id)
         return item
 
     async def done(self, follow_up_id: int, round_: int, *, actor_user_id: str, team_id: str) -> FollowUp:
         """Done on a nudge: what it asked for happened (the apology sent, the promise kept, ...)."""
-        item = await self.acted_on(follow_up_id, round_, team_id)
+        item = await self.acted_on(follow_up_id, round_, actor_user_id=actor_user_id, team_id=team_id)
         resolution = "done"
         if item.kind == FollowUpKind.ACK_NUDGE and item.case_id is not None and self._recovery is not None:
             await self._recovery.complete_apology(item.case_id, actor_user_id=actor_user_id, team_id=team_id)
@@ -75,7 +92,7 @@ class CaseFollowUpActions:
         self, follow_up_id: int, round_: int, *, satisfied: bool, actor_user_id: str, team_id: str
     ) -> FollowUp:
         """Is the customer satisfied? Not yet reopens the fix step, so the case cannot close on it."""
-        item = await self.acted_on(follow_up_id, round_, team_id)
+        item = await self.acted_on(follow_up_id, round_, actor_user_id=actor_user_id, team_id=team_id)
         if not satisfied and item.case_id is not None and self._recovery is not None:
             await self._recovery.reopen_fix(
                 item.case_id,
@@ -103,7 +120,7 @@ class CaseFollowUpActions:
         except ValueError:
             raise InvalidInput("outcome", "Choose what became of the customer.") from None
         parsed = parse_score(score)
-        item = await self.acted_on(follow_up_id, round_, team_id)
+        item = await self.acted_on(follow_up_id, round_, actor_user_id=actor_user_id, team_id=team_id)
         return await self.resolve(
             item.id,
             item.round,
@@ -144,7 +161,7 @@ class CaseFollowUpActions:
         day: date | None = None,
         at: time | None = None,
     ) -> FollowUp:
-        await self.acted_on(follow_up_id, round_, team_id)
+        await self.acted_on(follow_up_id, round_, actor_user_id=actor_user_id, team_id=team_id)
         now = self._clock.now()
         if choice is SnoozeChoice.PICK:
             until, exact = await self._deadline(actor_user_id, day, at), True
@@ -171,7 +188,9 @@ class CaseFollowUpActions:
     ) -> FollowUp:
         if not to_user_id:
             raise InvalidInput("assignee", "Choose who should take this on.")
-        await self.acted_on(follow_up_id, round_, team_id)
+        await self.acted_on(
+            follow_up_id, round_, actor_user_id=actor_user_id, team_id=team_id, change=CaseChange.REASSIGN
+        )
         now = self._clock.now()
         item = await self._repo.rearm(
             follow_up_id,

@@ -31,6 +31,14 @@ def fix_step(steps: Sequence[CaseStep]) -> CaseStep | None:
     return next((s for s in steps if is_fix_step(s.step)), None)
 
 
+def addressee(item: FollowUp, case: Case) -> str | None:
+    """Who a case nudge is for: whoever it was given to, else the case's owner now. A promise's deadline
+    flag is a fact about the case, flagged whoever is working, so it is nobody's in particular."""
+    if item.kind == FollowUpKind.PROMISE_DUE:
+        return None
+    return item.recipient_user_id or case.owner_user_id
+
+
 def cancel_reason(
     kind: str, case: Case, steps: Sequence[CaseStep], promise: Promise | None, now: datetime
 ) -> str | None:
@@ -100,11 +108,9 @@ class CaseFollowUpRules:
             return Cancel(reason)
         if ctx.case.card is None or not ctx.case.thread_opened:
             return Defer(now + timedelta(minutes=1), "case thread not open yet")
-        to: str | None = item.recipient_user_id or ctx.case.owner_user_id
-        if item.kind == FollowUpKind.PROMISE_DUE:
-            to = None  # the deadline is a fact about the case, flagged when it passes, whoever is working
-            if ctx.promise is not None:
-                await self._repo.break_promise(ctx.promise.id, now)
+        to = addressee(item, ctx.case)
+        if item.kind == FollowUpKind.PROMISE_DUE and ctx.promise is not None:
+            await self._repo.break_promise(ctx.promise.id, now)
         return Deliver(
             channel_id=ctx.case.card.channel_id,
             thread_ts=ctx.case.card.ts,
