@@ -405,5 +405,6 @@ async def test_a_process_fix_submitted_three_times_is_stored_once(make_stack: St
         await stack.settle()
         async with stack.mend.db.transaction() as session:
             fixes = list((await session.execute(select(ProcessFixRow))).scalars())
-        assert [(f.description, f.submission_key) for f in fixes] == [("Cooled vans for cakes", view["id"])]
+        assert [f.description for f in fixes] == ["Cooled vans for cakes"]  # not three of them
+        assert fixes[0].submission_key == view["id"]
         stack.double.assert_no_rejections()
