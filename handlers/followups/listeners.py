@@ -83,10 +83,10 @@ class FollowUpListeners:
             except ValueError:
                 raise MendError(broken(FollowUpRef)) from None
             if choice is SnoozeChoice.PICK:
+                _item, case = await self._waiting(nudge)
                 today, tz = await self._today(nudge.user_id)
-                await self._nudge_modal(
-                    nudge, lambda _item, _case: build_snooze_modal(nudge.ref, today=today, tz_label=tz)
-                )
+                modal = build_snooze_modal(nudge.ref, today=today, tz_label=tz)
+                await self._kit.open_modal(chosen, modal, belongs_to=case.team_id)
                 return
             item = await self._service.snooze(nudge.ref.follow_up_id, nudge.ref.round, choice, **nudge.actor)
             await self._settle_rearmed(item, f":zzz: Snoozed until {date_token(item.due_at)}", nudge.user_id)
@@ -95,11 +95,9 @@ class FollowUpListeners:
 
     async def open_reassign_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
-            await self._nudge_modal(
-                nudge,
-                lambda item, _case: build_reassign_modal(nudge.ref, item.recipient_user_id),
-                change=CaseChange.REASSIGN,
-            )
+            item, case = await self._waiting(nudge, change=CaseChange.REASSIGN)
+            modal = build_reassign_modal(nudge.ref, item.recipient_user_id)
+            await self._kit.open_modal(nudge.interaction, modal, belongs_to=case.team_id)
 
         await self._kit.ack_then_act(ack, body, FollowUpRef, work, name="follow-up-action")
 
@@ -125,7 +123,10 @@ class FollowUpListeners:
 
     async def open_resurvey_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
-            await self._nudge_modal(nudge, lambda _item, case: build_resurvey_modal(nudge.ref, case))
+            _item, case = await self._waiting(nudge)
+            await self._kit.open_modal(
+                nudge.interaction, build_resurvey_modal(nudge.ref, case), belongs_to=case.team_id
+            )
 
         await self._kit.ack_then_act(ack, body, FollowUpRef, work, name="follow-up-action")
 
@@ -226,21 +227,18 @@ class FollowUpListeners:
 
     # ---- plumbing -------------------------------------------------------------------------------
 
-    async def _nudge_modal(
-        self,
-        nudge: Acting[FollowUpRef],
-        build: Callable[[FollowUp, Case], View],
-        *,
-        change: CaseChange | None = None,
-    ) -> None:
-        """A nudge's button that opens a form: only while the nudge waits, for whom it is addressed to."""
+    async def _waiting(
+        self, nudge: Acting[FollowUpRef], *, change: CaseChange | None = None
+    ) -> tuple[FollowUp, Case]:
+        """The nudge a button that opens a form is on, and its case: only while the nudge waits, for the
+        person it is addressed to or an approver (who may make `change`), in the case's workspace."""
         item = await self._service.acted_on(
             nudge.ref.follow_up_id, nudge.ref.round, **nudge.actor, change=change
         )
         if item.case_id is None:
             raise MendError(broken(FollowUpRef))
         case, _ = await self._recovery.load(item.case_id, nudge.team_id)
-        await self._kit.open_modal(nudge.interaction, build(item, case), belongs_to=case.team_id)
+        return item, case
 
     async def _submit_nudge(
         self,

@@ -408,3 +408,32 @@ async def test_a_process_fix_submitted_three_times_is_stored_once(make_stack: St
         assert [f.description for f in fixes] == ["Cooled vans for cakes"]  # not three of them
         assert fixes[0].submission_key == view["id"]
         stack.double.assert_no_rejections()
+
+
+async def test_a_reminder_handed_to_someone_is_theirs_to_do_but_not_to_hand_on(
+    stack: Stack, clock: FrozenClock
+) -> None:
+    case = await stack.report_case()
+    clock.advance(timedelta(minutes=16))
+    await stack.tick()
+    [nudge] = await follow_up_rows(stack, "ack_nudge")
+    await click(stack, stack.alice, FollowUpAction.REASSIGN.value, value=nudge_value(nudge))
+    handed = await stack.alice.submit_view({"Who should take this on?": stack.bob.id})
+    assert handed.field_errors == {}, handed.field_errors
+    await stack.settle()
+    assert await stack.tick() == 1  # the next round, to Bob
+    [nudge] = await follow_up_rows(stack, "ack_nudge")
+    assert (nudge.recipient_user_id, nudge.round, nudge.state) == (stack.bob.id, 1, "sent")
+    # Bob may act on it, but giving the case's reminder to someone else is for those CASE_EDITORS names.
+    opened = views_opened(stack)
+    await click(stack, stack.bob, FollowUpAction.REASSIGN.value, value=nudge_value(nudge))
+    assert views_opened(stack) == opened
+    assert any("can reassign R-0001" in t for t in told(stack, stack.bob))
+    assert (await refusals(stack, case.id))[-1] == (
+        "case_change_refused",
+        stack.bob.id,
+        {"change": "reassign"},
+    )
+    await click(stack, stack.bob, FollowUpAction.DONE.value, value=nudge_value(nudge))
+    [nudge] = await follow_up_rows(stack, "ack_nudge")
+    assert (nudge.state, nudge.resolved_by) == ("resolved", stack.bob.id)
