@@ -122,6 +122,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     # `followups`: what an offer or a decision staged goes out at once; the poller retries the rest.
     directory, amends_policy = SlackApproverDirectory(poster), settings.amends_policy()
     amends = AmendsService(amends_repo, directory, followups, clock, amends_policy, approvers, events)
+    recovery.guard(settings.case_editor_rule(), amends.may_decide)  # who may close, skip, reopen, reassign
     insights_repo = SqlInsightsRepository(db)
     insights = InsightsService(insights_repo, clock, root_causes)
     home = HomePublisher(insights, poster, clock, tasks, sections=[AmendsHomeSection(amends)])

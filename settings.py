@@ -22,6 +22,7 @@ from bot.cases import (
 from bot.clock import parse_duration
 from bot.followups import FollowUpPolicy, WorkingHours
 from bot.learning import RecurrenceConfig
+from bot.permissions import DEFAULT_EDITORS, CaseEditors
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook
 from storage.db import normalise_database_url
 
@@ -57,6 +58,7 @@ HINTS = {
     "follow_up_poll": "a duration such as 1s or 2s",
     "follow_up_lease": "a duration such as 30s or 2m",
     "working_hours": "e.g. '09:00-18:00 Mon-Fri' (each person's own time zone), or 'always'",
+    "case_editors": "a comma-separated list of owner, reporter, approvers (e.g. owner,approvers), or anyone",
 }
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -135,6 +137,7 @@ class Settings(DatabaseSettings):
     working_hours: str = "09:00-18:00 Mon-Fri"
     follow_up_poll: str = "2s"
     follow_up_lease: str = "1m"
+    case_editors: str = DEFAULT_EDITORS
 
     @field_validator(
         "ack_nudge_after",
@@ -147,6 +150,12 @@ class Settings(DatabaseSettings):
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
+        return value.strip()
+
+    @field_validator("case_editors")
+    @classmethod
+    def _case_editors(cls, value: str) -> str:
+        CaseEditors.parse(value)
         return value.strip()
 
     @field_validator("working_hours")
@@ -326,6 +335,9 @@ class Settings(DatabaseSettings):
             hours=WorkingHours.parse(self.working_hours),
             approver_ids=tuple(a.strip() for a in self.approver_ids.split(",") if a.strip()),
         )
+
+    def case_editor_rule(self) -> CaseEditors:
+        return CaseEditors.parse(self.case_editors)
 
     def case_config(self) -> CaseConfig:
         return CaseConfig(

@@ -56,6 +56,8 @@ class ProcessFix(BaseModel):
     due_on: date
     created_by: str
     created_at: datetime
+    # Slack's view id of the modal that created it: a repeated submission stores no second fix.
+    submission_key: str | None = None
 
 
 class LearningRepository(Protocol):
@@ -87,7 +89,10 @@ class LearningRepository(Protocol):
         due_on: date,
         created_by: str,
         at: datetime,
-    ) -> ProcessFix: ...
+        submission_key: str | None = None,
+    ) -> ProcessFix:
+        """Store a fix; idempotent on `submission_key` (the fix stored under it comes back)."""
+        ...
 
     async def fixes_for(self, alert_id: int) -> list[ProcessFix]: ...
 
@@ -146,12 +151,9 @@ class LearningService:
         description: str | None,
         owner_user_id: str | None,
         due_on: str | None,
+        submission_key: str | None = None,
     ) -> ProcessFix:
-        alert = await self._repo.alert(alert_id)
-        if alert is None:
-            raise MendError("I can't find that alert any more.")
-        if alert.team_id != team_id:
-            raise NotAllowed("That alert belongs to another workspace.")
+        alert = await self.alert_for(alert_id, team_id)
         text = (description or "").strip()
         if not text:
             raise InvalidInput("description", "Say what will change in the process.")
@@ -168,10 +170,21 @@ class LearningService:
             raise InvalidInput("due", "The due date is in the past; choose today or later.")
         if due > today + timedelta(days=366):
             raise InvalidInput("due", "Choose a due date within the next year.")
-        return await self._repo.add_fix(alert, text, owner_user_id, due, actor_user_id, self._clock.now())
+        return await self._repo.add_fix(
+            alert, text, owner_user_id, due, actor_user_id, self._clock.now(), submission_key
+        )
 
     async def alert(self, alert_id: int) -> RecurrenceAlert | None:
         return await self._repo.alert(alert_id)
+
+    async def alert_for(self, alert_id: int, team_id: str) -> RecurrenceAlert:
+        """An alert, for a person of `team_id`; another workspace's alert is refused."""
+        alert = await self._repo.alert(alert_id)
+        if alert is None:
+            raise MendError("I can't find that alert any more.")
+        if alert.team_id != team_id:
+            raise NotAllowed("That alert belongs to another workspace.")
+        return alert
 
     async def show_fixes(self, alert_id: int) -> None:
         alert = await self._repo.alert(alert_id)

@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
 from bot.events import AmendsChanged, CaseAnnounced, CaseChanged, CaseWasClosed, Events
 from bot.followups import FollowUpPolicy, FollowUpRequest, fix_step
+from bot.permissions import ApproverCheck, CaseChange, CaseEditors, CaseGuard
 from bot.playbook import CaseStep, Progress, StepChange, StepRole, StepStatus, progress_of, step_with
 from bot.records import CaseRecord, RecordField, validate_record
 from bot.step_roles import rules_of
@@ -68,6 +69,12 @@ class RecoveryRepository(Protocol):
 
     async def record_closed_notice(self, case_id: int, ref: MessageRef, reopen_count: int) -> None: ...
 
+    async def audit(
+        self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, **data: Any
+    ) -> None:
+        """A line in the case's trail that changes nothing (a refused change)."""
+        ...
+
 
 class RecoveryNotifier(Protocol):
     """What guiding a case needs from the chat surface."""
@@ -120,6 +127,7 @@ class RecoveryService:
         policy: FollowUpPolicy | None = None,
     ) -> None:
         self._policy = policy
+        self._guard: CaseGuard | None = None  # see `guard`
         self._repo = repo
         # Told CaseChanged after each sync, and CaseWasClosed once per closing (see bot/events.py).
         self._events = events or Events()
@@ -156,6 +164,45 @@ class RecoveryService:
             raise StepAlreadyFinished(step)
         return case, step
 
+    def guard(self, editors: CaseEditors, is_approver: ApproverCheck) -> None:
+        """Who may close, skip a required step, reopen and reassign (CASE_EDITORS); until told, anyone."""
+        self._guard = CaseGuard(editors, self._repo, self._clock, is_approver)
+
+    async def check(self, case: Case, change: CaseChange, actor_user_id: str) -> None:
+        """Refuse (audited, in words that say who may) a change this person may not make to this case."""
+        if self._guard is not None:
+            await self._guard.check(case, change, actor_user_id)
+
+    async def check_addressed(self, case: Case, addressee: str | None, actor_user_id: str) -> None:
+        """Refuse (audited) a click on a message addressed to someone else, unless by an approver."""
+        if self._guard is not None:
+            await self._guard.check_addressed(case, addressee, actor_user_id)
+
+    async def open_skip(
+        self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str
+    ) -> tuple[Case, CaseStep]:
+        """A step someone is about to skip: open, and if it is required, theirs to skip."""
+        case, step = await self.open_step(case_id, step_key, team_id)
+        if step.step.required:
+            await self.check(case, CaseChange.SKIP_REQUIRED, actor_user_id)
+        return case, step
+
+    async def open_assignment(
+        self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str
+    ) -> tuple[Case, CaseStep]:
+        """The ownership step, about to be given to someone (anyone may still take it for themselves)."""
+        case, step = await self.open_step(case_id, step_key, team_id)
+        await self.check(case, CaseChange.REASSIGN, actor_user_id)
+        return case, step
+
+    async def closed_case(self, case_id: int, *, actor_user_id: str, team_id: str) -> Case:
+        """A case someone is about to reopen: it must be closed, and theirs to reopen."""
+        case, _ = await self.load(case_id, team_id)
+        if case.is_open:
+            raise MendError(f"Case {case.reference} is open already.")
+        await self.check(case, CaseChange.REOPEN, actor_user_id)
+        return case
+
     async def complete_step(self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str) -> None:
         _case, step = await self.open_step(case_id, step_key, team_id)
         await self._finish(
@@ -175,7 +222,7 @@ class RecoveryService:
     async def skip_step(
         self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str, reason: str | None
     ) -> None:
-        _case, step = await self.open_step(case_id, step_key, team_id)
+        _case, step = await self.open_skip(case_id, step_key, actor_user_id=actor_user_id, team_id=team_id)
         reason = (reason or "").strip() or None
         if step.step.required and not reason:
             raise InvalidInput("reason", "This step is required: say why it is being skipped.")
@@ -200,6 +247,8 @@ class RecoveryService:
     ) -> None:
         owner = owner_user_id or actor_user_id
         step_key = await self._step_with_action(case_id, StepRole.OWNERSHIP, team_id)
+        if owner != actor_user_id:  # giving the case to someone else; taking it oneself is the step itself
+            await self.open_assignment(case_id, step_key, actor_user_id=actor_user_id, team_id=team_id)
         await self._finish(
             StepChange(
                 case_id=case_id,
@@ -295,6 +344,7 @@ class RecoveryService:
         case, steps = await self.load(case_id, team_id)
         if not case.is_open:
             raise CaseClosed(case)
+        await self.check(case, CaseChange.CLOSE, actor_user_id)
         missing = progress_of(steps).missing_required
         if missing:
             raise MendError(_cant_close(case, missing))
@@ -333,6 +383,8 @@ class RecoveryService:
             )
         still_open = [s for s in progress_of(steps).missing_required if step is None or s.key != step.key]
         close = not still_open
+        if close:  # the record closes the case: that is closing it
+            await self.check(case, CaseChange.CLOSE, actor_user_id)
         follow_ups = self._policy.on_close(now) if close and self._policy else ()
         if not await self._repo.write_record(record, finish, close=close, follow_ups=follow_ups):
             # Closed or finished by someone else meanwhile: explain what the person sees now.
@@ -344,7 +396,7 @@ class RecoveryService:
     async def reopen_case(
         self, case_id: int, *, actor_user_id: str, team_id: str, reason: str | None
     ) -> None:
-        case, _ = await self.load(case_id, team_id)
+        case = await self.closed_case(case_id, actor_user_id=actor_user_id, team_id=team_id)
         reason = (reason or "").strip()
         if not reason:
             raise InvalidInput("reason", "Say why the case is being reopened.")

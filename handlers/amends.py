@@ -81,7 +81,7 @@ class AmendsListeners:
     async def open_offer_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
             ctx = await self._service.offer_context(step.ref.case_id, step.team_id)
-            await self._kit.open_modal(step.interaction, build_offer_modal(ctx))
+            await self._kit.open_modal(step.interaction, build_offer_modal(ctx), belongs_to=ctx.case.team_id)
 
         await self._kit.ack_then_act(ack, body, StepRef, work, name="open-amends-offer")
 
@@ -156,7 +156,8 @@ class AmendsListeners:
             # Outsiders are refused before any form opens; the attempt is audited.
             amends = await self._service.check_decider(request.ref.amends_id, **request.actor)
             case = await self._service.case_for(amends)
-            await self._kit.open_modal(request.interaction, build_decision_modal(amends, case, decision))
+            modal = build_decision_modal(amends, case, decision)
+            await self._kit.open_modal(request.interaction, modal, belongs_to=amends.team_id)
 
         await self._kit.ack_then_act(ack, body, AmendsRef, work, name="open-amends-decision")
 

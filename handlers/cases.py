@@ -170,7 +170,7 @@ class CaseListeners:
 
     async def _open_report(self, asked: Interaction, summary: str, origin: ReportOrigin) -> None:
         view = build_report_modal(self._service.config, summary=summary, origin=origin)
-        await self._kit.open_modal(asked, view, again="try `/recover` again")
+        await self._kit.open_modal(asked, view, belongs_to=None, again="try `/recover` again")
 
     async def submit_report(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         submitted = Interaction.from_body(body)

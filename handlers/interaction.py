@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypedDict, TypeV
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.errors import InvalidInput, MendError
+from bot.errors import InvalidInput, MendError, NotAllowed
 from handlers import payloads
 from handlers.blocks.amends import AmendsRef
 from handlers.blocks.followups import FollowUpRef
@@ -41,6 +41,7 @@ BROKEN: dict[type[Any], str] = {
     FollowUpRef: "That button doesn't point at a reminder I know. Please use the buttons in the case thread.",
 }
 BROKEN_DEFAULT = "That button doesn't point at anything I know. Please use the buttons Mend posted."
+OTHER_WORKSPACE = "That belongs to another workspace, so nothing was opened."
 
 
 def broken(kind: type[Any]) -> str:
@@ -291,8 +292,20 @@ class ListenerKit:
         await self.ack_then_work(ack, body, act, name=name)
 
     async def open_modal(
-        self, interaction: Interaction, view: Any, *, again: str = "click the button again"
+        self,
+        interaction: Interaction,
+        view: Any,
+        *,
+        belongs_to: str | None,
+        again: str = "click the button again",
     ) -> None:
+        """Open `view` for the person who clicked, if what it is about is their workspace's.
+
+        `belongs_to` is the team id of the case, alert or request the form is about, or None for a form
+        about nothing stored yet (a new report). A click from any other workspace opens nothing.
+        """
+        if interaction.team_id is None or (belongs_to is not None and interaction.team_id != belongs_to):
+            raise NotAllowed(OTHER_WORKSPACE)
         await self.poster.open_modal(interaction.trigger_id, view, again=again)
 
     async def save_then_ack(

@@ -10,7 +10,6 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.cases import Case, MessageRef
-from bot.errors import MendError
 from bot.events import CaseChanged
 from bot.learning import LearningService, ProcessFix, RecurrenceAlert
 from handlers.blocks.learning import build_process_fix_modal, build_recurrence_alert, decode_alert
@@ -72,11 +71,9 @@ class LearningListeners:
 
     async def open_fix_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(clicked: Acting[AlertRef]) -> None:
-            alert = await self._service.alert(clicked.ref.alert_id)
-            if alert is None:
-                raise MendError(AlertRef.BROKEN)
-            label = self._service.label(alert.category)
-            await self._kit.open_modal(clicked.interaction, build_process_fix_modal(alert, label))
+            alert = await self._service.alert_for(clicked.ref.alert_id, clicked.team_id)
+            modal = build_process_fix_modal(alert, self._service.label(alert.category))
+            await self._kit.open_modal(clicked.interaction, modal, belongs_to=alert.team_id)
 
         await self._kit.ack_then_act(ack, body, AlertRef, work, name="open-process-fix")
 
@@ -90,6 +87,7 @@ class LearningListeners:
                 description=form.text(LearningId.FIX_DESCRIPTION),
                 owner_user_id=form.user(LearningId.FIX_OWNER),
                 due_on=due.isoformat() if due else None,
+                submission_key=fix.interaction.view_id,
             )
 
         async def show_fixes(fix: Acting[AlertRef], _saved: ProcessFix) -> None:

@@ -9,7 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.apology_templates import Situation, fill_template
 from bot.cases import Case, CaseConfig, Category, MessageRef
-from bot.errors import InvalidInput, MendError
+from bot.errors import InvalidInput
 from bot.playbook import CaseStep, Progress, StepStatus
 from bot.records import CaseRecord, RecordField
 from bot.recovery import RecoveryService
@@ -119,14 +119,19 @@ class RecoveryListeners:
         await self._button(ack, body, work)
 
     async def open_skip_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await self._step_modal(ack, body, lambda case, step: build_skip_modal(case, step))
+        await self._step_modal(
+            ack, body, lambda case, step: build_skip_modal(case, step), opens=self._service.open_skip
+        )
 
     async def open_apology_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await self._step_modal(ack, body, lambda case, step: build_apology_modal(case, step))
 
     async def open_assign_owner_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await self._step_modal(
-            ack, body, lambda case, step: build_assign_owner_modal(case, step, case.owner_user_id)
+            ack,
+            body,
+            lambda case, step: build_assign_owner_modal(case, step, case.owner_user_id),
+            opens=self._service.open_assignment,
         )
 
     async def open_root_cause_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -141,10 +146,8 @@ class RecoveryListeners:
 
     async def open_reopen_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
-            case, _ = await self._service.load(step.ref.case_id, step.team_id)
-            if case.is_open:
-                raise MendError(f"Case {case.reference} is open already.")
-            await self._kit.open_modal(step.interaction, build_reopen_modal(case))
+            case = await self._service.closed_case(step.ref.case_id, **step.actor)
+            await self._kit.open_modal(step.interaction, build_reopen_modal(case), belongs_to=case.team_id)
 
         await self._kit.ack_then_act(ack, body, StepRef, work, name="open-step-modal")
 
@@ -271,13 +274,24 @@ class RecoveryListeners:
         await self._kit.ack_then_act(ack, body, StepRef, work_then_sync, name="step-action")
 
     async def _step_modal(
-        self, ack: AsyncAck, body: dict[str, Any], build: Callable[[Case, CaseStep], Any]
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        build: Callable[[Case, CaseStep], Any],
+        *,
+        opens: Callable[..., Awaitable[tuple[Case, CaseStep]]] | None = None,
     ) -> None:
-        """A button that opens a form about the step it belongs to (refused if the step isn't open)."""
+        """A button that opens a form about the step it belongs to (refused if the step isn't open, or,
+        with `opens`, if the person may not make that change: RecoveryService.open_skip, open_assignment)."""
 
         async def work(step: Acting[StepRef]) -> None:
-            case, case_step = await self._service.open_step(step.ref.case_id, step.ref.step_key, step.team_id)
-            await self._kit.open_modal(step.interaction, build(case, case_step))
+            if opens is None:
+                case, case_step = await self._service.open_step(
+                    step.ref.case_id, step.ref.step_key, step.team_id
+                )
+            else:
+                case, case_step = await opens(step.ref.case_id, step.ref.step_key, **step.actor)
+            await self._kit.open_modal(step.interaction, build(case, case_step), belongs_to=case.team_id)
 
         await self._kit.ack_then_act(ack, body, StepRef, work, name="open-step-modal")
 

@@ -55,6 +55,8 @@ class ProcessFixRow(Base):
     due_on: Mapped[date] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Slack's view id: a submission repeated (a retry, a double click) stores no second fix.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 def alert_from_row(row: RecurrenceAlertRow) -> RecurrenceAlert:
@@ -80,6 +82,7 @@ def fix_from_row(row: ProcessFixRow) -> ProcessFix:
         due_on=row.due_on,
         created_by=row.created_by,
         created_at=row.created_at,
+        submission_key=row.submission_key,
     )
 
 
@@ -153,6 +156,7 @@ class SqlLearningRepository:
         due_on: date,
         created_by: str,
         at: datetime,
+        submission_key: str | None = None,
     ) -> ProcessFix:
         row = ProcessFixRow(
             alert_id=alert.id,
@@ -163,9 +167,17 @@ class SqlLearningRepository:
             due_on=due_on,
             created_by=created_by,
             created_at=at,
+            submission_key=submission_key,
         )
-        async with self._db.transaction() as session:
-            session.add(row)
+        try:
+            async with self._db.transaction() as session:
+                session.add(row)
+        except IntegrityError:
+            if submission_key is None:
+                raise
+            async with self._db.transaction() as session:
+                query = select(ProcessFixRow).where(ProcessFixRow.submission_key == submission_key)
+                return fix_from_row((await session.execute(query)).scalar_one())
         return fix_from_row(row)
 
     async def fixes_for(self, alert_id: int) -> list[ProcessFix]:

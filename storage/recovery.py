@@ -186,6 +186,13 @@ class SqlRecoveryRepository:
             session.add(event_row(case_id, "reopened", actor_user_id, at, reason=reason))
             return True
 
+    async def audit(
+        self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, **data: Any
+    ) -> None:
+        """A line in the case's trail that changes nothing else (a refused change: bot/permissions.py)."""
+        async with self._db.transaction() as session:
+            session.add(event_row(case_id, kind, actor_user_id, at, **data))
+
     async def record_closed_notice(self, case_id: int, ref: MessageRef, reopen_count: int) -> None:
         async with self._db.transaction() as session:
             # Only for the closing it was posted for: a reopen in between makes it history.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.cases import Case, CaseEvent, CaseState, MessageRef, NewCase
 from bot.errors import CaseNotFound
@@ -213,6 +214,13 @@ class InMemoryRecoveryRepository:
         case = self.cases.cases[case_id]
         if not case.is_open and case.reopen_count == reopen_count:
             self.cases._update(case_id, closed_notice_ts=ref.ts)
+
+    async def audit(
+        self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, **data: Any
+    ) -> None:
+        self.cases.event_log.append(
+            CaseEvent(case_id=case_id, kind=kind, actor_user_id=actor_user_id, at=at, data=data)
+        )
 
 
 class RecordingRecoveryNotifier:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.permissions import CaseEditors, Editor
 from settings import SettingsError, load_database_settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +30,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
                 "APPROV",
                 "AGENT_",
                 "POLICY_",
+                "CASE_EDITORS",
             )
         ):
             monkeypatch.delenv(name, raising=False)
@@ -197,3 +199,34 @@ def test_the_export_settings_name_their_own_problems_only(monkeypatch: pytest.Mo
     message = str(info.value)
     assert "DATABASE_URL must be an sqlite:// or postgresql:// URL" in message and "LOG_LEVEL" in message
     assert "SLACK" not in message
+
+
+def test_case_editors_default_to_owner_reporter_and_approvers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(**GOOD).case_editor_rule() == CaseEditors()
+    monkeypatch.setenv("CASE_EDITORS", " Owner , approvers ")
+    assert load_settings(**GOOD).case_editor_rule().roles == {Editor.OWNER, Editor.APPROVERS}
+    assert load_settings(**GOOD, case_editors="anyone").case_editor_rule().anyone
+
+
+def test_a_bad_case_editors_is_named_with_what_it_may_be() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(**GOOD, case_editors="owner,managers")
+    assert (
+        "CASE_EDITORS has 'managers', which is not one of owner, reporter, approvers, anyone. Set it to a "
+        "comma-separated list of owner, reporter, approvers (e.g. owner,approvers), or anyone."
+    ) in str(info.value)
+
+
+def test_a_bad_case_editors_stops_mend_at_start_up_with_exit_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CASE_"))}
+    env.update(SLACK_BOT_TOKEN="xoxb-123", SLACK_SIGNING_SECRET="0123456789abcdef", CASE_EDITORS="everyone")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "CASE_EDITORS has 'everyone'" in result.stderr and "Traceback" not in result.stderr

@@ -11,9 +11,11 @@ from bot.errors import InvalidInput, MendError
 from bot.followup_request import FollowUpRequest
 from bot.followups.calendar import SnoozeChoice, local_to_utc, snooze_until
 from bot.followups.case_kinds import NudgeAction, case_kind
+from bot.followups.case_rules import addressee
 from bot.followups.models import FollowUp, FollowUpKind, FollowUpState, NewPromise, Promise, ResurveyOutcome
 from bot.followups.policy import FollowUpPolicy
 from bot.followups.ports import CaseLoader, FollowUpRepository, PeopleDirectory, RecoveryActions
+from bot.permissions import CaseChange
 
 
 class StaleFollowUp(MendError):
@@ -50,24 +52,42 @@ class CaseFollowUpActions:
             raise MendError("I can't find that reminder any more.")
         return item
 
-    async def acted_on(self, follow_up_id: int, round_: int, team_id: str, action: NudgeAction) -> FollowUp:
-        """The follow-up a button is about, if it still waits for someone of `team_id` to act on it and its
-        kind offers `action` (a button it never showed, forged or from an older version, changes nothing)."""
+    async def acted_on(
+        self,
+        follow_up_id: int,
+        round_: int,
+        action: NudgeAction,
+        *,
+        actor_user_id: str,
+        team_id: str,
+        change: CaseChange | None = None,
+    ) -> FollowUp:
+        """The follow-up a button is about, if it still waits for someone of `team_id` to act on it, its kind
+        offers `action` (a button it never showed, forged or from an older version, changes nothing), and
+        `actor_user_id` is the person it is addressed to or an approver (and may make `change` to the case)."""
         item = await self.get(follow_up_id)
+        case = None
         if item.case_id is not None and self._cases is not None:
             loaded = await self._cases.load(item.case_id)
             if loaded is None or loaded[0].team_id != team_id:
                 raise MendError("That reminder belongs to another workspace.")
+            case = loaded[0]
         if item.state is not FollowUpState.SENT or item.round != round_:
             raise StaleFollowUp()
         rules = case_kind(item.kind)
         if rules is None or action not in rules.accepts:
             raise MendError("That reminder has no such button, so nothing changed.")
+        if case is not None and self._recovery is not None:  # the person it is for, or an approver
+            await self._recovery.check_addressed(case, addressee(item, case), actor_user_id)
+            if change is not None:
+                await self._recovery.check(case, change, actor_user_id)
         return item
 
     async def done(self, follow_up_id: int, round_: int, *, actor_user_id: str, team_id: str) -> FollowUp:
         """Done on a nudge: what it asked for happened; what that means is the kind's own rule."""
-        item = await self.acted_on(follow_up_id, round_, team_id, NudgeAction.DONE)
+        item = await self.acted_on(
+            follow_up_id, round_, NudgeAction.DONE, actor_user_id=actor_user_id, team_id=team_id
+        )
         rules = case_kind(item.kind)
         assert rules is not None  # acted_on refuses kinds without rules
         resolution = await rules.done(self, item, actor_user_id, team_id)
@@ -81,7 +101,9 @@ class CaseFollowUpActions:
         self, follow_up_id: int, round_: int, *, satisfied: bool, actor_user_id: str, team_id: str
     ) -> FollowUp:
         """Is the customer satisfied? Not yet reopens the fix step, so the case cannot close on it."""
-        item = await self.acted_on(follow_up_id, round_, team_id, NudgeAction.ANSWER)
+        item = await self.acted_on(
+            follow_up_id, round_, NudgeAction.ANSWER, actor_user_id=actor_user_id, team_id=team_id
+        )
         if not satisfied and item.case_id is not None and self._recovery is not None:
             await self._recovery.reopen_fix(
                 item.case_id,
@@ -109,7 +131,9 @@ class CaseFollowUpActions:
         except ValueError:
             raise InvalidInput("outcome", "Choose what became of the customer.") from None
         parsed = parse_score(score)
-        item = await self.acted_on(follow_up_id, round_, team_id, NudgeAction.RECORD_OUTCOME)
+        item = await self.acted_on(
+            follow_up_id, round_, NudgeAction.RECORD_OUTCOME, actor_user_id=actor_user_id, team_id=team_id
+        )
         return await self.resolve(
             item.id,
             item.round,
@@ -150,7 +174,7 @@ class CaseFollowUpActions:
         day: date | None = None,
         at: time | None = None,
     ) -> FollowUp:
-        await self.acted_on(follow_up_id, round_, team_id, NudgeAction.SNOOZE)
+        await self.acted_on(follow_up_id, round_, NudgeAction.SNOOZE, actor_user_id=actor_user_id, team_id=team_id)
         now = self._clock.now()
         if choice is SnoozeChoice.PICK:
             until, exact = await self._deadline(actor_user_id, day, at), True
@@ -177,7 +201,14 @@ class CaseFollowUpActions:
     ) -> FollowUp:
         if not to_user_id:
             raise InvalidInput("assignee", "Choose who should take this on.")
-        await self.acted_on(follow_up_id, round_, team_id, NudgeAction.REASSIGN)
+        await self.acted_on(
+            follow_up_id,
+            round_,
+            NudgeAction.REASSIGN,
+            actor_user_id=actor_user_id,
+            team_id=team_id,
+            change=CaseChange.REASSIGN,
+        )
         now = self._clock.now()
         item = await self._repo.rearm(
             follow_up_id,

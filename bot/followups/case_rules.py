@@ -6,17 +6,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.cases import Case
 from bot.clock import Clock
 from bot.followups.case_kinds import CaseContext, cancel_reason, case_kind
 from bot.followups.models import Cancel, Defer, Deliver, FollowUp, Verdict
 from bot.followups.ports import CaseLoader, FollowUpRepository
 from bot.playbook import CaseStep, StepRole, step_with
 
-__all__ = ["CaseContext", "CaseFollowUpRules", "cancel_reason", "fix_step"]
+__all__ = ["CaseContext", "CaseFollowUpRules", "addressee", "cancel_reason", "fix_step"]
 
 
 def fix_step(steps: Sequence[CaseStep]) -> CaseStep | None:
     return step_with(steps, StepRole.FIX)
+
+
+def addressee(item: FollowUp, case: Case) -> str | None:
+    """Who a case nudge is for: whoever it was given to, else the case's owner now. A kind that is not for
+    the owner (a promise's deadline flag: a fact about the case, whoever is working) is nobody's."""
+    rules = case_kind(item.kind)
+    if rules is None or not rules.for_owner:
+        return None
+    return item.recipient_user_id or case.owner_user_id
 
 
 class CaseFollowUpRules:
@@ -53,7 +63,7 @@ class CaseFollowUpRules:
             return Cancel(reason)
         if ctx.case.card is None or not ctx.case.thread_opened:
             return Defer(now + timedelta(minutes=1), "case thread not open yet")
-        to = (item.recipient_user_id or ctx.case.owner_user_id) if rules.for_owner else None
+        to = addressee(item, ctx.case)
         if rules.when_due is not None:
             await rules.when_due(self._repo, ctx, now)
         return Deliver(

@@ -18,6 +18,7 @@ from bot.followups.models import (
     Promise,
     Verdict,
 )
+from bot.permissions import CaseChange
 from bot.playbook import CaseStep
 
 
@@ -89,6 +90,14 @@ class RecoveryActions(Protocol):
     async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None: ...
 
     async def reopen_fix(self, case_id: int, *, actor_user_id: str, team_id: str, reason: str) -> Any: ...
+
+    async def check(self, case: Case, change: CaseChange, actor_user_id: str) -> None:
+        """Refuse a change to the case this person may not make (CASE_EDITORS)."""
+        ...
+
+    async def check_addressed(self, case: Case, addressee: str | None, actor_user_id: str) -> None:
+        """Refuse a click on a nudge addressed to someone else, unless by an approver."""
+        ...
 
     async def sync(self, case_id: int) -> None: ...
 

@@ -10,9 +10,11 @@ from typing import Any, TypedDict
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
 
+from bot.cases import Case
 from bot.clock import Clock
 from bot.errors import MendError
 from bot.followups import FollowUp, FollowUpService, NudgeAction, ResurveyOutcome, SnoozeChoice, zone
+from bot.permissions import CaseChange
 from bot.recovery import RecoveryService
 from handlers.blocks.followups import (
     FollowUpRef,
@@ -81,11 +83,10 @@ class FollowUpListeners:
             except ValueError:
                 raise MendError(broken(FollowUpRef)) from None
             if choice is SnoozeChoice.PICK:
-                await self._service.acted_on(
-                    nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id, NudgeAction.SNOOZE
-                )
+                _item, case = await self._waiting(nudge, NudgeAction.SNOOZE)
                 today, tz = await self._today(nudge.user_id)
-                await self._kit.open_modal(chosen, build_snooze_modal(nudge.ref, today=today, tz_label=tz))
+                modal = build_snooze_modal(nudge.ref, today=today, tz_label=tz)
+                await self._kit.open_modal(chosen, modal, belongs_to=case.team_id)
                 return
             item = await self._service.snooze(nudge.ref.follow_up_id, nudge.ref.round, choice, **nudge.actor)
             await self._settle_rearmed(item, f":zzz: Snoozed until {date_token(item.due_at)}", nudge.user_id)
@@ -94,12 +95,9 @@ class FollowUpListeners:
 
     async def open_reassign_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
-            item = await self._service.acted_on(
-                nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id, NudgeAction.REASSIGN
-            )
-            await self._kit.open_modal(
-                nudge.interaction, build_reassign_modal(nudge.ref, item.recipient_user_id)
-            )
+            item, case = await self._waiting(nudge, NudgeAction.REASSIGN, change=CaseChange.REASSIGN)
+            modal = build_reassign_modal(nudge.ref, item.recipient_user_id)
+            await self._kit.open_modal(nudge.interaction, modal, belongs_to=case.team_id)
 
         await self._kit.ack_then_act(ack, body, FollowUpRef, work, name="follow-up-action")
 
@@ -125,12 +123,10 @@ class FollowUpListeners:
 
     async def open_resurvey_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
-            item = await self._service.acted_on(
-                nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id, NudgeAction.RECORD_OUTCOME
+            _item, case = await self._waiting(nudge, NudgeAction.RECORD_OUTCOME)
+            await self._kit.open_modal(
+                nudge.interaction, build_resurvey_modal(nudge.ref, case), belongs_to=case.team_id
             )
-            assert item.case_id is not None
-            case, _ = await self._recovery.load(item.case_id, nudge.team_id)
-            await self._kit.open_modal(nudge.interaction, build_resurvey_modal(nudge.ref, case))
 
         await self._kit.ack_then_act(ack, body, FollowUpRef, work, name="follow-up-action")
 
@@ -153,7 +149,7 @@ class FollowUpListeners:
             )
             today, tz = await self._today(step.user_id)
             modal = build(case, case_step, today=today + timedelta(days=days_ahead), tz_label=tz)
-            await self._kit.open_modal(step.interaction, modal)
+            await self._kit.open_modal(step.interaction, modal, belongs_to=case.team_id)
 
         await self._kit.ack_then_act(ack, body, StepRef, work, name="follow-up-step-action")
 
@@ -230,6 +226,19 @@ class FollowUpListeners:
         await self._submit_nudge(ack, body, save, settle, FollowUpBlock.OUTCOME, fields)
 
     # ---- plumbing -------------------------------------------------------------------------------
+
+    async def _waiting(
+        self, nudge: Acting[FollowUpRef], action: NudgeAction, *, change: CaseChange | None = None
+    ) -> tuple[FollowUp, Case]:
+        """The nudge a button that opens a form is on, and its case: only while the nudge waits, for the
+        person it is addressed to or an approver (who may make `change`), in the case's workspace."""
+        item = await self._service.acted_on(
+            nudge.ref.follow_up_id, nudge.ref.round, action, **nudge.actor, change=change
+        )
+        if item.case_id is None:
+            raise MendError(broken(FollowUpRef))
+        case, _ = await self._recovery.load(item.case_id, nudge.team_id)
+        return item, case
 
     async def _submit_nudge(
         self,

@@ -9,6 +9,7 @@ import pytest
 from bot.cases import CaseConfig, CaseReport, MessageRef, NewCase, Severity, categories_from_labels
 from bot.clock import FrozenClock
 from bot.errors import InvalidInput, MendError, NotAllowed
+from bot.permissions import CaseEditors
 from bot.playbook import DEFAULT_STEPS, StepStatus
 from bot.recovery import CaseClosed, RecoveryService, StepAlreadyFinished
 from tests.fakes import InMemoryCaseRepository, InMemoryRecoveryRepository, RecordingRecoveryNotifier
@@ -145,3 +146,48 @@ async def test_close_needs_every_required_step_then_happens_once(world: World) -
         await service.close_case(case_id, actor_user_id="U1", team_id="T1")
     with pytest.raises(CaseClosed):
         await service.skip_step(case_id, "amends", actor_user_id="U1", team_id="T1", reason=None)
+
+
+async def test_with_a_guard_a_stranger_neither_closes_skips_reopens_nor_reassigns(world: World) -> None:
+    service, repo, _notifier, case_id = world
+
+    async def is_approver(user_id: str) -> bool:
+        return user_id == "U9"
+
+    service.guard(CaseEditors(), is_approver)
+    for key in ("apologize", "listen", "own", "root_cause", "fix", "amends", "follow_up", "record"):
+        await service.complete_step(case_id, key, actor_user_id="U1", team_id="T1")  # U1 reported it
+    with pytest.raises(NotAllowed, match="Only the case owner <@U1>, the reporter or an approver can close"):
+        await service.close_case(case_id, actor_user_id="U2", team_id="T1")
+    await service.close_case(case_id, actor_user_id="U9", team_id="T1")  # an approver may
+    with pytest.raises(NotAllowed, match="can reopen R-0001"):
+        await service.reopen_case(case_id, actor_user_id="U2", team_id="T1", reason="Not happy")
+    await service.reopen_case(case_id, actor_user_id="U1", team_id="T1", reason="Not happy")
+    refused = [
+        (e.kind, e.actor_user_id, e.data)
+        for e in await repo.cases.events(case_id)
+        if e.kind.endswith("refused")
+    ]
+    assert refused == [
+        ("case_change_refused", "U2", {"change": "close"}),
+        ("case_change_refused", "U2", {"change": "reopen"}),
+    ]
+
+
+async def test_with_a_guard_a_required_step_is_skipped_and_the_case_reassigned_by_editors_only(
+    world: World,
+) -> None:
+    service, repo, _notifier, case_id = world
+
+    async def nobody(_user_id: str) -> bool:
+        return False
+
+    service.guard(CaseEditors(), nobody)
+    with pytest.raises(NotAllowed, match="can skip a required step of R-0001"):
+        await service.skip_step(case_id, "apologize", actor_user_id="U2", team_id="T1", reason="no")
+    await service.skip_step(case_id, "amends", actor_user_id="U2", team_id="T1", reason=None)  # optional
+    with pytest.raises(NotAllowed, match="can reassign R-0001"):
+        await service.take_ownership(case_id, actor_user_id="U2", team_id="T1", owner_user_id="U3")
+    assert await status(repo, case_id, "own") is StepStatus.PENDING
+    await service.take_ownership(case_id, actor_user_id="U2", team_id="T1")  # taking it oneself
+    assert repo.cases.cases[case_id].owner_user_id == "U2"

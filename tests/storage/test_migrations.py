@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.amends import AmendsState
 from bot.amends.effects import offer_requests
@@ -167,3 +169,80 @@ def reminder_row(amends_id: int) -> FollowUpRequest:
         if r.kind == "amends_remind"
     ]
     return remind
+
+
+alerts = sa.table(
+    "recurrence_alerts",
+    *(sa.column(c) for c in ("team_id", "category", "bucket", "window_seconds")),
+    sa.column("cases", sa.JSON),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+fixes = sa.table(
+    "process_fixes",
+    *(
+        sa.column(c)
+        for c in ("alert_id", "team_id", "category", "description", "owner_user_id", "created_by")
+    ),
+    sa.column("due_on", sa.Date),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("submission_key"),
+)
+
+
+def _fix(alert_id: int, description: str, **key: str) -> dict[str, Any]:
+    return {
+        "alert_id": alert_id,
+        "team_id": "T1",
+        "category": "carrier_logistics",
+        "description": description,
+        "owner_user_id": "U1",
+        "created_by": "U2",
+        "due_on": NOW.date(),
+        "created_at": NOW,
+        **key,
+    }
+
+
+def _seed_a_process_fix(connection: Any) -> None:
+    """At revision 0009: an alert with one process fix, stored before fixes had a submission key."""
+    command.upgrade(alembic_config(connection), "0009")
+    connection.execute(
+        sa.insert(alerts).values(
+            team_id="T1",
+            category="carrier_logistics",
+            bucket=1,
+            window_seconds=604800,
+            cases=[],
+            created_at=NOW,
+        )
+    )
+    alert_id = connection.execute(sa.text("SELECT max(id) FROM recurrence_alerts")).scalar_one()
+    connection.execute(sa.insert(fixes), [_fix(alert_id, "Cooled vans")])
+
+
+async def test_process_fixes_get_a_submission_key_that_stores_each_submission_once(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(_seed_a_process_fix)
+        await upgrade_to_head(db)
+        async with db.transaction() as session:
+            alert_id, old_key = (
+                await session.execute(sa.text("SELECT alert_id, submission_key FROM process_fixes"))
+            ).one()
+        assert old_key is None  # the fix from before keeps its place, with no key
+        async with db.transaction() as session:  # keys are optional: another fix without one is fine
+            await session.execute(sa.insert(fixes), [_fix(alert_id, "Check the vans", submission_key=None)])
+            await session.execute(
+                sa.insert(fixes), [_fix(alert_id, "Train the couriers", submission_key="V1")]
+            )
+        with pytest.raises(IntegrityError):  # the same submission twice is refused by the database itself
+            async with db.transaction() as session:
+                await session.execute(
+                    sa.insert(fixes), [_fix(alert_id, "Train the couriers", submission_key="V1")]
+                )
+        async with db.transaction() as session:
+            count = (await session.execute(sa.text("SELECT count(*) FROM process_fixes"))).scalar_one()
+        assert count == 3
+    finally:
+        await db.dispose()
