@@ -11,6 +11,8 @@ from html import unescape
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.apology_templates import greeting_name
+
 __all__ = [
     "BLOCKING_FLAGS",
     "EMPTY_DRAFT_COACHING",
@@ -953,7 +955,7 @@ def _summary_for_customer(context: CoachContext | None) -> str | None:
 
 
 def _salutation(context: CoachContext | None) -> str:
-    name = (context.customer_name or "").strip() if context else ""
+    name = greeting_name(context.customer_name) if context else None
     return f"{name}, " if name else ""
 
 

@@ -224,6 +224,23 @@ async def test_template_fills_the_draft_and_placeholders_must_be_filled(stack: S
     assert "[what you will do]" in next(iter(response.field_errors.values()))
 
 
+async def test_template_greets_a_titled_customer_and_a_group_as_a_letter_would(stack: Stack) -> None:
+    greetings = {"Mrs Ada Okonkwo": "Hi Mrs Okonkwo,\n", "The Smith wedding party": "Hi there,\n"}
+    for customer, greeting in greetings.items():
+        row = await stack.report_case(customer_name=customer)
+        assert row.customer_name == customer
+        await click(stack, StepAction.DRAFT_APOLOGY.value, pick="latest")
+        await click(stack, StepAction.APOLOGY_TEMPLATE.value, choose="Standard")
+        view = stack.alice.current_view()
+        draft = next(
+            b for b in view["blocks"] if b.get("block_id", "").startswith(StepBlock.APOLOGY_DRAFT.value)
+        )
+        assert draft["element"]["initial_value"].startswith(greeting), customer
+        await stack.alice.close_view()
+        await stack.settle()
+    assert stack.double.rejected_calls == []
+
+
 async def test_bad_input_in_the_apology_modal(stack: Stack) -> None:
     row = await stack.report_case()
     await click(stack, StepAction.DRAFT_APOLOGY.value)
