@@ -130,7 +130,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     recovery.on_closed(care.case_closed)
     recovery.observe(learning_listeners.case_changed)
-    export_service = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
+    export_service = ExportService(SqlExportRepository(db), clock, amends.may_decide, settings.export_labels())
     exports = ExportListeners(export_service, poster, tasks)
     home.add_section(AmendsHomeSection(amends))
     amends.observe(lambda request: home.refresh_team(request.team_id))
