@@ -139,7 +139,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     events.subscribe(CaseChanged, home.case_changed, learning_listeners.case_changed)  # tabs; recurrences
     events.subscribe(CaseWasClosed, care.case_was_closed)  # a manager's check-in after a hard case
     events.subscribe(AmendsChanged, recovery.amends_changed, home.amends_changed)  # a grant ends the step
-    export_service = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
+    export_service = ExportService(SqlExportRepository(db), clock, amends.may_decide, settings.export_labels())
     exports = ExportListeners(export_service, poster, tasks)
     catch_up = CatchUpService(SqlLaggingCases(db), clock, announce=cases.announce, sync=recovery.sync)
     digest = DigestService(insights, insights_repo, follow_up_repo, clock, settings.digest_channel)

@@ -20,6 +20,7 @@ from bot.cases import (
     categories_from_labels,
 )
 from bot.clock import parse_duration
+from bot.export import ExportLabels
 from bot.followups import FollowUpPolicy, WorkingHours
 from bot.learning import RecurrenceConfig
 from bot.permissions import DEFAULT_EDITORS, CaseEditors
@@ -300,6 +301,12 @@ class Settings(DatabaseSettings):
 
     def root_cause_category_list(self) -> tuple[Category, ...]:
         return categories_from_labels(self.root_cause_categories.split(","))
+
+    def export_labels(self) -> ExportLabels:
+        """The labels an export shows for category and root-cause keys."""
+        return ExportLabels(
+            categories=self.case_config().categories, root_causes=self.root_cause_category_list()
+        )
 
     def root_cause_label(self, key: str) -> str:
         """What people see for a root-cause key: its label, or the key if it is no longer configured."""

@@ -11,6 +11,8 @@ from html import unescape
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.apology_templates import greeting_name
+
 __all__ = [
     "BLOCKING_FLAGS",
     "EMPTY_DRAFT_COACHING",
@@ -339,6 +341,8 @@ _OWNERSHIP = _rx(
     r"(?:fault|mistake|error|failure)\b)"
     r"|\b(?:entirely|completely|totally|all)\s+(?:ours|mine|on\s+us|our\s+(?:fault|mistake))\b"
     r"|\bour\s+(?:\w+\s+)?let\s+you\s+down\b"
+    r"|\b(?:fault|blame|responsibility)\s+(?:lies|rests|is)\s+(?:entirely\s+|squarely\s+|fully\s+)?with\s+"
+    r"(?:us|me)\b"
 )
 _NEGATION_BEFORE = _rx(r"(?:\bnot|n't|\bno|\bnever|\bnothing|\brefuse\s+to)(?:\W+\w+){0,3}\W*$")
 _OWNERSHIP_NEGATED = _rx(r"\bnot\b|n't\b|\bnever\b")
@@ -411,11 +415,18 @@ def _classify_apology(text: str, match: re.Match[str], sentence: _Sentence) -> _
 
 # --- Flags ----------------------------------------------------------------------------------------------
 
-_PARTY = (
+# Someone other than "us" the failure can be pinned on: partners outside the company, then teams,
+# colleagues and "the system" inside it. Blaming either takes back the ownership the apology promised.
+_EXTERNAL_PARTY = (
     r"(?:courier|carrier|driver|delivery\s+(?:company|partner|firm)|dpd|ups|fedex|dhl|royal\s+mail|usps|evri|"
-    r"hermes|supplier|vendor|manufacturer|partner|provider|airline|contractor|third[-\s]party|warehouse|"
-    r"kitchen|chef|housekeeping|technician|team|department|dept|colleague|agent|head\s+office|system)s?"
+    r"hermes|supplier|vendor|manufacturer|partner|provider|airline|contractor|subcontractor|third[-\s]party|"
+    r"landlord|insurer|seller|retailer|factory|lab|printer|agency)s?"
 )
+_PARTY = (
+    r"(?:" + _EXTERNAL_PARTY + r"|(?:warehouse|kitchen|chef|housekeeping|technician|team|department|dept|"
+    r"colleague|agent|head\s+office|system|billing|accounts|finance|logistics)s?)"
+)
+_ARTICLE = r"(?:(?:the|our|their|your|an?)\s+)?"
 
 _FLAG_PATTERNS: dict[FlagKind, re.Pattern[str]] = {
     FlagKind.MECHANICAL_FORMULA: _rx(
@@ -455,6 +466,27 @@ _FLAG_PATTERNS: dict[FlagKind, re.Pattern[str]] = {
         r"ball|got\s+it\s+wrong|made\s+an?\s+(?:\w+\s+)?(?:mistake|error)|forgot\s+to|failed\s+to)"
         r"|\bnot\s+(?:ours|our\s+fault|my\s+fault|on\s+us)\b|\b(?:isn't|wasn't|is\s+not|was\s+not)\s+"
         r"(?:our|my)\s+fault\b|\bnothing\s+to\s+do\s+with\s+(?:us|me)\b|\bout\s+of\s+(?:our|my)\s+hands\b"
+        # Handing the responsibility to someone: "the courier is responsible for that", "our partner is
+        # to blame", "caused by our contractor", "the responsibility lies with the landlord".
+        r"|\b(?:\w+\s+)?"
+        + _PARTY
+        + r"(?:\s+(?:who|that))?(?:\s+(?:is|are|was|were)|'s|'re)\s+(?:(?:entirely|"
+        r"fully|solely|totally|completely|wholly|really|the\s+ones?)\s+)?(?:responsible|to\s+blame|at\s+fault|"
+        r"liable|accountable)\b(?!\s+for\s+(?:re\w+ing|collecting|delivering)\b)"
+        r"|\b(?:caused|created)\s+by\s+" + _ARTICLE + r"(?:\w+\s+)?" + _EXTERNAL_PARTY + r"\b"
+        r"|\b(?:due\s+to|because\s+of)\s+" + _ARTICLE + r"(?:\w+\s+)?" + _EXTERNAL_PARTY + r"\b"
+        r"(?!'s\s+(?:own\s+)?(?:polic|terms|rules))"
+        r"|\b(?:fault|blame|responsibility)(?:\s+for(?:\s+\w+){1,3}?)?\s+(?:lies|lay|rests|sits|is)\s+"
+        r"(?:\w+\s+)?with\s+(?!us\b|me\b)(?:(?:the|our|their|your|an?)\s+)?\w+"
+        # Distancing: "..., not us", "not our responsibility", "we're not responsible", "on their end".
+        r"|,\s*(?:and\s+)?not\s+(?:us|me|by\s+us|(?:by\s+)?anything\s+(?:we|i)\s+did)\b"
+        r"|\brather\s+than\s+(?:us|anything\s+(?:we|i)\s+did)\b"
+        r"|\bnot\s+(?:by\s+)?anything\s+on\s+(?:our|my)\s+(?:side|end|part)\b"
+        r"|\b(?:isn't|wasn't|is\s+not|was\s+not|not)\s+(?:our|my)\s+(?:responsibility|doing|problem)\b"
+        r"|\b(?:we|i)(?:'re|'m|\s+are|\s+am|\s+were|\s+was)(?:n't|\s+not)\s+(?:responsible|to\s+blame|at\s+fault|"
+        r"liable)\b"
+        r"|\bon\s+(?:their|(?:the|our)\s+(?:\w+\s+)?\w+'s?)\s+(?:end|side)\b"
+        r"|\btake\s+(?:it|this|that|the\s+matter)\s+up\s+with\b"
         r"|\b(?:beyond|outside)\s+(?:of\s+)?(?:our|my)\s+control\b|\bblame\s+(?:the|our|their)\b"
         r"|\bmatter\s+for\s+(?:the\s+)?\w+|\bcontact\s+(?:the\s+)?\w+(?:\s+\w+)?\s+directly\b"
         r"|\b(?:that's|it's|this\s+is|that\s+is)\s+down\s+to\s+(?:the|our|their)\s+\w+"
@@ -486,6 +518,8 @@ _FLAG_PATTERNS: dict[FlagKind, re.Pattern[str]] = {
         r"|\bthere\s+(?:was|has\s+been)\s+(?:an?\s+)?(?:error|mistake|glitch|mix-?up)\b"
     ),
 }
+
+_EXTERNAL_PARTY_WORD = _rx(r"\b" + _EXTERNAL_PARTY + r"\b")
 
 # Vague timing is only a flag when the same sentence has no concrete time ("as soon as it's sent,
 # by 5pm" is fine); hedges are flagged regardless because they take the promise back.
@@ -544,7 +578,7 @@ _FAILURE = _rx(
     r"drops|cut\s+off|failed|declined|cold|(?:double|over)[-\s]?charged|overcharg\w*|charged|twice|duplicate|"
     r"froze|frozen|blocked|locked|closed|noise|noisy|rude|estimated|ruined|glitch|bug|leak(?:ed|ing|s)?|"
     r"flooded|never|no\s+one|nobody|without|instead\s+of|old|not|unacceptable|shock|messed|forgot(?:ten)?|"
-    r"ignored|mix-?up|no-show|overbooked|bumped|overdue|unpaid)\b"
+    r"ignored|mix-?up|no-show|overbooked|bumped|overdue|unpaid|stopped\s+working)\b"
     r"|\b(?:been|is|are|was|were|went|gone)\s+out\b"
     r"|n't\b|(?<!you\s)\bshould(?:n't|\s+not)?\s+have\b"
 )
@@ -645,6 +679,10 @@ def _find_apologies(text: str, sentences: list[_Sentence]) -> list[_Apology]:
         before = text[max(sentences[idx].start, match.start() - 12) : match.start()]
         # "it's not our fault" disowns rather than owns; it is the blame flag's business, not an apology.
         if _OWNERSHIP_NEGATED.search(match.group(0)) or _NEGATION_JUST_BEFORE.search(before):
+            continue
+        # "Our courier let you down", "that's our supplier error": the words of ownership, pinned on a
+        # partner. They don't own anything; the agent still has to.
+        if _EXTERNAL_PARTY_WORD.search(match.group(0)):
             continue
         out.append(_Apology(_Meaning.OWNED, idx, _excerpt(match.group(0))))
     return out
@@ -917,7 +955,7 @@ def _summary_for_customer(context: CoachContext | None) -> str | None:
 
 
 def _salutation(context: CoachContext | None) -> str:
-    name = (context.customer_name or "").strip() if context else ""
+    name = greeting_name(context.customer_name) if context else None
     return f"{name}, " if name else ""
 
 
@@ -964,8 +1002,9 @@ def _coach(
     blame_o = _first(flags, FlagKind.BLAMES_OTHERS)
     if blame_o:
         lines.append(
-            f"Don't pass the blame to another team or partner (“{blame_o.excerpt}”): to the customer we are "
-            f"one company, and you are their owner now. Try: “That's on us — I'm chasing it myself.”"
+            f"“{blame_o.excerpt}” shifts the blame onto someone else. Your customer doesn't care whose fault "
+            f"it was: they dealt with us, and you own it now. Leave out who caused it and say what you will "
+            f"do: {step_example}"
         )
     non_apology = _first(flags, FlagKind.NON_APOLOGY)
     if non_apology:

@@ -2,16 +2,62 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection, Mapping
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import MendError
 from bot.export import ExportService
 from handlers.interaction import Interaction, ListenerKit
-from handlers.slack_api import SlackPoster
+from handlers.slack_api import SlackPoster, error_code
 from handlers.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+
+
+def display_name(user: Mapping[str, Any]) -> str:
+    """The name Slack shows for a person: their full name, else their display name, else their handle."""
+    profile = user.get("profile") or {}
+    for name in (
+        profile.get("real_name"),
+        user.get("real_name"),
+        profile.get("display_name"),
+        user.get("name"),
+    ):
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return ""
+
+
+class SlackUserNames:
+    """People's names from users.info, for one export: each person is asked for once, however many rows
+    name them. A person Slack can't tell us about keeps an empty name (their id is in the file anyway)."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+        self._cache: dict[str, str] = {}
+
+    async def names(self, user_ids: Collection[str]) -> Mapping[str, str]:
+        for user_id in user_ids:
+            if user_id in self._cache:
+                continue
+            try:
+                resp = await self._client.users_info(user=user_id)
+                user = resp.get("user")
+                self._cache[user_id] = display_name(user) if isinstance(user, dict) else ""
+            except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+                code = error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+                log.warning(
+                    "users.info failed for %s during an export (%s); exporting the id only", user_id, code
+                )
+                self._cache[user_id] = ""
+        return {user_id: self._cache[user_id] for user_id in user_ids if self._cache.get(user_id)}
 
 
 class ExportListeners:
@@ -38,8 +84,8 @@ class ExportListeners:
         await self._kit.ack_then_work(ack, command, send, name="export")
 
     async def _send(self, user_id: str, team_id: str, channel_id: str | None, text: str) -> None:
-        export_range, files = await self._service.export_for(user_id, team_id, text)
         client = self._kit.poster.client
+        export_range, files = await self._service.export_for(user_id, team_id, text, SlackUserNames(client))
         dm = await client.conversations_open(users=user_id)
         counts = ", ".join(f"{f.rows} rows in {f.filename}" for f in files)
         # files_upload_v2: files.getUploadURLExternal, the upload, then files.completeUploadExternal.

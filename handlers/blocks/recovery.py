@@ -216,6 +216,9 @@ def build_apology_modal(
                 "Your message to the customer",
                 initial_value=plain(draft, fields.LONG_TEXT_LIMIT) if draft.strip() else None,
                 block_id=StepBlock.APOLOGY_DRAFT.value + (f"_{version}" if version else ""),
+                # Mend sends nothing to the customer, so the form says what it does instead.
+                hint="Mend doesn't send this to the customer: the coach checks it and the case records it. "
+                "You send it the way you usually reach them (email, chat, phone).",
             ),
             InputBlock(
                 block_id=StepBlock.APOLOGY_OVERRIDE.value,
@@ -224,12 +227,12 @@ def build_apology_modal(
                 element=CheckboxesElement(
                     action_id=StepBlock.APOLOGY_OVERRIDE.action_id,
                     options=fields.options(
-                        [("send_as_written", "Send as written, even if the coach has suggestions")]
+                        [("send_as_written", "Record it as written, even if the coach has suggestions")]
                     ),
                 ),
             ),
         ],
-        submit="Record as sent",
+        submit="Check and record",
         private_metadata=StepRef(case.id, step.key, version).encode(),
     )
 

@@ -31,7 +31,7 @@ class StepRoleBlocks:
 def _apology(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:
     if not step.note:
         return None
-    return f"*Apology sent to the customer:*\n{quote(safe_mrkdwn(step.note, 2800))}"
+    return f"*Apology to the customer:*\n{quote(safe_mrkdwn(step.note, 2800))}"
 
 
 def _owner(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:

@@ -619,6 +619,127 @@ CORPUS: tuple[LabelledDraft, ...] = (
         "We don't think an apology is needed here as the engineer arrived within the booked window.",
         F, F, F, F, (NONAP,),
     ),
+    # --- Blame passed to a third party (issue #13), and near-misses that own it --------------------
+    # The rule: saying what a partner did, or what you have asked them to do, is fine when the draft owns
+    # the failure ("our courier lost your parcel and I'm sorry", "I've asked our courier to redeliver").
+    # It is blame when it hands the responsibility to them: their fault, their responsibility, caused by
+    # or down to them, "not us", or sending the customer to them.
+    _d(
+        "courier-responsible", "delivery",
+        "Hi Sam, I'm so sorry your parcel turned up four days late and the lamp inside was broken. The "
+        "courier is responsible for that. I've sent a replacement lamp by express today and it will reach "
+        "you by 5pm tomorrow.",
+        T, T, T, F, (BLAME_O,),
+    ),
+    _d(
+        "contractor-not-us", "home services",
+        "I'm really sorry the boiler service on Tuesday left your heating off for two days. That was caused "
+        "by our contractor, not us. An engineer will be with you tomorrow between 8am and 10am to fix it.",
+        T, T, T, F, (BLAME_O,),
+    ),
+    _d(
+        "partner-to-blame", "telecom",
+        "Apologies, Leila — your broadband has dropped every evening since Saturday and you work from home. "
+        "Our network partner is to blame. I've booked an engineer for Thursday at 9am and I'll text you his "
+        "name by 6pm today.",
+        T, T, T, F, (BLAME_O,),
+    ),
+    _d(
+        "supplier-not-us-restock", "e-commerce",
+        "Sorry, the supplier is responsible for that, not us. We'll send a new one when they restock.",
+        F, F, F, F, (BLAME_O, VAGUE),
+    ),
+    _d(
+        "airline-take-it-up", "travel",
+        "I'm sorry your bags didn't arrive in Lisbon with you. The airline is responsible for lost luggage, "
+        "so you'll need to take it up with them directly.",
+        T, T, F, F, (BLAME_O,),
+    ),
+    _d(
+        "asked-courier-redeliver", "delivery",
+        "Hi Ben, I'm sorry your sofa wasn't delivered on Saturday after you stayed in all day for it. That's "
+        "on us. I've asked our courier to redeliver it tomorrow between 8am and 12pm, and I'll call you by "
+        "6pm today to confirm the slot.",
+        T, T, T, T,
+    ),
+    _d(
+        "courier-lost-make-right", "delivery",
+        "Our courier lost your parcel and I'm sorry, that's on me to make right. Your order of two pairs of "
+        "trainers never reached you on Friday. I'll send a replacement today and you'll have it by Tuesday.",
+        T, T, T, T,
+    ),
+    _d(
+        "chasing-supplier-myself", "e-commerce",
+        "I'm sorry your kitchen tiles are three weeks late — you've had builders waiting since the 4th. I've "
+        "rung our supplier myself this morning and they're on a van tomorrow; I'll confirm the delivery time "
+        "by 2pm today.",
+        T, T, T, T,
+    ),
+    _d(
+        "contractor-hole-ceiling", "home services",
+        "I'm so sorry our contractor left a hole in your ceiling on Monday and didn't come back. That's our "
+        "job to put right, not yours. I've booked our own plasterer for Wednesday at 10am and I'll ring you "
+        "Tuesday evening to confirm.",
+        T, T, T, T,
+    ),
+    _d(
+        "not-our-fault-wrong-address", "delivery",
+        "It wasn't our fault — the courier left your parcel at the wrong address. We'll send another one "
+        "soon.",
+        F, T, F, F, (BLAME_O, VAGUE),
+    ),
+    _d(
+        "hosting-provider-end", "saas",
+        "Sorry you couldn't log in to your account for two hours this morning. The outage was on our hosting "
+        "provider's end, not ours. It's back up now, and I'll email you the provider's incident report by "
+        "5pm.",
+        T, T, T, F, (BLAME_O,),
+    ),
+    _d(
+        "due-to-warehouse-partner", "e-commerce",
+        "Apologies, Dev: order #5520 was meant to reach you on Monday and still hasn't. That's due to our "
+        "warehouse partner, who are short-staffed this week. It will ship by Friday and I'll email you the "
+        "tracking number the moment it does.",
+        T, T, T, F, (BLAME_O,),
+    ),
+    _d(
+        "manufacturer-fault-anyway", "retail",
+        "I'm sorry the kettle you bought from us stopped working after a week. That's a manufacturer fault "
+        "rather than anything we did, but I've refunded the £45 today anyway.",
+        T, T, T, F, (BLAME_O,),
+    ),
+    _d(
+        "driver-rebooked", "delivery",
+        "I'm sorry our driver missed your delivery window on Thursday and didn't call ahead — you'd taken the "
+        "afternoon off for it. I've booked a new slot for Saturday 9-11am, and I'll text you when he's on "
+        "his way.",
+        T, T, T, T,
+    ),
+    _d(
+        "billing-responsible", "telecom",
+        "Sorry about the double charge. Billing is responsible for refunds, so I've passed this to them.",
+        T, F, F, F, (BLAME_O,),
+    ),
+    _d(
+        "responsibility-landlord-contractor", "utilities",
+        "I know you've been without hot water since Friday, and that's miserable with two small children. "
+        "The responsibility for the repair lies with your landlord's contractor, so please contact them "
+        "directly.",
+        F, T, F, F, (BLAME_O,),
+    ),
+    _d(
+        "wrong-part-not-engineer", "repairs",
+        "I'm sorry — we ordered the wrong part for your washing machine, so the repair on Monday couldn't be "
+        "finished. That's our mistake, not the engineer's. He'll be back with the right part on Thursday at "
+        "8am.",
+        T, T, T, T,
+    ),
+    _d(
+        "system-to-blame-not-me", "bank",
+        "Sorry, the system is to blame for that, not me. The refund will go back to your card within 5 "
+        "working days.",
+        F, F, T, F, (BLAME_O,),
+    ),
 )
 # fmt: on
 
@@ -807,6 +928,72 @@ HELDOUT: tuple[LabelledDraft, ...] = (
         "Sorry for the hassle with your SIM swap, Ola. Your number was moved to the wrong SIM on Saturday "
         "because we typed the wrong serial number — that's our mistake. The right SIM is active now, and "
         "I've added 10GB of free data to say sorry.",
+        T, T, T, T,
+    ),
+    # Added for issue #13 (blame passed to a third party), labelled and committed before the coach that
+    # flags it was written, and never used to tune it.
+    _d(
+        "removals-contractor-responsible", "moving",
+        "I'm sorry your wardrobe was scratched during Tuesday's move. Our removals contractor is responsible "
+        "for any damage in transit, so I've passed your photos to them and they'll be in touch.",
+        T, T, F, F, (BLAME_O, VAGUE),
+    ),
+    _d(
+        "caused-by-banking-partner", "finance",
+        "Apologies for the failed payment on your rent transfer yesterday. This was caused by our banking "
+        "partner's outage, not by anything on our side. I've re-sent the payment now and it will arrive "
+        "today before 5pm.",
+        T, T, T, F, (BLAME_O,),
+    ),
+    _d(
+        "neighbour-parcel-owned", "delivery",
+        "Hi Grace, I'm sorry — your parcel was left with a neighbour you've never met, and you spent Saturday "
+        "looking for it. That shouldn't have happened and it's on us. I've asked the courier to collect it "
+        "from them and redeliver it to you on Monday before noon.",
+        T, T, T, T,
+    ),
+    _d(
+        "fault-lies-travel-agent", "hotel",
+        "We're sorry your transfer didn't turn up at the airport. The booking was made through a travel "
+        "agent, so the fault lies with them, not the hotel.",
+        T, T, F, F, (BLAME_O,),
+    ),
+    _d(
+        "engineer-wrong-area-ours", "telecom",
+        "I'm sorry the engineer didn't arrive on Wednesday — we booked him into the wrong area, so the "
+        "mistake was ours. He's confirmed for tomorrow at 8am, and I'll call you at 7:30 to check you're "
+        "ready.",
+        T, T, T, T,
+    ),
+    _d(
+        "vendor-to-blame-soon", "saas",
+        "Our payment vendor is to blame for the checkout errors. We hope to have it fixed soon.",
+        F, F, F, F, (BLAME_O, VAGUE),
+    ),
+    _d(
+        "courier-partner-lost-gift", "delivery",
+        "Our courier partner lost your parcel with the anniversary gift inside, and I'm truly sorry, Ahmed. "
+        "I'll make it right: a replacement is going out today by next-day delivery, and I've refunded the "
+        "postage.",
+        T, T, T, T,
+    ),
+    _d(
+        "leak-down-to-contractor", "housing",
+        "The leak in your kitchen ceiling is down to the contractor who fitted the bathroom upstairs. I'm "
+        "sorry you've had to put buckets out all week. I'll have someone there to look at it on Thursday "
+        "morning.",
+        T, T, T, F, (BLAME_O,),
+    ),
+    _d(
+        "transit-not-our-responsibility", "e-commerce",
+        "Damage in transit isn't our responsibility once the parcel leaves our warehouse. Please raise a "
+        "claim with Parcelforce.",
+        F, F, F, F, (BLAME_O,),
+    ),
+    _d(
+        "print-partner-reprinted", "events",
+        "I'm so sorry we sent your wedding invitations with the wrong date printed on them. Our print partner "
+        "has reprinted all 80 at our cost this morning, and I'll courier them to you to arrive by Thursday.",
         T, T, T, T,
     ),
 )

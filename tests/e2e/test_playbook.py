@@ -98,9 +98,7 @@ async def test_a_case_walked_from_report_to_closed(stack: Stack) -> None:
     sent = [e for e in await events(stack, row.id) if e.kind == "apology_sent"]
     assert len(sent) == 1 and sent[0].data["override"] is False
     assert sent[0].data["signals"] == {"care": True, "understand": True, "trust": True}
-    assert any(
-        "Apology sent to the customer" in text_of(m) and "fresh cake" in text_of(m) for m in thread(stack)
-    )
+    assert any("Apology to the customer" in text_of(m) and "fresh cake" in text_of(m) for m in thread(stack))
     assert "Progress *1/8*" in text_of(card(stack))
 
     # 2. Listen: Done.
@@ -195,9 +193,16 @@ async def test_close_is_refused_while_required_steps_are_open(stack: Stack) -> N
     assert "Make amends" not in notice.text  # optional steps don't hold a case open
 
 
-async def test_override_sends_as_written_and_is_recorded(stack: Stack) -> None:
+async def test_override_records_as_written_and_the_form_says_mend_sends_nothing(stack: Stack) -> None:
     row = await stack.report_case()
     await click(stack, StepAction.DRAFT_APOLOGY.value)
+    # Mend never writes to the customer, so the form says what it does: check the draft and record it.
+    view = stack.alice.current_view()
+    form = json.dumps(view, ensure_ascii=False)
+    assert view["submit"]["text"] == "Check and record"
+    assert "Record it as written, even if the coach has suggestions" in form
+    assert "Mend doesn't send this to the customer" in form
+    assert "Record as sent" not in form and "Send as written" not in form
     response = await stack.alice.submit_view(
         {
             "Your message to the customer": MECHANICAL_APOLOGY,
@@ -208,6 +213,8 @@ async def test_override_sends_as_written_and_is_recorded(stack: Stack) -> None:
     await stack.settle()
     [sent] = [e for e in await events(stack, row.id) if e.kind == "apology_sent"]
     assert sent.data["override"] is True and "mechanical_formula" in sent.data["flags"]
+    assert (await steps(stack, row.id))["apologize"].note == MECHANICAL_APOLOGY
+    assert any("Apology to the customer" in text_of(m) for m in thread(stack))
 
 
 async def test_template_fills_the_draft_and_placeholders_must_be_filled(stack: Stack) -> None:
@@ -224,6 +231,23 @@ async def test_template_fills_the_draft_and_placeholders_must_be_filled(stack: S
     assert "[what you will do]" in next(iter(response.field_errors.values()))
 
 
+async def test_template_greets_a_titled_customer_and_a_group_as_a_letter_would(stack: Stack) -> None:
+    greetings = {"Mrs Ada Okonkwo": "Hi Mrs Okonkwo,\n", "The Smith wedding party": "Hi there,\n"}
+    for customer, greeting in greetings.items():
+        row = await stack.report_case(customer_name=customer)
+        assert row.customer_name == customer
+        await click(stack, StepAction.DRAFT_APOLOGY.value, pick="latest")
+        await click(stack, StepAction.APOLOGY_TEMPLATE.value, choose="Standard")
+        view = stack.alice.current_view()
+        draft = next(
+            b for b in view["blocks"] if b.get("block_id", "").startswith(StepBlock.APOLOGY_DRAFT.value)
+        )
+        assert draft["element"]["initial_value"].startswith(greeting), customer
+        await stack.alice.close_view()
+        await stack.settle()
+    assert stack.double.rejected_calls == []
+
+
 async def test_bad_input_in_the_apology_modal(stack: Stack) -> None:
     row = await stack.report_case()
     await click(stack, StepAction.DRAFT_APOLOGY.value)
@@ -235,7 +259,7 @@ async def test_bad_input_in_the_apology_modal(stack: Stack) -> None:
     assert response.status == 200 and response.field_errors == {}
     await stack.settle()
     assert (await steps(stack, row.id))["apologize"].note == foreign
-    apology = next(m for m in thread(stack) if "Apology sent" in text_of(m))
+    apology = next(m for m in thread(stack) if "Apology to the customer" in text_of(m))
     assert "<!channel>" not in text_of(apology) and "非常抱歉" in text_of(apology)
     assert stack.double.rejected_calls == []
 

@@ -255,6 +255,11 @@ async def test_the_recovery_journey_in_a_real_browser(journey: Journey) -> None:
     await page.wait_for_selector("[data-testid=modal] h2:text('Draft the apology')")
     assert "three signals" in await journey.modal().locator(".bk-type-context").inner_text()
     draft = journey.modal_block("Your message to the customer")
+    # Mend sends nothing to the customer, and the form says so rather than "Record as sent".
+    assert (
+        await journey.modal().locator("[data-testid=modal-submit]").inner_text()
+    ).strip() == "Check and record"
+    assert "doesn't send this to the customer" in await draft.locator(".bk-hint").inner_text()
     await draft.locator("textarea").fill(MECHANICAL_APOLOGY)
     await journey.submit_modal()
     coaching = draft.locator(".bk-error")
