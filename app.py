@@ -18,7 +18,7 @@ from bot.insights import DigestService, InsightsService
 from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
 from bot.workspaces import WorkspaceService
-from handlers.amends import AmendsHomeSection, AmendsListeners, SlackApproverDirectory
+from handlers.amends import AmendsHomeSection, AmendsListeners
 from handlers.amends_effects import AmendsEffectHandler
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.deliveries import EventDeduplication
@@ -29,7 +29,6 @@ from handlers.followups import (
     FollowUpListeners,
     NoticeHandler,
     SlackFollowUpMessenger,
-    SlackPeopleDirectory,
 )
 from handlers.home import HomeListeners, HomePublisher
 from handlers.learning import LearningListeners, SlackCheckInNotifier, SlackLearningNotifier
@@ -92,7 +91,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         recovery_repo, recovery_notifier, clock, case_config, root_causes, policy=policy
     )
     outbox_client = make_web_client(token, settings.slack_api_url, retry_posts=False, timeout=OUTBOX_TIMEOUT)
-    people = SlackPeopleDirectory(client)
+    people = poster.people  # users.info: nudges' time zones, the approvers, every picker
     follow_up_repo = SqlFollowUpRepository(db)
     followups = FollowUpService(
         follow_up_repo,
@@ -109,7 +108,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     approvers = settings.approvers()
     amends = AmendsService(
         amends_repo,
-        SlackApproverDirectory(poster),
+        people,
         followups,  # what an offer or a decision staged goes out at once; the poller retries the rest
         clock,
         settings.amends_policy(),

@@ -23,6 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cases import MessageRef
 from bot.errors import MendError, SlackUnavailable
 from bot.followups import NotPosted, OutcomeUnknown
+from handlers.blocks.text import channel_mention
+from handlers.people import SlackPeople
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ IDEMPOTENT_METHODS = frozenset(
     }
 )
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# views.open's answers for a trigger it won't take: too old (3 seconds), used already, or not one Slack issued.
+TRIGGER_ERRORS = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 # Refusals that no retry will change.
 PERMANENT_ERRORS = frozenset(
     {"channel_not_found", "is_archived", "account_inactive", "invalid_auth", "not_authed", "msg_too_long"}
@@ -310,6 +314,8 @@ class SlackPoster:
     def __init__(self, client: AsyncWebClient, *, attempts: int = 4, backoff: float = 0.5) -> None:
         self.client = client
         self.once = ExactlyOnce(client)
+        #: Who a user id is (users.info): every picker, the approvers' directory, nudges' time zones.
+        self.people = SlackPeople(client)
         self._attempts = attempts
         self._backoff = backoff
 
@@ -363,14 +369,15 @@ class SlackPoster:
         await self.client.chat_postMessage(channel=user_id, text=text, blocks=payload)
 
     async def open_modal(self, trigger_id: Any, view: Any, *, again: str = "click the button again") -> None:
-        """views.open; a missing, used or expired trigger (Slack's 3 seconds) is told to the person."""
+        """views.open; a missing, used, expired or refused trigger (Slack's 3 seconds) is told to the person."""
         message = f"Slack took too long to open the form. Please {again}."
         if not trigger_id:
             raise MendError(message)
         try:
             await self.client.views_open(trigger_id=str(trigger_id), view=view)
         except SlackApiError as exc:
-            if error_code(exc) in {"expired_trigger_id", "invalid_trigger_id"}:
+            if error_code(exc) in TRIGGER_ERRORS:
+                log.info("views.open refused the trigger (%s); the person is asked again", error_code(exc))
                 raise MendError(message) from exc
             raise
 
@@ -386,9 +393,9 @@ class SlackPoster:
 def explain_post_error(code: str, channel_id: str) -> str:
     if code in {"not_in_channel", "channel_not_found", "method_not_supported_for_channel_type"}:
         return (
-            f"I can't post in <#{channel_id}>. Invite me there with `/invite @Mend`, "
+            f"I can't post in {channel_mention(channel_id)}. Invite me there with `/invite @Mend`, "
             "or ask an admin to set RECOVERY_CHANNEL to a channel I'm in."
         )
     if code == "is_archived":
-        return f"<#{channel_id}> is archived, so I can't post the case there."
+        return f"{channel_mention(channel_id)} is archived, so I can't post the case there."
     return f"Slack refused the message ({code or 'unknown error'})."

@@ -22,7 +22,7 @@ from handlers.blocks import fields
 from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.recovery import StepRef
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import date_token, safe_mrkdwn
+from handlers.blocks.text import date_token, mention, safe_mrkdwn
 from handlers.ids import FollowUpAction, FollowUpBlock, FollowUpView
 
 SECTION_LIMIT = 3000
@@ -100,7 +100,7 @@ def nudge_text(
     item: FollowUp, case: Case, to: str | None, promise: Promise | None, *, ack_after: timedelta | None = None
 ) -> str:
     """The words of a case nudge (also its notification text)."""
-    who = f"<@{to}> " if to else ""
+    who = f"{person} " if (person := mention(to, "")) else ""
     ref = f"*{case.reference}*"
     customer = fields.customer_of(case)
     kind = item.kind
@@ -112,7 +112,7 @@ def nudge_text(
     if kind == FollowUpKind.ACK_ESCALATION:
         late = f" {format_duration(2 * ack_after)} after it was reported" if ack_after else ""
         return (
-            f"{who}:rotating_light: {ref} still has no apology{late}. Owner: <@{case.owner_user_id}>. "
+            f"{who}:rotating_light: {ref} still has no apology{late}. Owner: {mention(case.owner_user_id)}. "
             f"{customer} is waiting; please make sure someone acknowledges them."
         )
     if kind == FollowUpKind.PROMISE_REMINDER and promise is not None:
@@ -122,7 +122,7 @@ def nudge_text(
         )
     if kind == FollowUpKind.PROMISE_DUE and promise is not None:
         return (
-            f":warning: <@{case.owner_user_id}> The promise to {customer} ({ref}) was due "
+            f":warning: {mention(case.owner_user_id)} The promise to {customer} ({ref}) was due "
             f"{date_token(promise.due_at)} and is not marked kept:\n> {safe_mrkdwn(promise.text, 600)}"
         )
     if kind == FollowUpKind.CUSTOMER_FOLLOW_UP:
@@ -257,4 +257,4 @@ def build_resurvey_modal(ref: FollowUpRef, case: Case) -> View:
 
 
 def settled_note(what: str, actor_user_id: str, at: datetime) -> str:
-    return f"{what} by <@{actor_user_id}> · {date_token(at)}"
+    return f"{what} by {mention(actor_user_id)} · {date_token(at)}"

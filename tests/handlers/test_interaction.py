@@ -10,7 +10,7 @@ import pytest
 from bot.errors import MendError
 from handlers.blocks.followups import FollowUpRef
 from handlers.blocks.recovery import StepRef
-from handlers.interaction import Form, Interaction, broken
+from handlers.interaction import PICK_A_PERSON, FieldError, Form, Interaction, broken
 
 CLICK: dict[str, Any] = {
     "type": "block_actions",
@@ -92,6 +92,11 @@ def test_a_command_a_submission_a_shortcut_and_an_event_are_read_alike() -> None
         ({"user_id": "U0 SPACE"}, "user_id"),
         ({"team": {"id": "t0lower"}}, "team_id"),
         ({"channel_id": "#general"}, "channel_id"),
+        # Ids of the wrong kind: a channel as the person, a person as the channel, a user group as the team.
+        ({"user": {"id": "C0SUPPORT"}}, "user_id"),
+        ({"user_id": "S0GROUP"}, "user_id"),
+        ({"channel": {"id": "U0ALICE"}}, "channel_id"),
+        ({"team": {"id": "S0GROUP"}}, "team_id"),
         ({"trigger_id": "x" * 600}, "trigger_id"),
         ({"trigger_id": "a\nb"}, "trigger_id"),
         ({"response_url": "http://evil.example/hook"}, "response_url"),
@@ -132,13 +137,56 @@ def test_a_form_reads_each_input_by_block_id() -> None:
         }
     )
     assert form.text("reason") == "Customer asked" and form.value("reason") == "Customer asked"
-    assert form.user("owner") == "U0BOB" and form.value("owner") == "U0BOB"
+    # People are read by kind only (`user`, `person`), never as a bare value.
+    assert form.user("owner") == "U0BOB" and form.person("owner") == "U0BOB" and form.value("owner") is None
     assert form.option("kind") == "refund" and form.value("kind") == "refund"
     assert form.options("checks") == ["a"]
     assert (form.date("day"), form.time("at")) == (dt.date(2031, 5, 6), dt.time(9, 30))
     assert form.block_starting("draft") == "draft_3" and form.text("draft_3", "draft_input") == "Sorry"
     assert form.date("bad_day") is None and form.user("bad_user") is None
     assert form.text("missing") is None and form.options("missing") == []
+
+
+@pytest.mark.parametrize(
+    "picked",
+    [
+        "U1><!channel><https://evil.example|x",
+        "<@U0BOSS>",
+        "C0SUPPORT",  # a channel's id in a people picker
+        "S0GROUP",
+        "B0BOT",
+        "u0lower",
+        "",
+        5,
+        ["U0BOB"],
+        {"id": "U0BOB"},
+    ],
+)
+def test_a_picker_holding_anything_but_a_person_id_is_a_field_error_not_nobody(picked: Any) -> None:
+    form = Form({"owner": {"owner_input": {"type": "users_select", "selected_user": picked}}})
+    assert form.user("owner") is None
+    with pytest.raises(FieldError) as told:
+        form.person("owner")
+    assert (told.value.block, told.value.user_message) == ("owner", PICK_A_PERSON)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"owner": {"owner_input": {"type": "users_select", "selected_user": None}}},
+        {"owner": {"owner_input": {"type": "users_select"}}},
+        {"other": {"other_input": {"selected_user": "U1><!channel>"}}},
+    ],
+)
+def test_a_picker_left_empty_is_nobody(values: Any) -> None:
+    assert Form(values).person("owner") is None
+
+
+@pytest.mark.parametrize("values", [{"owner": 5}, {"owner": {"owner_input": "U0BOB"}}, {"owner": {}}])
+def test_a_picker_of_the_wrong_shape_is_a_field_error(values: Any) -> None:
+    with pytest.raises(FieldError):
+        Form(values).person("owner")
 
 
 @pytest.mark.parametrize("values", [None, [], "x", {"reason": "x"}, {"reason": {"reason_input": 5}}])
