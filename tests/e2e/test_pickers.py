@@ -198,7 +198,7 @@ PICKERS = [
 
 @pytest.fixture(params=PICKERS, ids=[p.name for p in PICKERS])
 def picker(request: pytest.FixtureRequest) -> Picker:
-    return request.param  # type: ignore[no-any-return]
+    return request.param
 
 
 def playbook_settings(picker: Picker, tmp_path: Path) -> dict[str, Any]:
