@@ -49,8 +49,14 @@ IDEMPOTENT_METHODS = frozenset(
     }
 )
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
-# views.open's answers for a trigger it won't take: too old (3 seconds), used already, or not one Slack issued.
-TRIGGER_ERRORS = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
+# views.open's answers for a trigger it won't take (too old: Slack's 3 seconds; used already, as by a click
+# delivered twice; not one Slack issued), and what the person who clicked is told.
+TRIGGER_ERRORS = {
+    "expired_trigger_id": "Slack took too long to open the form. Please {again}.",
+    "exchanged_trigger_id": "Slack opens a form once per click, and this click was used already. If the "
+    "form isn't open, please {again}.",
+    "invalid_trigger_id": "Slack didn't recognise that click, so the form didn't open. Please {again}.",
+}
 # Refusals that no retry will change.
 PERMANENT_ERRORS = frozenset(
     {"channel_not_found", "is_archived", "account_inactive", "invalid_auth", "not_authed", "msg_too_long"}
@@ -370,16 +376,16 @@ class SlackPoster:
 
     async def open_modal(self, trigger_id: Any, view: Any, *, again: str = "click the button again") -> None:
         """views.open; a missing, used, expired or refused trigger (Slack's 3 seconds) is told to the person."""
-        message = f"Slack took too long to open the form. Please {again}."
         if not trigger_id:
-            raise MendError(message)
+            raise MendError(TRIGGER_ERRORS["expired_trigger_id"].format(again=again))
         try:
             await self.client.views_open(trigger_id=str(trigger_id), view=view)
         except SlackApiError as exc:
-            if error_code(exc) in TRIGGER_ERRORS:
-                log.info("views.open refused the trigger (%s); the person is asked again", error_code(exc))
-                raise MendError(message) from exc
-            raise
+            told = TRIGGER_ERRORS.get(error_code(exc))
+            if told is None:
+                raise
+            log.info("views.open refused the trigger (%s); the person is asked again", error_code(exc))
+            raise MendError(told.format(again=again)) from exc
 
     async def permalink(self, channel_id: str, ts: str) -> str | None:
         try:
