@@ -48,7 +48,6 @@ BROKEN: dict[type[Any], str] = {
 BROKEN_DEFAULT = "That button doesn't point at anything I know. Please use the buttons Mend posted."
 #: What a picker that holds something other than a person's id says.
 PICK_A_PERSON = "Pick a person from the list."
-FORGED = object()  # an input whose shape no Slack client sends
 
 
 class FieldError(InvalidInput):
@@ -241,13 +240,15 @@ class Form:
         an optional picker never quietly drops what was sent. Confirm the person with Slack next
         (`ListenerKit.person`).
         """
-        raw = payloads.field(self._values, str(block))
-        if raw is None:
-            return None
+        if str(block) not in self._values:
+            return None  # a form without this picker
+        raw = self._values[str(block)]
         element = raw.get(f"{block}_input") if isinstance(raw, dict) else None
-        chosen = element.get("selected_user") if isinstance(element, dict) else FORGED
+        if not isinstance(element, dict):
+            raise FieldError(str(block), PICK_A_PERSON)
+        chosen = element.get("selected_user")
         if chosen is None:
-            return None
+            return None  # Slack's null: nobody picked
         picked = payloads.user_id(chosen)
         if picked is None:
             raise FieldError(str(block), PICK_A_PERSON)

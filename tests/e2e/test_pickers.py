@@ -129,7 +129,7 @@ async def fix_owner_of(stack: Stack) -> str | None:
 async def open_reassign(stack: Stack, clock: FrozenClock) -> Person:
     await stack.report_case()
     clock.advance(timedelta(minutes=16))  # the apology is late: the owner is nudged
-    assert await stack.tick() == 1
+    assert await stack.tick() >= 1
     await click(stack, stack.alice, FollowUpAction.REASSIGN.value, pick="latest")
     return stack.alice
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import aiohttp
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from bot.errors import MendError
 from handlers.blocks.followups import FollowUpRef
 from handlers.blocks.recovery import StepRef
-from handlers.interaction import PICK_A_PERSON, FieldError, Form, Interaction, broken
+from handlers.interaction import PICK_A_PERSON, FieldError, Form, Interaction, ListenerKit, broken
 
 CLICK: dict[str, Any] = {
     "type": "block_actions",
@@ -183,7 +185,9 @@ def test_a_picker_left_empty_is_nobody(values: Any) -> None:
     assert Form(values).person("owner") is None
 
 
-@pytest.mark.parametrize("values", [{"owner": 5}, {"owner": {"owner_input": "U0BOB"}}, {"owner": {}}])
+@pytest.mark.parametrize(
+    "values", [{"owner": 5}, {"owner": None}, {"owner": {"owner_input": "U0BOB"}}, {"owner": {}}]
+)
 def test_a_picker_of_the_wrong_shape_is_a_field_error(values: Any) -> None:
     with pytest.raises(FieldError):
         Form(values).person("owner")
@@ -193,3 +197,58 @@ def test_a_picker_of_the_wrong_shape_is_a_field_error(values: Any) -> None:
 def test_a_form_of_the_wrong_shape_reads_as_empty(values: Any) -> None:
     form = Form(values)
     assert form.text("reason") is None and form.value("reason") is None and form.date("reason") is None
+
+
+class SlackResponseStub(dict[str, Any]):
+    """What SlackApiError carries: the answer's JSON as `data`."""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self)
+
+
+class _Ack:
+    def __init__(self) -> None:
+        self.answers: list[dict[str, Any]] = []
+
+    async def __call__(self, **kwargs: Any) -> None:
+        self.answers.append(kwargs)
+
+
+async def _fails(exc: BaseException) -> None:
+    raise exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "says"),
+    [
+        (SlackApiError("users.info", SlackResponseStub({"ok": False, "error": "internal_error"})), "Slack"),
+        (TimeoutError(), "Slack"),
+        (aiohttp.ServerDisconnectedError(), "Slack"),
+        (KeyError("a bug"), "Something went wrong on Mend's side (ref "),
+    ],
+)
+async def test_a_save_failing_on_slack_or_on_a_bug_is_a_field_error_never_a_500(
+    exc: BaseException, says: str
+) -> None:
+    """Bolt answers a listener's exception with a 500, which Slack shows as a broken form."""
+    ack = _Ack()
+    kit = ListenerKit(poster=None, tasks=None)  # type: ignore[arg-type]  # neither is reached on failure
+    saved = await kit.save_then_ack(ack, Interaction(), _fails(exc), error_block="reason")  # type: ignore[arg-type]
+    assert saved is False
+    [answer] = ack.answers
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == ["reason"]
+    assert says in answer["errors"]["reason"] and "nothing was saved" in answer["errors"]["reason"]
+
+
+async def test_a_field_error_found_at_the_edge_goes_on_its_own_block() -> None:
+    ack = _Ack()
+    kit = ListenerKit(poster=None, tasks=None)  # type: ignore[arg-type]
+    await kit.save_then_ack(
+        ack,  # type: ignore[arg-type]
+        Interaction(),
+        _fails(FieldError("approver", PICK_A_PERSON)),
+        error_block="amount",
+        field_blocks={"approver": "somewhere_else"},
+    )
+    assert ack.answers == [{"response_action": "errors", "errors": {"approver": PICK_A_PERSON}}]
