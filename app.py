@@ -12,8 +12,9 @@ from bot.cases import CaseService
 from bot.catch_up import CatchUpService
 from bot.clock import Clock, SystemClock, parse_duration
 from bot.deliveries import Deliveries
+from bot.events import AmendsChanged, CaseAnnounced, CaseChanged, CaseWasClosed, Events
 from bot.export import ExportService
-from bot.followups import CASE_KINDS, CaseFollowUpRules, FollowUpKind, FollowUpService
+from bot.followups import CASE_KINDS, CaseFollowUpRules, FollowUpKind, FollowUpService, kind_table
 from bot.insights import DigestService, InsightsService
 from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
@@ -62,6 +63,7 @@ class Mend(Process):
     """Everything one running Mend process is made of, built once from Settings; `Process` starts and stops it."""
 
     cases: CaseService
+    events: Events
     recovery: RecoveryService
     home: HomePublisher
     amends: AmendsService
@@ -81,44 +83,47 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     playbook = settings.playbook()
     root_causes = settings.root_cause_category_list()
     policy = settings.follow_up_policy()
+    events = Events()  # how features react to each other: the subscriptions below (docs/architecture.md)
     case_notifier = SlackCaseNotifier(poster, case_config, playbook.steps)
+    case_repo = SqlCaseRepository(db)
     cases = CaseService(
-        SqlCaseRepository(db), case_notifier, clock, case_config, playbook, policy, workspaces=workspaces
+        case_repo, case_notifier, clock, case_config, playbook, policy, workspaces=workspaces, events=events
     )
     recovery_repo = SqlRecoveryRepository(db)
     recovery_notifier = SlackRecoveryNotifier(poster, case_config, root_causes)
     recovery = RecoveryService(
-        recovery_repo, recovery_notifier, clock, case_config, root_causes, policy=policy
+        recovery_repo, recovery_notifier, clock, case_config, root_causes, events, policy
     )
     outbox_client = make_web_client(token, settings.slack_api_url, retry_posts=False, timeout=OUTBOX_TIMEOUT)
     people = poster.people  # users.info: nudges' time zones, the approvers, every picker
     follow_up_repo = SqlFollowUpRepository(db)
+    amends_repo = SqlAmendsRepository(db)
+    approvers = settings.approvers()
+    case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)
+    amends_effects = AmendsEffectHandler(AmendsEffects(amends_repo, clock, approvers), outbox_client, client)
     followups = FollowUpService(
         follow_up_repo,
         SlackFollowUpMessenger(outbox_client, client),
         people,
         clock,
         policy,
+        # The kind table: every kind's handler; another feature adds its kinds here (docs/followups.md).
+        kinds=kind_table(
+            (CASE_KINDS, case_handler),
+            ([FollowUpKind.NOTICE], NoticeHandler()),
+            (AmendsEffect, amends_effects),  # reminders, backups, copies, notices, the requester's DM
+        ),
         lease=parse_duration(settings.follow_up_lease),
         cases=recovery_repo,
         recovery=recovery,
         send_timeout=timedelta(seconds=OUTBOX_TIMEOUT),
     )
-    amends_repo = SqlAmendsRepository(db)
-    approvers = settings.approvers()
-    amends = AmendsService(
-        amends_repo,
-        people,
-        followups,  # what an offer or a decision staged goes out at once; the poller retries the rest
-        clock,
-        settings.amends_policy(),
-        approvers,
-        after_grant=recovery.sync,
-    )
+    # `followups`: what an offer or a decision staged goes out at once; the poller retries the rest.
+    amends_policy = settings.amends_policy()
+    amends = AmendsService(amends_repo, people, followups, clock, amends_policy, approvers, events)
     insights_repo = SqlInsightsRepository(db)
     insights = InsightsService(insights_repo, clock, root_causes)
-    home = HomePublisher(insights, poster, clock, tasks)
-    recovery.observe(home.refresh_for_case)
+    home = HomePublisher(insights, poster, clock, tasks, sections=[AmendsHomeSection(amends)])
     learning_notifier = SlackLearningNotifier(poster, labels=settings.root_cause_label)
     learning = LearningService(
         SqlLearningRepository(db), learning_notifier, clock, settings.recurrence_config(), root_causes
@@ -127,25 +132,18 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     care = EmployeeCareService(
         SlackCheckInNotifier(poster), settings.manager_map(), approvers=amends.approver_ids
     )
-    recovery.on_closed(care.case_closed)
-    recovery.observe(learning_listeners.case_changed)
+    # Reactions, each told in this order and awaited by the service that publishes it (bot/events.py).
+    events.subscribe(CaseAnnounced, recovery.case_announced)  # the playbook's first step in the new thread
+    events.subscribe(CaseChanged, home.case_changed, learning_listeners.case_changed)  # tabs; recurrences
+    events.subscribe(CaseWasClosed, care.case_was_closed)  # a manager's check-in after a hard case
+    events.subscribe(AmendsChanged, recovery.amends_changed, home.amends_changed)  # a grant ends the step
     export_service = ExportService(SqlExportRepository(db), clock, may_export=amends.may_decide)
     exports = ExportListeners(export_service, poster, tasks)
-    home.add_section(AmendsHomeSection(amends))
-    amends.observe(lambda request: home.refresh_team(request.team_id))
-    # One handler per kind; another feature registers its own kind here (see bot/followups/__init__.py).
-    case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)
-    for kind in sorted(CASE_KINDS):
-        followups.register(kind, case_handler)
-    followups.register(FollowUpKind.NOTICE, NoticeHandler())
-    amends_effects = AmendsEffectHandler(AmendsEffects(amends_repo, clock, approvers), outbox_client, client)
-    for amends_kind in AmendsEffect:  # reminders, backups, copies, notices, the requester's DM
-        followups.register(amends_kind, amends_effects)
     catch_up = CatchUpService(SqlLaggingCases(db), clock, announce=cases.announce, sync=recovery.sync)
     digest = DigestService(insights, insights_repo, follow_up_repo, clock, settings.digest_channel)
-    poller = Scheduler(followups, tasks, parse_duration(settings.follow_up_poll), catch_up=catch_up, digest=digest)
-    # process_before_response: the listener's own ack is the HTTP response, without Bolt's 10 ms ack
-    # polling; the listeners hand slow work to BackgroundTasks themselves.
+    poll = parse_duration(settings.follow_up_poll)
+    poller = Scheduler(followups, tasks, poll, catch_up=catch_up, digest=digest)
+    # process_before_response: each listener's own ack is the HTTP response; slow work goes to BackgroundTasks.
     bolt = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -155,7 +153,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     handlers.register(
         bolt,
-        cases=CaseListeners(cases, poster, tasks, after_announce=recovery.sync, export=exports.export),
+        cases=CaseListeners(cases, poster, tasks, export=exports.export),
         recovery=RecoveryListeners(recovery, poster, tasks),
         home=HomeListeners(home, tasks),
         learning=learning_listeners,
@@ -172,6 +170,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         web_app=build_web_app(bolt, db.ping, settings.slack_signing_secret.get_secret_value()),
         tasks=tasks,
         cases=cases,
+        events=events,
         recovery=recovery,
         home=home,
         amends=amends,

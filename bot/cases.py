@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
 from bot.errors import CaseNotFound, NoCardChannel
+from bot.events import CaseAnnounced, Events
 from bot.followup_request import FollowUpRequest
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, Step
 from bot.workspaces import WorkspaceStatus
@@ -347,7 +348,9 @@ class CaseService:
         planner: NewCasePlanner | None = None,
         *,
         workspaces: WorkspaceStatus | None = None,
+        events: Events | None = None,
     ) -> None:
+        self._events = events or Events()  # told CaseAnnounced once the thread is open (bot/events.py)
         self._repo = repo
         self._notifier = notifier
         self._clock = clock
@@ -406,6 +409,7 @@ class CaseService:
             await self._notifier.open_case_thread(case)
             case = await self._repo.record_thread_opened(case.id, self._clock.now())
             await self._notifier.tell_reporter_case_opened(case)
+            await self._events.publish(CaseAnnounced(case.id))
         return case
 
     async def events(self, case_id: int) -> list[CaseEvent]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.cases import Case, Category, MessageRef, Severity
 from bot.clock import Clock
 from bot.errors import InvalidInput, MendError, NotAllowed
+from bot.events import CaseWasClosed
 
 MAX_FIX_TEXT = 3000
 
@@ -203,7 +204,9 @@ class EmployeeCareService:
         people = [manager] if manager else list(await self._approvers())
         return [p for p in dict.fromkeys(people) if p and p != agent_user_id]
 
-    async def case_closed(self, case: Case) -> None:
+    async def case_was_closed(self, event: CaseWasClosed) -> None:
+        """After a hard case closes, whoever looks after its owner is asked to check in."""
+        case = event.case
         if case.report.severity.rank < self._min_severity.rank:
             return
         for manager in await self.who_checks_in(case.owner_user_id):

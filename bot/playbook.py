@@ -53,6 +53,14 @@ class Step(BaseModel):
         return tuple(p.strip() for p in value)
 
 
+def role_of(step: Step) -> StepRole | None:
+    """The step's role; cases opened before the FIX role existed carry the default step without it, whose
+    key still says so."""
+    if step.action is None and step.key == "fix":
+        return StepRole.FIX
+    return step.action
+
+
 DEFAULT_STEPS: tuple[Step, ...] = (
     Step(
         key="apologize",
@@ -237,6 +245,11 @@ class Progress(BaseModel):
     @property
     def label(self) -> str:
         return f"{self.finished}/{self.total}"
+
+
+def step_with(steps: Sequence[CaseStep], role: StepRole) -> CaseStep | None:
+    """The case's step that plays `role`, if its playbook has one (a playbook gives each role once)."""
+    return next((s for s in steps if role_of(s.step) is role), None)
 
 
 def progress_of(steps: Sequence[CaseStep]) -> Progress:

@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bot.cases import Case, Category
-from bot.playbook import CaseStep, StepRole, StepStatus
+from bot.playbook import CaseStep, StepStatus, step_with
+from bot.step_roles import STEP_ROLE_RULES
 
 MAX_RECORD_TEXT = 3000
 
@@ -101,24 +102,16 @@ class TimelineEntry(BaseModel):
     since_report: timedelta
 
 
-# Which step, by its role in the playbook, marks each moment of the recovery.
-_MOMENTS = (
-    ("Apologised", StepRole.APOLOGY),
-    ("Fixed", StepRole.FIX),
-    ("Amends", StepRole.AMENDS),
-    ("Followed up", StepRole.FOLLOW_UP),
-)
-
-
 def timeline_of(case: Case, steps: Sequence[CaseStep]) -> list[TimelineEntry]:
     """Reported, apologised, fixed, amends, followed up, closed: the moments that happened, with durations."""
     entries = [TimelineEntry(label="Reported", at=case.created_at, since_report=timedelta(0))]
-    for label, action in _MOMENTS:
-        step = next(
-            (s for s in steps if s.step.action is action and s.status is StepStatus.DONE and s.at), None
-        )
-        if step is not None and step.at is not None:
-            entries.append(TimelineEntry(label=label, at=step.at, since_report=step.at - case.created_at))
+    # Each step role that names a moment of the recovery (STEP_ROLE_RULES), when its step was done.
+    for role, rules in STEP_ROLE_RULES.items():
+        step = step_with(steps, role)
+        if rules.moment and step is not None and step.status is StepStatus.DONE and step.at is not None:
+            entries.append(
+                TimelineEntry(label=rules.moment, at=step.at, since_report=step.at - case.created_at)
+            )
     if case.closed_at is not None:
         entries.append(
             TimelineEntry(label="Closed", at=case.closed_at, since_report=case.closed_at - case.created_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,9 +12,11 @@ from bot.apology_templates import unfilled_placeholders
 from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed, Person
+from bot.events import AmendsChanged, CaseAnnounced, CaseChanged, CaseWasClosed, Events
 from bot.followups import FollowUpPolicy, FollowUpRequest, fix_step
-from bot.playbook import CaseStep, Progress, StepChange, StepRole, StepStatus, progress_of
+from bot.playbook import CaseStep, Progress, StepChange, StepRole, StepStatus, progress_of, step_with
 from bot.records import CaseRecord, RecordField, validate_record
+from bot.step_roles import rules_of
 
 MAX_NOTE = 3000
 
@@ -114,15 +116,13 @@ class RecoveryService:
         clock: Clock,
         config: CaseConfig,
         root_causes: Sequence[Category],
-        observers: Sequence[Callable[[Case], Awaitable[None]]] = (),
+        events: Events | None = None,
         policy: FollowUpPolicy | None = None,
     ) -> None:
         self._policy = policy
         self._repo = repo
-        # Told about a case after each sync (the Home tab keeps itself fresh this way).
-        self._observers = list(observers)
-        # Told once per closing, right after the closing summary is posted.
-        self._closed_observers: list[Callable[[Case], Awaitable[None]]] = []
+        # Told CaseChanged after each sync, and CaseWasClosed once per closing (see bot/events.py).
+        self._events = events or Events()
         self._notifier = notifier
         self._clock = clock
         self._config = config
@@ -167,7 +167,7 @@ class RecoveryService:
                 at=self._clock.now(),
                 event_kind="step_done",
                 event_data={"step": step_key},
-                acknowledges=step.step.action is StepRole.APOLOGY,
+                acknowledges=rules_of(step).acknowledges,
             ),
             team_id,
         )
@@ -317,7 +317,7 @@ class RecoveryService:
         if record is None:
             field, message = next(iter(problems.items()))
             raise InvalidInput(field.value, message)
-        step = next((s for s in steps if s.step.action is StepRole.RECORD), None)
+        step = step_with(steps, StepRole.RECORD)
         finish = None
         if step is not None and not step.finished:
             finish = StepChange(
@@ -369,7 +369,7 @@ class RecoveryService:
     async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
         """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile)."""
         case, steps = await self.load(case_id, team_id)
-        apology = next((s for s in steps if s.step.action is StepRole.APOLOGY), None)
+        apology = step_with(steps, StepRole.APOLOGY)
         if apology is None or apology.finished or not case.is_open:
             return
         try:
@@ -429,16 +429,19 @@ class RecoveryService:
                 record = await self._repo.get_record(case_id)
                 ref = await self._notifier.post_closing_summary(case, steps, record)
                 await self._repo.record_closed_notice(case_id, ref, case.reopen_count)
-                for closed_observer in self._closed_observers:
-                    await closed_observer(case)
+                await self._events.publish(CaseWasClosed(case))
             if case.version > case.card_version:
                 await self._notifier.update_case_card(case, progress)
                 await self._repo.mark_card_rendered(case_id, case.version)
-        for observer in self._observers:
-            await observer(case)
+        await self._events.publish(CaseChanged(case))
 
-    def on_closed(self, observer: Callable[[Case], Awaitable[None]]) -> None:
-        self._closed_observers.append(observer)
+    # ---- what it does when other features change a case (subscribed in app.py) -----------------
 
-    def observe(self, observer: Callable[[Case], Awaitable[None]]) -> None:
-        self._observers.append(observer)
+    async def case_announced(self, event: CaseAnnounced) -> None:
+        """The thread is open: post the playbook's first step there."""
+        await self.sync(event.case_id)
+
+    async def amends_changed(self, event: AmendsChanged) -> None:
+        """A grant finishes the case's amends step in its own transaction: show it."""
+        if event.amends.state.given:
+            await self.sync(event.amends.case_id)

@@ -172,7 +172,7 @@ class AmendsListeners:
 
 
 class AmendsHomeSection:
-    """Adds amends to a person's Home tab (see HomePublisher.add_section)."""
+    """Adds amends to a person's Home tab (one of HomePublisher's `sections`)."""
 
     def __init__(self, service: AmendsService) -> None:
         self._service = service

@@ -109,13 +109,10 @@ class CaseListeners:
         service: CaseService,
         poster: SlackPoster,
         tasks: BackgroundTasks,
-        after_announce: Callable[[int], Awaitable[None]] | None = None,
         export: Callable[[AsyncAck, dict[str, Any], str], Awaitable[None]] | None = None,
     ) -> None:
         self._service = service
         self._kit = ListenerKit(poster, tasks)
-        # What happens once a case's thread is open (the playbook posts its first step there).
-        self._after_announce = after_announce
         # `/recover export` belongs to the export feature; this listener only routes it there.
         self._export = export
 
@@ -209,6 +206,4 @@ class CaseListeners:
     async def _announce_if_new(self, saved: tuple[Case, bool]) -> None:
         case, created = saved
         if created:
-            await self._service.announce(case.id)
-            if self._after_announce is not None:
-                await self._after_announce(case.id)
+            await self._service.announce(case.id)  # CaseAnnounced: the playbook posts its first step

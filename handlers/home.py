@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.cases import Case
 from bot.clock import Clock
+from bot.events import AmendsChanged, CaseChanged
 from bot.insights import InsightsService
 from handlers.blocks.home import HomeContent, build_home
 from handlers.interaction import Interaction
@@ -41,9 +41,6 @@ class HomePublisher:
         self._viewers: dict[str, str] = {}
         self._running: set[str] = set()
         self._dirty: set[str] = set()
-
-    def add_section(self, section: HomeSection) -> None:
-        self._sections.append(section)
 
     async def content_for(self, team_id: str, user_id: str) -> HomeContent:
         my_cases, count = await self._insights.my_open_cases(team_id, user_id)
@@ -79,7 +76,13 @@ class HomePublisher:
             if viewer_team == team_id:
                 self._tasks.spawn(self.publish(team_id, user_id), user_id=None, channel_id=None, name="home")
 
-    async def refresh_for_case(self, case: Case) -> None:
+    async def amends_changed(self, event: AmendsChanged) -> None:
+        """Approvers' lists and the month's spend are the team's: every open tab of it is refreshed."""
+        await self.refresh_team(event.amends.team_id)
+
+    async def case_changed(self, event: CaseChanged) -> None:
+        """The case's owner and reporter see it among their cases."""
+        case = event.case
         for user_id in {case.owner_user_id, case.reporter_user_id}:
             if user_id in self._viewers:
                 self._tasks.spawn(

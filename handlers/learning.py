@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.cases import Case, MessageRef
 from bot.errors import MendError
+from bot.events import CaseChanged
 from bot.learning import LearningService, ProcessFix, RecurrenceAlert
 from handlers.blocks.learning import build_process_fix_modal, build_recurrence_alert, decode_alert
 from handlers.blocks.text import mention
@@ -62,8 +63,9 @@ class LearningListeners:
         self._service = service
         self._kit = ListenerKit(poster, tasks)
 
-    async def case_changed(self, case: Case) -> None:
-        """Observer of case syncs: a recurrence check in the background, so the person who acted isn't kept."""
+    async def case_changed(self, event: CaseChanged) -> None:
+        """After a case's sync: a recurrence check in the background, so the person who acted isn't kept."""
+        case = event.case
         if case.root_cause_category:
             self._kit.tasks.spawn(
                 self._service.check_recurrence(case), user_id=None, channel_id=None, name="recurrence"

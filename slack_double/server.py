@@ -35,6 +35,9 @@ RESPONSE_URL_MAX_USES = 5
 RESPONSE_URL_TTL_SECONDS = 30 * 60
 
 
+# How long a test waits for the app to do something before calling it missing (see `wait_for`).
+WAIT_SECONDS = 15.0
+
 class SlackDouble:
     """A running fake Slack workspace; point slack_sdk at `api_url` and inspect state from tests.
 
@@ -312,9 +315,13 @@ class SlackDouble:
             raise AssertionError("Slack would have rejected these payloads:\n" + "\n".join(lines))
 
     async def wait_for(
-        self, predicate: Callable[[], T], *, within: float = 2.0, interval: float = 0.005
+        self, predicate: Callable[[], T], *, within: float = WAIT_SECONDS, interval: float = 0.005
     ) -> T:
-        """Poll until `predicate()` is truthy and return it: apps keep working after they ack."""
+        """Poll until `predicate()` is truthy and return it: apps keep working after they ack.
+
+        `within` bounds how long a test waits for something that should happen, not how fast it must: a
+        condition met early returns at once, so the bound is generous enough for a loaded 2-core machine.
+        """
         deadline = asyncio.get_running_loop().time() + within
         while True:
             result = predicate()
@@ -324,7 +331,7 @@ class SlackDouble:
                 raise TimeoutError(f"condition not met within {within}s")
             await asyncio.sleep(interval)
 
-    async def wait_for_call(self, method: str, *, count: int = 1, within: float = 2.0) -> Call:
+    async def wait_for_call(self, method: str, *, count: int = 1, within: float = WAIT_SECONDS) -> Call:
         """Wait until the app has made `count` calls to `method`; returns the latest."""
         calls = await self.wait_for(lambda: self.calls_to(method)[count - 1 :], within=within)
         return calls[-1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,7 +39,8 @@ from bot.amends.rules import (
 from bot.cases import Case
 from bot.clock import Clock
 from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed, Person
-from bot.playbook import CaseStep, StepRole
+from bot.events import AmendsChanged, Events
+from bot.playbook import CaseStep, StepRole, step_with
 
 
 class AlreadyDecided(MendError):
@@ -73,7 +74,7 @@ class AmendsService:
         clock: Clock,
         policy: AmendsPolicy,
         approvers: Approvers,
-        after_grant: Callable[[int], Awaitable[None]] | None = None,
+        events: Events | None = None,
     ) -> None:
         self._repo = repo
         self._directory = directory
@@ -81,8 +82,7 @@ class AmendsService:
         self._clock = clock
         self.policy = policy
         self.approvers = approvers
-        self._after_grant = after_grant
-        self._observers: list[Callable[[Amends], Awaitable[None]]] = []
+        self._events = events or Events()  # told AmendsChanged after each sync (see bot/events.py)
         self._group = _Cache()
 
     # ---- who decides ---------------------------------------------------------------------------
@@ -367,14 +367,7 @@ class AmendsService:
         if amends is None:
             return
         await self._deliveries.deliver_now(amends.case_id, key_prefix(amends.id))
-        if amends.state.given and self._after_grant is not None:
-            await self._after_grant(amends.case_id)
-        for observer in self._observers:
-            await observer(amends)
-
-    def observe(self, observer: Callable[[Amends], Awaitable[None]]) -> None:
-        """Be told about a request after each sync (the Home tab keeps approvers' lists fresh this way)."""
-        self._observers.append(observer)
+        await self._events.publish(AmendsChanged(amends))
 
     # ---- the Home tab ---------------------------------------------------------------------------
 
@@ -396,4 +389,5 @@ class AmendsService:
 
 
 def _amends_step(steps: Sequence[CaseStep]) -> str | None:
-    return next((s.key for s in steps if s.step.action is StepRole.AMENDS), None)
+    step = step_with(steps, StepRole.AMENDS)
+    return step.key if step is not None else None

@@ -2,11 +2,12 @@
 
 The modules
 -----------
-`models` (rows, kinds, states, verdicts), `calendar` (time zones, working hours, snoozing), `policy` (what a
-case change schedules), `ports` (the table, Slack, people, cases), `engine` (`FollowUpEngine`: the queue,
-for every kind), `case_rules` (when a case follow-up is still due), `case_actions` (what people do with a
-case's nudges and promises) and `service` (`FollowUpService`: the case actions over one engine). The
-names other layers use are re-exported here.
+`models` (rows, kinds, states, verdicts), `calendar` (time zones, working hours, snoozing), `case_kinds`
+(each case kind's rules, in one table), `policy` (the settings a case change schedules with), `ports` (the
+table, Slack, people, cases), `engine` (`FollowUpEngine`: the queue, for every kind in its kind table),
+`case_rules` (the `check` of every case kind), `case_actions` (what people do with a case's nudges and
+promises) and `service` (`FollowUpService`: the case actions over one engine). The names other layers use
+are re-exported here.
 
 How a follow-up lives
 ---------------------
@@ -15,8 +16,9 @@ How a follow-up lives
    transaction as the change, under a unique dedupe key, so a retried click cannot create two.
 2. Every process ticks `FollowUpEngine.claim_due()` (APScheduler, in app.py, is only the clock). Due rows
    are claimed atomically with a lease; each claimed row goes to `process()`, which asks the kind's
-   `FollowUpHandler` whether it is still due (`Cancel`, `Defer`) or to whom and where it goes (`Deliver`),
-   waits for the person's working hours, then posts through the `FollowUpMessenger` port.
+   `FollowUpHandler` (from the kind table) whether it is still due (`Cancel`, `Defer`) or to whom and
+   where it goes (`Deliver`), waits for the person's working hours, then posts through the
+   `FollowUpMessenger` port.
 3. Exactly once: just before posting, the lease holder marks the row UNKNOWN ("a post may be under way")
    while renewing its lease; then SENT once Slack answers. A crash, a timeout or a 5xx leaves it UNKNOWN;
    whoever claims an UNKNOWN row first looks for the message's metadata key in Slack (reconciliation)
@@ -25,17 +27,20 @@ How a follow-up lives
    on its `round`, so a stale or double click changes nothing; Snooze and Reassign re-arm the row with
    the next round, whose message gets a new metadata key.
 
-Adding a kind (e.g. the amends feature's approval escalation)
--------------------------------------------------------------
-- Pick a kind string (`"approval_escalation"`), and make your change carry `FollowUpRequest(kind=...,
-  key=..., due_at=..., payload={...}, recipient_user_id=...)`; in your repository call
-  `storage.followups.stage(session, requests, case_id=...)` inside your own transaction. `key` must be
-  unique per case (the row's dedupe key is `case:<id>:<key>`, or just `<key>` without a case).
-- Implement `FollowUpHandler` (`check` -> `Deliver | Cancel | Defer`, and `render` -> `OutgoingMessage`),
-  usually in `handlers/` because it renders Block Kit, and register it in the composition root:
-  `followups.register("approval_escalation", handler)`.
-- Buttons: reuse `handlers.blocks.followups.build_nudge_actions` for Done/Snooze/Reassign; Done calls the
-  handler's optional `on_done(item, actor_user_id, team_id)` hook.
+Adding a kind
+-------------
+- A case kind (about one case, in its thread; docs/followups.md#adding-a-kind has the worked example):
+  its value in `FollowUpKind` (models.py), its rules in `case_kinds.CASE_KIND_RULES` (what schedules it,
+  when it is still due, who it is for, what Done means, which buttons it accepts) and its words and
+  buttons in `handlers.blocks.case_kinds.CASE_KIND_BLOCKS`. Nothing else changes; tests/test_dispatch.py
+  fails until the three agree.
+- Another feature's kinds (as amends has, `bot.amends.effects`): make your change carry
+  `FollowUpRequest(kind=..., key=..., due_at=..., payload={...})` and call
+  `storage.followups.stage(session, requests, case_id=...)` inside your own transaction (`key` unique per
+  case: the row's dedupe key is `case:<id>:<key>`, or just `<key>` without a case); implement
+  `FollowUpHandler` (`check` -> `Deliver | Cancel | Defer`, `render` -> `OutgoingMessage`), or
+  `FollowUpEffect` for a delivery of its own; and add `(your kinds, your handler)` to the kind table the
+  composition root builds the service with (`kind_table` in app.build).
 """
 
 from bot.followup_request import FollowUpRequest
@@ -48,10 +53,18 @@ from bot.followups.calendar import (
     snooze_until,
     zone,
 )
-from bot.followups.case_rules import CaseFollowUpRules, cancel_reason, fix_step
-from bot.followups.engine import FollowUpEngine
-from bot.followups.models import (
+from bot.followups.case_kinds import (
+    CASE_KIND_RULES,
     CASE_KINDS,
+    CaseContext,
+    CaseKindRules,
+    NudgeAction,
+    cancel_reason,
+    case_kind,
+)
+from bot.followups.case_rules import CaseFollowUpRules, fix_step
+from bot.followups.engine import FollowUpEngine, kind_table
+from bot.followups.models import (
     CLAIMABLE,
     Cancel,
     Defer,
@@ -73,9 +86,12 @@ from bot.followups.service import FollowUpService
 __all__ = [
     "ALWAYS",
     "CASE_KINDS",
+    "CASE_KIND_RULES",
     "CLAIMABLE",
     "Cancel",
+    "CaseContext",
     "CaseFollowUpRules",
+    "CaseKindRules",
     "Defer",
     "Deliver",
     "FollowUp",
@@ -88,6 +104,7 @@ __all__ = [
     "FollowUpState",
     "NewPromise",
     "NotPosted",
+    "NudgeAction",
     "OutcomeUnknown",
     "OutgoingMessage",
     "Promise",
@@ -97,8 +114,10 @@ __all__ = [
     "Verdict",
     "WorkingHours",
     "cancel_reason",
+    "case_kind",
     "fix_step",
     "format_duration",
+    "kind_table",
     "local_to_utc",
     "promise_requests",
     "snooze_until",

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.errors import InvalidInput, MendError
 from bot.followup_request import FollowUpRequest
 from bot.followups.calendar import SnoozeChoice, local_to_utc, snooze_until
+from bot.followups.case_kinds import NudgeAction, case_kind
 from bot.followups.models import FollowUp, FollowUpKind, FollowUpState, NewPromise, Promise, ResurveyOutcome
 from bot.followups.policy import FollowUpPolicy
 from bot.followups.ports import CaseLoader, FollowUpRepository, PeopleDirectory, RecoveryActions
@@ -49,8 +50,9 @@ class CaseFollowUpActions:
             raise MendError("I can't find that reminder any more.")
         return item
 
-    async def acted_on(self, follow_up_id: int, round_: int, team_id: str) -> FollowUp:
-        """The follow-up a button is about, if it still waits for someone of `team_id` to act on it."""
+    async def acted_on(self, follow_up_id: int, round_: int, team_id: str, action: NudgeAction) -> FollowUp:
+        """The follow-up a button is about, if it still waits for someone of `team_id` to act on it and its
+        kind offers `action` (a button it never showed, forged or from an older version, changes nothing)."""
         item = await self.get(follow_up_id)
         if item.case_id is not None and self._cases is not None:
             loaded = await self._cases.load(item.case_id)
@@ -58,24 +60,28 @@ class CaseFollowUpActions:
                 raise MendError("That reminder belongs to another workspace.")
         if item.state is not FollowUpState.SENT or item.round != round_:
             raise StaleFollowUp()
+        rules = case_kind(item.kind)
+        if rules is None or action not in rules.accepts:
+            raise MendError("That reminder has no such button, so nothing changed.")
         return item
 
     async def done(self, follow_up_id: int, round_: int, *, actor_user_id: str, team_id: str) -> FollowUp:
-        """Done on a nudge: what it asked for happened (the apology sent, the promise kept, ...)."""
-        item = await self.acted_on(follow_up_id, round_, team_id)
-        resolution = "done"
-        if item.kind == FollowUpKind.ACK_NUDGE and item.case_id is not None and self._recovery is not None:
-            await self._recovery.complete_apology(item.case_id, actor_user_id=actor_user_id, team_id=team_id)
-        if item.kind in (FollowUpKind.PROMISE_REMINDER, FollowUpKind.PROMISE_DUE):
-            await self.keep_promise(int(item.payload["promise_id"]), actor_user_id=actor_user_id)
-            resolution = "kept"
+        """Done on a nudge: what it asked for happened; what that means is the kind's own rule."""
+        item = await self.acted_on(follow_up_id, round_, team_id, NudgeAction.DONE)
+        rules = case_kind(item.kind)
+        assert rules is not None  # acted_on refuses kinds without rules
+        resolution = await rules.done(self, item, actor_user_id, team_id)
         return await self.resolve(item.id, item.round, resolution, actor_user_id=actor_user_id)
+
+    async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
+        if self._recovery is not None:
+            await self._recovery.complete_apology(case_id, actor_user_id=actor_user_id, team_id=team_id)
 
     async def customer_answer(
         self, follow_up_id: int, round_: int, *, satisfied: bool, actor_user_id: str, team_id: str
     ) -> FollowUp:
         """Is the customer satisfied? Not yet reopens the fix step, so the case cannot close on it."""
-        item = await self.acted_on(follow_up_id, round_, team_id)
+        item = await self.acted_on(follow_up_id, round_, team_id, NudgeAction.ANSWER)
         if not satisfied and item.case_id is not None and self._recovery is not None:
             await self._recovery.reopen_fix(
                 item.case_id,
@@ -103,7 +109,7 @@ class CaseFollowUpActions:
         except ValueError:
             raise InvalidInput("outcome", "Choose what became of the customer.") from None
         parsed = parse_score(score)
-        item = await self.acted_on(follow_up_id, round_, team_id)
+        item = await self.acted_on(follow_up_id, round_, team_id, NudgeAction.RECORD_OUTCOME)
         return await self.resolve(
             item.id,
             item.round,
@@ -144,7 +150,7 @@ class CaseFollowUpActions:
         day: date | None = None,
         at: time | None = None,
     ) -> FollowUp:
-        await self.acted_on(follow_up_id, round_, team_id)
+        await self.acted_on(follow_up_id, round_, team_id, NudgeAction.SNOOZE)
         now = self._clock.now()
         if choice is SnoozeChoice.PICK:
             until, exact = await self._deadline(actor_user_id, day, at), True
@@ -171,7 +177,7 @@ class CaseFollowUpActions:
     ) -> FollowUp:
         if not to_user_id:
             raise InvalidInput("assignee", "Choose who should take this on.")
-        await self.acted_on(follow_up_id, round_, team_id)
+        await self.acted_on(follow_up_id, round_, team_id, NudgeAction.REASSIGN)
         now = self._clock.now()
         item = await self._repo.rearm(
             follow_up_id,

@@ -1,72 +1,22 @@
-"""When a case follow-up is still due, and where it goes: the `check` shared by every case kind."""
+"""When a case follow-up is still due, and where it goes: the `check` shared by every case kind, each
+kind's own rules looked up in `case_kinds.CASE_KIND_RULES`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from bot.cases import Case
 from bot.clock import Clock
-from bot.followups.models import (
-    Cancel,
-    Defer,
-    Deliver,
-    FollowUp,
-    FollowUpKind,
-    Promise,
-    PromiseState,
-    Verdict,
-)
-from bot.followups.policy import is_fix_step
+from bot.followups.case_kinds import CaseContext, cancel_reason, case_kind
+from bot.followups.models import Cancel, Defer, Deliver, FollowUp, Verdict
 from bot.followups.ports import CaseLoader, FollowUpRepository
-from bot.playbook import CaseStep, StepRole
+from bot.playbook import CaseStep, StepRole, step_with
 
-
-def step_with(steps: Sequence[CaseStep], action: StepRole) -> CaseStep | None:
-    return next((s for s in steps if s.step.action is action), None)
+__all__ = ["CaseContext", "CaseFollowUpRules", "cancel_reason", "fix_step"]
 
 
 def fix_step(steps: Sequence[CaseStep]) -> CaseStep | None:
-    return next((s for s in steps if is_fix_step(s.step)), None)
-
-
-def cancel_reason(
-    kind: str, case: Case, steps: Sequence[CaseStep], promise: Promise | None, now: datetime
-) -> str | None:
-    """Why a case follow-up should no longer be sent, or None if it is still due."""
-    if kind in (FollowUpKind.ACK_NUDGE, FollowUpKind.ACK_ESCALATION):
-        if not case.is_open:
-            return "case closed"
-        apology = step_with(steps, StepRole.APOLOGY)
-        if apology is None:
-            return "playbook has no apology step"
-        if apology.finished:
-            return f"apology {apology.status.value}"
-        return None
-    if kind in (FollowUpKind.CUSTOMER_FOLLOW_UP, FollowUpKind.SCHEDULED_FOLLOW_UP):
-        return None if case.is_open else "case closed"
-    if kind in (FollowUpKind.PROMISE_REMINDER, FollowUpKind.PROMISE_DUE):
-        if promise is None:
-            return "promise not found"
-        if kind == FollowUpKind.PROMISE_DUE:
-            # Only keeping the promise takes the flag away; a broken promise is flagged even if late.
-            return "promise kept" if promise.state is PromiseState.KEPT else None
-        if promise.state is not PromiseState.OPEN:
-            return f"promise {promise.state.value}"
-        if now >= promise.due_at:
-            return "deadline passed before the reminder could go"
-        return None
-    if kind == FollowUpKind.RESURVEY:
-        return None
-    return None
-
-
-@dataclass(frozen=True)
-class CaseContext:
-    case: Case
-    steps: tuple[CaseStep, ...]
-    promise: Promise | None
+    return step_with(steps, StepRole.FIX)
 
 
 class CaseFollowUpRules:
@@ -92,19 +42,20 @@ class CaseFollowUpRules:
 
     async def check(self, item: FollowUp) -> Verdict:
         now = self._clock.now()
+        rules = case_kind(item.kind)
+        if rules is None:
+            return Cancel(f"not a case follow-up: {item.kind}")
         ctx = await self.context(item)
         if isinstance(ctx, Cancel):
             return ctx
-        reason = cancel_reason(item.kind, ctx.case, ctx.steps, ctx.promise, now)
+        reason = rules.cancel_reason(ctx, now)
         if reason:
             return Cancel(reason)
         if ctx.case.card is None or not ctx.case.thread_opened:
             return Defer(now + timedelta(minutes=1), "case thread not open yet")
-        to: str | None = item.recipient_user_id or ctx.case.owner_user_id
-        if item.kind == FollowUpKind.PROMISE_DUE:
-            to = None  # the deadline is a fact about the case, flagged when it passes, whoever is working
-            if ctx.promise is not None:
-                await self._repo.break_promise(ctx.promise.id, now)
+        to = (item.recipient_user_id or ctx.case.owner_user_id) if rules.for_owner else None
+        if rules.when_due is not None:
+            await rules.when_due(self._repo, ctx, now)
         return Deliver(
             channel_id=ctx.case.card.channel_id,
             thread_ts=ctx.case.card.ts,

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -33,6 +34,17 @@ UNKNOWN_HANDLER_DELAY = timedelta(minutes=10)
 SETTLE_MARGIN = timedelta(seconds=2)
 
 
+def kind_table(*groups: tuple[Iterable[str], FollowUpHandler]) -> dict[str, FollowUpHandler]:
+    """The engine's kind table from (kinds, handler) groups; a kind given twice is a wiring mistake."""
+    table: dict[str, FollowUpHandler] = {}
+    for kinds, handler in groups:
+        for kind in kinds:
+            if kind in table:
+                raise ValueError(f"two handlers for follow-up kind {kind!r}")
+            table[str(kind)] = handler
+    return table
+
+
 @dataclass
 class _Attempt:
     began: bool = False  # a post may have gone out: the row is UNKNOWN until Slack's answer is recorded
@@ -42,7 +54,7 @@ class FollowUpEngine:
     """The exactly-once queue for every kind: claims due rows with a lease, asks the kind's handler whether
     each is still due and where it goes, waits for the recipient's working hours, then posts it once.
 
-    It knows nothing of cases: a kind is a `FollowUpHandler` registered under its kind string."""
+    It knows nothing of cases: each kind string has its `FollowUpHandler` in the table it is built with."""
 
     def __init__(
         self,
@@ -52,6 +64,7 @@ class FollowUpEngine:
         clock: Clock,
         hours: WorkingHours,
         *,
+        kinds: Mapping[str, FollowUpHandler],
         lease: timedelta = timedelta(seconds=60),
         batch: int = 200,
         max_in_flight: int = 1000,
@@ -72,7 +85,7 @@ class FollowUpEngine:
         self.batch = batch
         self.max_in_flight = max_in_flight
         self.owner = owner or uuid.uuid4().hex[:12]
-        self._handlers: dict[str, FollowUpHandler] = {}
+        self._handlers = dict(kinds)  # the kind table: one handler per kind string (see `kind_table`)
         self._in_flight = 0
         self._tokens: Counter[str] = Counter()  # lease tokens of the claims still being worked on
         self._stopping = False
@@ -80,11 +93,6 @@ class FollowUpEngine:
         self._claim_lock = asyncio.Lock()
 
     # ---- wiring ---------------------------------------------------------------------------------
-
-    def register(self, kind: str, handler: FollowUpHandler) -> None:
-        if kind in self._handlers:
-            raise ValueError(f"a handler for follow-up kind {kind!r} is registered already")
-        self._handlers[kind] = handler
 
     def handler(self, kind: str) -> FollowUpHandler | None:
         return self._handlers.get(kind)

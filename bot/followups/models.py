@@ -14,7 +14,8 @@ from bot.cases import MessageRef
 
 
 class FollowUpKind(StrEnum):
-    """The kinds Mend itself schedules; other features add their own kind strings."""
+    """The kinds Mend itself schedules; other features add their own kind strings. Each case kind has its
+    rules in `case_kinds.CASE_KIND_RULES` and its blocks in `handlers.blocks.case_kinds`."""
 
     ACK_NUDGE = "ack_nudge"  # the apology step is late: nudge the owner
     ACK_ESCALATION = "ack_escalation"  # still late after a second period: tell an approver
@@ -24,9 +25,6 @@ class FollowUpKind(StrEnum):
     SCHEDULED_FOLLOW_UP = "scheduled_follow_up"  # the agent's own "follow up with the customer at ..."
     RESURVEY = "resurvey"  # weeks after closing: did the recovery work?
     NOTICE = "notice"  # a plain message to post exactly once (the outbox)
-
-
-CASE_KINDS = frozenset(k for k in FollowUpKind if k is not FollowUpKind.NOTICE)
 
 
 class FollowUpState(StrEnum):

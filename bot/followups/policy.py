@@ -1,4 +1,7 @@
-"""`FollowUpPolicy`: what a case change schedules and when, from the settings; pure rules on a clock."""
+"""`FollowUpPolicy`: what a case change schedules and when, from the settings; pure rules on a clock.
+
+Which kinds a change schedules is each kind's own rule (`case_kinds.CASE_KIND_RULES`); this holds the
+settings they read and asks every kind."""
 
 from __future__ import annotations
 
@@ -8,13 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.followup_request import FollowUpRequest
 from bot.followups.calendar import DEFAULT_WORKING_HOURS, WorkingHours
+from bot.followups.case_kinds import CASE_KIND_RULES
 from bot.followups.models import FollowUpKind
-from bot.playbook import Step, StepRole, StepStatus
-
-
-def is_fix_step(step: Step) -> bool:
-    # Cases opened before the FIX role existed carry the default step without it; its key still says so.
-    return step.action is StepRole.FIX or (step.action is None and step.key == "fix")
+from bot.playbook import Step, StepStatus
 
 
 class FollowUpPolicy(BaseModel):
@@ -30,39 +29,15 @@ class FollowUpPolicy(BaseModel):
     approver_ids: tuple[str, ...] = ()
 
     def on_new_case(self, at: datetime) -> tuple[FollowUpRequest, ...]:
-        nudge = FollowUpRequest(
-            kind=FollowUpKind.ACK_NUDGE, key=FollowUpKind.ACK_NUDGE.value, due_at=at + self.ack_nudge_after
-        )
-        escalations = tuple(
-            FollowUpRequest(
-                kind=FollowUpKind.ACK_ESCALATION,
-                key=f"{FollowUpKind.ACK_ESCALATION.value}:{approver}",
-                due_at=at + 2 * self.ack_nudge_after,
-                recipient_user_id=approver,
-            )
-            for approver in self.approver_ids
-        )
-        return (nudge, *escalations)
+        return tuple(r for kind in CASE_KIND_RULES.values() for r in kind.on_open(self, at))
 
     def on_step_finished(self, step: Step, status: StepStatus, at: datetime) -> tuple[FollowUpRequest, ...]:
-        if status is StepStatus.DONE and is_fix_step(step):
-            # A reopened fix step is finished again later: each finishing asks again, under its own key.
-            stamp = int(at.timestamp() * 1_000_000)
-            return (
-                FollowUpRequest(
-                    kind=FollowUpKind.CUSTOMER_FOLLOW_UP,
-                    key=f"{FollowUpKind.CUSTOMER_FOLLOW_UP.value}:{stamp}",
-                    due_at=at + self.follow_up_after,
-                ),
-            )
-        return ()
+        return tuple(
+            r for kind in CASE_KIND_RULES.values() for r in kind.on_step_finished(self, step, status, at)
+        )
 
     def on_close(self, at: datetime) -> tuple[FollowUpRequest, ...]:
-        return (
-            FollowUpRequest(
-                kind=FollowUpKind.RESURVEY, key=FollowUpKind.RESURVEY.value, due_at=at + self.resurvey_after
-            ),
-        )
+        return tuple(r for kind in CASE_KIND_RULES.values() for r in kind.on_close(self, at))
 
     def promise_reminder_at(self, deadline: datetime, now: datetime, tz_name: str | None) -> datetime | None:
         """When to remind before a deadline: `lead` before it, moved EARLIER into the owner's working hours

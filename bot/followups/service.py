@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -33,6 +34,7 @@ class FollowUpService(CaseFollowUpActions):
         clock: Clock,
         policy: FollowUpPolicy,
         *,
+        kinds: Mapping[str, FollowUpHandler],
         lease: timedelta = timedelta(seconds=60),
         batch: int = 200,
         max_in_flight: int = 1000,
@@ -48,6 +50,7 @@ class FollowUpService(CaseFollowUpActions):
             people,
             clock,
             policy.hours,
+            kinds=kinds,
             lease=lease,
             batch=batch,
             max_in_flight=max_in_flight,
@@ -56,9 +59,6 @@ class FollowUpService(CaseFollowUpActions):
         )
 
     # ---- the engine's surface -------------------------------------------------------------------
-
-    def register(self, kind: str, handler: FollowUpHandler) -> None:
-        self.engine.register(kind, handler)
 
     def handler(self, kind: str) -> FollowUpHandler | None:
         return self.engine.handler(kind)

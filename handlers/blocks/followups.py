@@ -3,7 +3,6 @@ snooze, reassign, promise, schedule and re-survey modals."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,13 +15,14 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.cases import Case
-from bot.followups import FollowUp, FollowUpKind, Promise, ResurveyOutcome, SnoozeChoice, format_duration
+from bot.followups import FollowUp, NudgeAction, Promise, ResurveyOutcome, SnoozeChoice, case_kind
 from bot.playbook import CaseStep
 from handlers.blocks import fields
+from handlers.blocks.case_kinds import CASE_KIND_BLOCKS, Nudge, due
 from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.recovery import StepRef
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import date_token, mention, safe_mrkdwn
+from handlers.blocks.text import date_token, mention
 from handlers.ids import FollowUpAction, FollowUpBlock, FollowUpView
 
 SECTION_LIMIT = 3000
@@ -75,71 +75,31 @@ def _nudge_actions(
 def build_nudge_actions(
     item: FollowUp, *, done_label: str | None = "Done", snooze: bool = True, reassign: bool = True
 ) -> ActionsBlock:
-    """Done / Snooze / Reassign for any kind of nudge (the amends escalation may reuse this)."""
+    """Done / Snooze / Reassign for a nudge of another feature's kind (case kinds get theirs from their table)."""
     done = [(FollowUpAction.DONE, done_label)] if done_label else []
     return _nudge_actions(item, *done, snooze=snooze, reassign=reassign)
-
-
-#: The buttons under each kind of case nudge; a kind not listed gets Done / Snooze / Reassign.
-_NUDGE_BUTTONS: dict[str, Callable[[FollowUp], ActionsBlock]] = {
-    FollowUpKind.CUSTOMER_FOLLOW_UP: lambda item: _nudge_actions(
-        item, (FollowUpAction.SATISFIED, "Satisfied"), (FollowUpAction.NOT_YET, "Not yet")
-    ),
-    FollowUpKind.RESURVEY: lambda item: _nudge_actions(
-        item, (FollowUpAction.RECORD_OUTCOME, "Record outcome…")
-    ),
-    FollowUpKind.ACK_NUDGE: lambda item: build_nudge_actions(item, done_label="Apology sent"),
-    FollowUpKind.PROMISE_REMINDER: lambda item: build_nudge_actions(item, done_label="Kept"),
-    FollowUpKind.PROMISE_DUE: lambda item: build_nudge_actions(
-        item, done_label="Mark kept", snooze=False, reassign=False
-    ),
-}
 
 
 def nudge_text(
     item: FollowUp, case: Case, to: str | None, promise: Promise | None, *, ack_after: timedelta | None = None
 ) -> str:
-    """The words of a case nudge (also its notification text)."""
-    who = f"{person} " if (person := mention(to, "")) else ""
-    ref = f"*{case.reference}*"
-    customer = fields.customer_of(case)
-    kind = item.kind
-    if kind == FollowUpKind.ACK_NUDGE:
-        return (
-            f"{who}:hourglass_flowing_sand: {ref} has no apology yet, reported {date_token(case.created_at)}. "
-            f"{customer} is waiting to hear from us: acknowledge and apologize now."
-        )
-    if kind == FollowUpKind.ACK_ESCALATION:
-        late = f" {format_duration(2 * ack_after)} after it was reported" if ack_after else ""
-        return (
-            f"{who}:rotating_light: {ref} still has no apology{late}. Owner: {mention(case.owner_user_id)}. "
-            f"{customer} is waiting; please make sure someone acknowledges them."
-        )
-    if kind == FollowUpKind.PROMISE_REMINDER and promise is not None:
-        return (
-            f"{who}:alarm_clock: Promise to {customer} ({ref}) due {date_token(promise.due_at)}:\n"
-            f"> {safe_mrkdwn(promise.text, 600)}"
-        )
-    if kind == FollowUpKind.PROMISE_DUE and promise is not None:
-        return (
-            f":warning: {mention(case.owner_user_id)} The promise to {customer} ({ref}) was due "
-            f"{date_token(promise.due_at)} and is not marked kept:\n> {safe_mrkdwn(promise.text, 600)}"
-        )
-    if kind == FollowUpKind.CUSTOMER_FOLLOW_UP:
-        return (
-            f"{who}:telephone_receiver: The fix for {ref} went in a while ago. Check in with {customer}: "
-            "*Is the customer satisfied?*"
-        )
-    if kind == FollowUpKind.SCHEDULED_FOLLOW_UP:
-        note = item.payload.get("note")
-        extra = f"\n> {safe_mrkdwn(str(note), 600)}" if note else ""
-        return f"{who}:telephone_receiver: Time to follow up with {customer} ({ref}), as planned.{extra}"
-    if kind == FollowUpKind.RESURVEY:
-        return (
-            f"{who}:bar_chart: {ref} was closed {date_token(case.closed_at or case.updated_at)}. "
-            f"How is {customer} now? Record the outcome: did the recovery work?"
-        )
-    return f"{who}{ref}: a follow-up is due."
+    """The words of a case nudge (also its notification text): its kind's own, from CASE_KIND_BLOCKS."""
+    nudge = Nudge(item, case, to, promise, ack_after)
+    blocks = CASE_KIND_BLOCKS.get(item.kind)
+    return blocks.text(nudge) if blocks is not None else due(nudge)
+
+
+def _case_nudge_actions(item: FollowUp) -> ActionsBlock:
+    """A case kind's own buttons, then Snooze and Reassign where its rules accept them."""
+    blocks, rules = CASE_KIND_BLOCKS.get(item.kind), case_kind(item.kind)
+    if blocks is None or rules is None:
+        return build_nudge_actions(item)
+    return _nudge_actions(
+        item,
+        *blocks.buttons,
+        snooze=NudgeAction.SNOOZE in rules.accepts,
+        reassign=NudgeAction.REASSIGN in rules.accepts,
+    )
 
 
 def build_case_nudge(
@@ -157,7 +117,7 @@ def build_case_nudge(
     if note is not None:
         blocks.append(context(note[:2000]))
         return blocks
-    blocks.append(_NUDGE_BUTTONS.get(item.kind, build_nudge_actions)(item))
+    blocks.append(_case_nudge_actions(item))
     return blocks
 
 

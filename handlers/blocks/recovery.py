@@ -21,12 +21,13 @@ from slack_sdk.models.views import View
 
 from bot.apology_templates import Situation
 from bot.cases import Case, Category
-from bot.playbook import CaseStep, Progress, StepRole, StepStatus
+from bot.playbook import CaseStep, Progress, StepStatus, role_of
 from bot.records import CaseRecord, human_duration, timeline_of
 from handlers.blocks import fields
 from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import date_token, escape_mrkdwn, mention, plain, quote, safe_mrkdwn
+from handlers.blocks.step_roles import STEP_ROLE_BLOCKS
+from handlers.blocks.text import date_token, escape_mrkdwn, mention, plain, safe_mrkdwn
 from handlers.ids import AmendsAction, FollowUpAction, StepAction, StepBlock, StepView
 
 SECTION_LIMIT = 3000
@@ -58,21 +59,8 @@ class StepRef:
         return cls(case_id=case_id, step_key=step_key, version=json_int(data.get("v", 0), 0, 1000) or 0)
 
 
-#: Each step action's own buttons on its prompt, the first primary. The actions not listed get theirs when
-#: their features land; FIX is a role (finishing it schedules the customer follow-up), not a button.
-_STEP_BUTTONS: dict[StepRole, tuple[tuple[str, str], ...]] = {
-    StepRole.APOLOGY: ((StepAction.DRAFT_APOLOGY, "Draft apology"),),
-    StepRole.OWNERSHIP: (
-        (StepAction.TAKE_OWNERSHIP, "Take ownership"),
-        (StepAction.ASSIGN_OWNER, "Assign someone…"),
-    ),
-    StepRole.ROOT_CAUSE: ((StepAction.RECORD_ROOT_CAUSE, "Record root cause"),),
-    StepRole.FOLLOW_UP: ((FollowUpAction.SCHEDULE_FOLLOW_UP, "Schedule follow-up…"),),
-    StepRole.AMENDS: ((AmendsAction.OFFER, "Offer amends"),),
-    StepRole.RECORD: ((StepAction.WRITE_RECORD, "Write the record"),),
-}
-#: The step actions whose flows exist.
-AVAILABLE_ACTIONS = frozenset(_STEP_BUTTONS)
+#: The roles whose steps have buttons of their own (the others are finished with Done).
+ROLES_WITH_BUTTONS = frozenset(role for role, blocks in STEP_ROLE_BLOCKS.items() if blocks.buttons)
 
 
 def _step_heading(step: CaseStep, progress: Progress) -> str:
@@ -94,7 +82,8 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
     if small_print:
         blocks.append(context(*small_print))
     ref = StepRef(case.id, step.key).encode()
-    own = _STEP_BUTTONS.get(definition.action, ()) if definition.action else ()
+    role = role_of(definition)
+    own = STEP_ROLE_BLOCKS[role].buttons if role is not None else ()
     # At most five buttons: the step's own (two at most), a promise, Done and Skip.
     buttons = button_row(ref, *own) + button_row(
         ref,
@@ -125,24 +114,10 @@ def build_finished_step(
 
 
 def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:
-    note = step.note
     if step.status is StepStatus.SKIPPED:
-        return f"_Reason:_ {safe_mrkdwn(note, 2900)}" if note else None
-    if step.step.action is StepRole.APOLOGY and note:
-        return f"*Apology sent to the customer:*\n{quote(safe_mrkdwn(note, 2800))}"
-    if step.step.action is StepRole.OWNERSHIP:
-        return f"Owner: {mention(case.owner_user_id)}"
-    if step.step.action is StepRole.RECORD and note:
-        return f"*What happened:* {safe_mrkdwn(note, 2800)}"
-    if step.step.action is StepRole.AMENDS and note:
-        return f"*Amends granted:* {safe_mrkdwn(note, 2800)}"
-    if step.step.action is StepRole.ROOT_CAUSE and case.root_cause_category:
-        label = next(
-            (c.label for c in root_causes if c.key == case.root_cause_category), case.root_cause_category
-        )
-        details = safe_mrkdwn(case.root_cause_details or "", 2800)
-        return f"*Root cause:* {escape_mrkdwn(label)}\n{details}"
-    return None
+        return f"_Reason:_ {safe_mrkdwn(step.note, 2900)}" if step.note else None
+    role = role_of(step.step)
+    return STEP_ROLE_BLOCKS[role].finished(case, step, root_causes) if role is not None else None
 
 
 def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:

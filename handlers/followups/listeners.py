@@ -12,7 +12,7 @@ from slack_sdk.models.views import View
 
 from bot.clock import Clock
 from bot.errors import MendError
-from bot.followups import FollowUp, FollowUpService, ResurveyOutcome, SnoozeChoice, zone
+from bot.followups import FollowUp, FollowUpService, NudgeAction, ResurveyOutcome, SnoozeChoice, zone
 from bot.recovery import RecoveryService
 from handlers.blocks.followups import (
     FollowUpRef,
@@ -82,7 +82,9 @@ class FollowUpListeners:
             except ValueError:
                 raise MendError(broken(FollowUpRef)) from None
             if choice is SnoozeChoice.PICK:
-                await self._service.acted_on(nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id)
+                await self._service.acted_on(
+                    nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id, NudgeAction.SNOOZE
+                )
                 today, tz = await self._today(nudge.user_id)
                 await self._kit.open_modal(chosen, build_snooze_modal(nudge.ref, today=today, tz_label=tz))
                 return
@@ -93,7 +95,9 @@ class FollowUpListeners:
 
     async def open_reassign_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
-            item = await self._service.acted_on(nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id)
+            item = await self._service.acted_on(
+                nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id, NudgeAction.REASSIGN
+            )
             await self._kit.open_modal(
                 nudge.interaction, build_reassign_modal(nudge.ref, item.recipient_user_id)
             )
@@ -122,7 +126,9 @@ class FollowUpListeners:
 
     async def open_resurvey_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
-            item = await self._service.acted_on(nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id)
+            item = await self._service.acted_on(
+                nudge.ref.follow_up_id, nudge.ref.round, nudge.team_id, NudgeAction.RECORD_OUTCOME
+            )
             assert item.case_id is not None
             case, _ = await self._recovery.load(item.case_id, nudge.team_id)
             await self._kit.open_modal(nudge.interaction, build_resurvey_modal(nudge.ref, case))

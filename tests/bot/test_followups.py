@@ -31,6 +31,7 @@ from bot.followups import (
     WorkingHours,
     cancel_reason,
     format_duration,
+    kind_table,
     local_to_utc,
     snooze_until,
 )
@@ -411,9 +412,9 @@ def make_service(
         FakePeople(),
         clock,
         FollowUpPolicy(hours=hours),
+        kinds={"notice": Notice(to=to, cancel=cancel)},
         lease=timedelta(seconds=30),
     )
-    service.register("notice", Notice(to=to, cancel=cancel))
     return service, repo, messenger
 
 
@@ -532,8 +533,8 @@ async def test_stopping_hands_back_claimed_rows_that_have_not_started() -> None:
 
 def test_unknown_kinds_are_left_for_a_version_that_knows_them() -> None:
     service, _, _ = make_service(FrozenClock(NOW))
-    with pytest.raises(ValueError):
-        service.register("notice", Notice())
+    with pytest.raises(ValueError):  # one handler per kind: the kind table refuses a second
+        kind_table((["notice"], Notice()), (["notice", "other"], Notice()))
     assert service.handler(FollowUpKind.RESURVEY) is None
 
 
@@ -567,3 +568,30 @@ async def test_a_database_failure_after_posting_leaves_the_row_to_reconcile_not_
     clock.advance(timedelta(minutes=5))
     await run_once(service)
     assert messenger.posted == [f"fu:{item.id}:0"] and repo.rows[item.id].state is FollowUpState.SENT
+
+
+def test_the_closing_timeline_names_each_roles_moment_even_on_an_old_fix_step() -> None:
+    from datetime import timedelta as td
+
+    from bot.records import timeline_of
+
+    case, steps = _case_and_steps(apology=StepStatus.DONE)
+    at = case.created_at
+    done = {"apologize": td(minutes=5), "fix": td(hours=2), "amends": td(hours=3), "follow_up": td(days=1)}
+    steps = [
+        s.model_copy(update={"status": StepStatus.DONE, "at": at + done[s.key]}) if s.key in done else s
+        for s in steps
+    ]
+    assert [e.label for e in timeline_of(case, steps)] == [
+        "Reported",
+        "Apologised",
+        "Fixed",
+        "Amends",
+        "Followed up",
+    ]
+    # Cases opened before the FIX role existed carry the default fix step without it: it is still the fix.
+    legacy = [
+        s.model_copy(update={"step": s.step.model_copy(update={"action": None})}) if s.key == "fix" else s
+        for s in steps
+    ]
+    assert "Fixed" in [e.label for e in timeline_of(case, legacy)]

@@ -397,3 +397,46 @@ async def test_a_double_clicked_nudge_button_acts_once(fstack: Stack, clock: Fro
     assert (await event_kinds(fstack, case.id)).count("follow_up_snoozed") == 1
     told = [e.text for e in fstack.double.ephemerals(user_id=fstack.alice.id)]
     assert any("already handled" in t for t in told)
+
+
+async def test_a_button_a_nudge_never_showed_changes_nothing(
+    make_stack: Callable[..., AbstractAsyncContextManager[Stack]], clock: FrozenClock
+) -> None:
+    """A missed deadline offers only Mark kept: a forged Snooze or Reassign on it is refused by the kind's
+    rules, not only left out of its buttons."""
+    async with make_stack(clock=clock, ack_nudge_after="2d") as stack:
+        await stack.report_case()
+        await click(stack, FollowUpAction.RECORD_PROMISE.value)
+        await stack.alice.submit_view(
+            {"What did you promise?": "Call back", "By (date)": "2026-11-24", "By (time)": "10:30"}
+        )
+        await stack.settle()
+        clock.advance(timedelta(hours=1))
+        assert await stack.tick() == 2  # the reminder (sent at once: it was due in half an hour) and the flag
+        flag = next(m for m in nudges(stack) if "is not marked kept" in text_of(m))
+        assert FollowUpAction.SNOOZE.value not in text_of(flag)
+        done = stack.alice.find(FollowUpAction.DONE.value, message_ts=flag["ts"]).element["value"]
+        for action_id, element in (
+            (
+                FollowUpAction.SNOOZE.value,
+                {"type": "static_select", "selected_option": {"value": "1h|" + done}},
+            ),
+            (FollowUpAction.REASSIGN.value, {"type": "button", "value": done}),
+        ):
+            payload = {
+                "type": "block_actions",
+                "team": {"id": stack.double.team_id},
+                "user": {"id": stack.alice.id, "team_id": stack.double.team_id},
+                "trigger_id": stack.double.issue_trigger_id(stack.alice.id),
+                "container": {"type": "message", "channel_id": stack.recovery, "message_ts": flag["ts"]},
+                "channel": {"id": stack.recovery},
+                "actions": [
+                    {"action_id": action_id, "block_id": "nudge_actions", "action_ts": "1", **element}
+                ],
+            }
+            assert (await stack.sender.post_interaction(payload)).status == 200
+            await stack.settle()
+        [due] = await rows(stack, "promise_due")
+        assert (due.state, due.round, due.due_at) == ("sent", 0, datetime(2026, 11, 24, 10, 30, tzinfo=UTC))
+        told = [e.text for e in stack.double.ephemerals(user_id=stack.alice.id)]
+        assert sum("no such button" in t for t in told) == 2

@@ -248,5 +248,5 @@ def test_step_prompt_buttons() -> None:
     ]
     for action, own in by_action.items():
         assert own[-3:] == common and len(own) <= 5
-        if action not in recovery.AVAILABLE_ACTIONS:
+        if action not in recovery.ROLES_WITH_BUTTONS:
             assert own == common

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.ids import ReportBlock
+from handlers.interaction import SLOW_SAVE_MESSAGE
 from storage.tables import CaseEventRow
 from tests.conftest import reset_postgres
 from tests.e2e.conftest import Stack, running_stack
@@ -124,7 +125,15 @@ async def test_sqlite_concurrent_reports_never_see_a_locked_database(tmp_path: P
         view = await open_report(stack)
         responses = await asyncio.gather(*(report(stack, view, n) for n in range(30)))
         await stack.settle()
-        assert [r.field_errors for r in responses] == [{}] * 30
+        # On a busy machine 30 writers queued on one file may miss the 2 s save deadline: the person is
+        # then asked to try again (the save goes on behind), and the retry finds what was stored. What
+        # must never happen is "database is locked", another error, or a second case for one modal.
+        slow = {ReportBlock.SUMMARY.value: SLOW_SAVE_MESSAGE}
+        assert all(r.field_errors in ({}, slow) for r in responses), [r.field_errors for r in responses]
+        for n, r in enumerate(responses):
+            if r.field_errors:
+                assert (await report(stack, view, n)).field_errors == {}
+        await stack.settle()
         assert await stack.count_cases() == 30
         assert list((await events_by_case(stack)).values()) == [COMPLETE_CASE] * 30
 
@@ -153,7 +162,14 @@ async def test_sqlite_held_by_another_writer_makes_reports_wait_not_fail(tmp_pat
         responses = await asyncio.gather(*burst)
         await asyncio.to_thread(holder.join, 5)
         await stack.settle()
-        assert [r.field_errors for r in responses] == [{}] * 10
+        # They waited out the other writer. On a busy machine the last of them may pass the save deadline
+        # and be asked to try again (see the test above); none is told the database is locked.
+        slow = {ReportBlock.SUMMARY.value: SLOW_SAVE_MESSAGE}
+        assert all(r.field_errors in ({}, slow) for r in responses), [r.field_errors for r in responses]
+        for n, r in enumerate(responses):
+            if r.field_errors:
+                assert (await report(stack, view, n)).field_errors == {}
+        await stack.settle()
         assert await stack.count_cases() == 10
         told = " ".join(e.text for e in stack.double.ephemerals())
         assert "locked" not in told and "went wrong" not in told

@@ -213,6 +213,7 @@ async def test_slash_command_opens_modal_and_submission_errors_keep_it_open(harn
     double, alice = harness.double, harness.sender.person(harness.alice)
 
     ack = await alice.slash_command("/recover", "db down", harness.channel)
+    await double.wait_for_call("views.open")  # the toy app acks first, then opens the modal
 
     # Speed is measured by bench/, not asserted: a loaded machine must not fail this test.
     assert ack.status == 200 and not ack.timed_out
@@ -231,6 +232,7 @@ async def test_slash_command_opens_modal_and_submission_errors_keep_it_open(harn
 async def test_valid_submission_closes_modal_and_posts_a_clickable_message(harness: Harness) -> None:
     double, alice = harness.double, harness.sender.person(harness.alice)
     await alice.slash_command("/recover", "", harness.channel)
+    await double.wait_for_call("views.open")  # the toy app acks first, then opens the modal
 
     await alice.submit_view({"summary": "database is down", "sev": {"pick": "Low"}, "Owner": harness.alice})
 
@@ -259,6 +261,7 @@ async def test_valid_submission_closes_modal_and_posts_a_clickable_message(harne
 async def test_click_uses_a_fresh_trigger_that_views_open_accepts_once(harness: Harness) -> None:
     double, alice = harness.double, harness.sender.person(harness.alice)
     await alice.slash_command("/recover", "", harness.channel)
+    await double.wait_for_call("views.open")  # the toy app acks first, then opens the modal
     await alice.submit_view({"summary": "database is down", "sev": "high"})
     await double.wait_for_call("chat.postMessage")
 
@@ -276,6 +279,7 @@ async def test_required_fields_and_unknown_options_are_refused_like_the_slack_cl
 ) -> None:
     alice = harness.sender.person(harness.alice)
     await alice.slash_command("/recover", "", harness.channel)
+    await harness.double.wait_for_call("views.open")  # the toy app acks first, then opens the modal
 
     with pytest.raises(ValueError, match="'Severity' is required"):
         await alice.submit_view({"summary": "database is down"})
@@ -288,6 +292,7 @@ async def test_required_fields_and_unknown_options_are_refused_like_the_slack_cl
 async def test_close_view_notifies_when_asked(harness: Harness) -> None:
     double, alice = harness.double, harness.sender.person(harness.alice)
     await alice.slash_command("/recover", "", harness.channel)
+    await double.wait_for_call("views.open")  # the toy app acks first, then opens the modal
 
     response = await alice.close_view()
 
