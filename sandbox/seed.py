@@ -225,7 +225,7 @@ def seed_times(count: int, *, start: datetime, span: timedelta, rng: random.Rand
 async def seed_cases(sandbox: Sandbox, cases: tuple[SeedCase, ...] = SEED_CASES, *, seed: int = 8) -> int:
     """Open `cases` back-dated over the sandbox's past, then bring its clock to the present.
 
-    The sandbox must have been created with its clock SEED_SPAN in the past; each case is opened and
+    The sandbox must have been created with its clock SEED_SPAN before its start; each case is opened and
     announced (card, thread, reporter notice) at its moment as Mend would have done it then.
     Returns how many cases were opened.
     """
@@ -235,7 +235,7 @@ async def seed_cases(sandbox: Sandbox, cases: tuple[SeedCase, ...] = SEED_CASES,
     agents = [p.user_id for p in sandbox.personas if p.role == "agent"] or [sandbox.personas[0].user_id]
     reporters = agents * 3 + [p.user_id for p in sandbox.personas if p.role == "manager"]
     team_id = sandbox.double.team_id
-    span = -sandbox.clock.offset
+    span = sandbox.start_offset - sandbox.clock.offset
     opened = 0
     for i, (case, at) in enumerate(
         zip(cases, seed_times(len(cases), start=start, span=span, rng=rng), strict=True)
@@ -273,8 +273,8 @@ async def seed_cases(sandbox: Sandbox, cases: tuple[SeedCase, ...] = SEED_CASES,
             await sandbox.mend.cases.announce(new.id)
             opened += 1
         await sandbox.settle()
-    if sandbox.clock.offset < timedelta(0):
-        await sandbox.advance(-sandbox.clock.offset, run_due=False)
+    if sandbox.clock.offset < sandbox.start_offset:
+        await sandbox.advance(sandbox.start_offset - sandbox.clock.offset, run_due=False)
     # Ephemeral notices vanish when Slack is reloaded; weeks-old ones would only clutter the demo.
     for ephemeral in sandbox.double.workspace.ephemerals:
         ephemeral.deleted = True
