@@ -173,7 +173,9 @@ class SandboxApi:
             "modal": modal,
             "home": double.home_tab(user_id),
             # How far the clock has travelled since the sandbox started (seed history is before that).
-            "clock": {"offset_seconds": (self.sandbox.clock.offset - self.sandbox.start_offset).total_seconds()},
+            "clock": {
+                "offset_seconds": (self.sandbox.clock.offset - self.sandbox.start_offset).total_seconds()
+            },
         }
         # The version covers everything but the ticking time, so an unchanged workspace polls as 304.
         state["version"] = hashlib.sha1(
@@ -349,7 +351,9 @@ class SandboxApi:
             return "Nothing is waiting to be sent: no nudge, reminder or escalation is due."
         delta = at - self.sandbox.clock.now()
         if delta > MAX_TIME_TRAVEL:
-            return f"The next thing due is more than {MAX_TIME_TRAVEL.days} days away ({at:%d %b %Y %H:%M} UTC)."
+            return (
+                f"The next thing due is more than {MAX_TIME_TRAVEL.days} days away ({at:%d %b %Y %H:%M} UTC)."
+            )
         await self.sandbox.advance(max(delta, timedelta(0)))
         return None
 

@@ -68,7 +68,9 @@ async def test_by_default_it_starts_in_working_hours(client: SandboxClient) -> N
     now = sandbox_now(await client.state())
     assert now.weekday() < 5 and timedelta(0) <= now - default_start(now) < timedelta(minutes=5)
     # So an hour later is still in working hours: +1 hour is worth pressing.
-    assert client.sandbox.mend.settings.follow_up_policy().hours.is_open(now + timedelta(hours=1), "Europe/London")
+    assert client.sandbox.mend.settings.follow_up_policy().hours.is_open(
+        now + timedelta(hours=1), "Europe/London"
+    )
 
 
 async def open_case(client: SandboxClient) -> dict[str, Any]:
@@ -109,11 +111,19 @@ async def test_next_due_in_working_hours_takes_one_thing_at_a_time(make_client: 
     client = await make_client(start=FRIDAY.replace(hour=10))
     await open_case(client)
     answer = await client.post("clock/next-due", {})  # 10:15: the owner's nudge
-    assert timedelta(minutes=15) <= sandbox_now(answer["state"]) - FRIDAY.replace(hour=10) < timedelta(minutes=20)
+    assert (
+        timedelta(minutes=15)
+        <= sandbox_now(answer["state"]) - FRIDAY.replace(hour=10)
+        < timedelta(minutes=20)
+    )
     states = {r.kind: r.state for r in await rows(client)}
     assert states["ack_nudge"] == "sent" and states["ack_escalation"] == "pending"
     answer = await client.post("clock/next-due", {})  # 10:30: the escalation
-    assert timedelta(minutes=30) <= sandbox_now(answer["state"]) - FRIDAY.replace(hour=10) < timedelta(minutes=35)
+    assert (
+        timedelta(minutes=30)
+        <= sandbox_now(answer["state"]) - FRIDAY.replace(hour=10)
+        < timedelta(minutes=35)
+    )
     assert {r.kind: r.state for r in await rows(client)}["ack_escalation"] == "sent"
 
 
