@@ -42,7 +42,7 @@ async def test_seeded_cases_are_a_mix_and_the_team_figures_are_not_zero(make_cli
     answer = await client.post("home", {"as": client.persona("morgan")})
     home = str(answer["state"]["home"]["blocks"])
     assert "Team view" in home
-    view = await sandbox.mend.home._insights.team_view(sandbox.double.team_id, fresh=True)  # noqa: SLF001
+    view = await sandbox.mend.home._insights.team_view(sandbox.double.team_id, fresh=True)
     assert view.last_weeks.opened > 0 and view.last_weeks.closed > 0
     assert view.last_weeks.median_acknowledge is not None and view.last_weeks.median_resolve is not None
     sandbox.double.assert_no_rejections()
