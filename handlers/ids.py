@@ -53,6 +53,9 @@ class ReportBlock(InputId):
     SEVERITY = "severity"
     CATEGORY = "category"
     SOURCE = "source"
+    # Shown when the customer has an open case already: add the report to it, or open a new case anyway.
+    DUPLICATE = "duplicate"
+    DUPLICATE_CHOICE = "duplicate_choice"
 
 
 class MessageMetadata(StrEnum):
@@ -70,6 +73,8 @@ class MessageMetadata(StrEnum):
     AMENDS_OUTCOME = "mend_amends_outcome"
     AMENDS_REMINDER = "mend_amends_reminder"
     FOLLOW_UP = "mend_follow_up"
+    REPORT_ADDED = "mend_report_added"
+    ORIGIN_REPLY = "mend_origin_reply"
 
 
 class StepAction(StrEnum):
