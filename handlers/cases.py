@@ -298,9 +298,9 @@ class CaseListeners:
         return True
 
     async def _post_added(self, saved: tuple[Case, bool], report: CaseReport, user_id: str, key: str) -> None:
-        case, _ = saved
-        # Posted on every successful save: post_once finds an earlier post by its key instead of a second one.
-        await self._service.post_added_report(case, report, user_id, key)
+        case, added = saved
+        if added:  # a replayed submission was shown in the thread the first time
+            await self._service.post_added_report(case, report, user_id, key)
 
     async def _announce_if_new(self, saved: tuple[Case, bool]) -> None:
         case, created = saved
