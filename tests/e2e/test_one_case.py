@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from handlers.ids import MessageMetadata, ReportBlock, Shortcut, StepAction
+from handlers.ids import AmendsAction, AmendsBlock, MessageMetadata, ReportBlock, Shortcut, StepAction
 from tests.e2e.conftest import Stack
-from tests.e2e.test_amends import MakeStack
+from tests.e2e.test_amends import MakeStack, approval_messages, with_approvers
 from tests.e2e.test_employee_care import RECORD
 from tests.e2e.test_playbook import click
 from tests.e2e.test_report_case import REPORT
@@ -181,3 +181,50 @@ async def test_start_recovery_where_mend_cannot_post_skips_the_answer_quietly(st
     assert tagged(stack.double.thread(secret, complaint["ts"]), MessageMetadata.ORIGIN_REPLY) == []
     assert "origin_answered" not in await stack.event_kinds(row.id)
     assert [n.text for n in stack.double.ephemerals(user_id=stack.alice.id) if "can't post" in n.text] == []
+
+
+def cards(stack: Stack) -> list[dict[str, Any]]:
+    return tagged(stack.double.messages(stack.recovery), MessageMetadata.CASE_CARD)  # type: ignore[arg-type]
+
+
+async def offer_on(stack: Stack, card: dict[str, Any], amount: str) -> None:
+    assert (await stack.alice.click(AmendsAction.OFFER.value, message_ts=card["ts"])).status == 200
+    await stack.settle()
+    response = await stack.alice.submit_view(
+        {
+            AmendsBlock.KIND.value: "refund",
+            AmendsBlock.AMOUNT.value: amount,
+            AmendsBlock.JUSTIFICATION.value: "The cake was the centre of a child's party; the delay spoilt it.",
+        }
+    )
+    assert response.field_errors == {}
+    await stack.settle()
+
+
+async def test_every_approval_request_lists_the_customers_other_amends(make_stack: MakeStack) -> None:
+    async with make_stack(configure=with_approvers) as stack:
+        for _ in range(3):  # three cases for one customer, opened on purpose
+            await stack.report_case()
+        first, second, third = cards(stack)
+        await offer_on(stack, first, "40")  # within the agent's limit: granted
+        await offer_on(stack, second, "120")  # pending
+        carol = stack.people["carol"]
+        [request] = approval_messages(stack, carol)
+        line = next(b for b in request["blocks"] if "Also for this customer" in json.dumps(b))
+        text = line["text"]["text"]
+        assert "R-0001" in text and "€40.00 granted" in text and "/archives/" in text
+        assert "R-0002" not in text  # not itself
+
+        await offer_on(stack, third, "90")
+        requests = approval_messages(stack, carol)
+        newest = json.dumps(requests[-1]["blocks"], ensure_ascii=False)
+        assert "R-0001" in newest and "€40.00 granted" in newest
+        assert "R-0002" in newest and "€120.00 pending" in newest
+        [row_one, row_two, _] = await stack.case_rows()
+        for row in (row_one, row_two):  # each linked to its own case thread
+            assert f"p{row.card_ts.replace('.', '')}" in newest  # type: ignore[union-attr]
+        # Another customer's request lists nothing.
+        await stack.report_case(customer_name="Eli Park", customer_ref="order #9")
+        await offer_on(stack, cards(stack)[-1], "75")
+        assert "Also for this customer" not in json.dumps(approval_messages(stack, carol)[-1]["blocks"])
+        stack.double.assert_no_rejections()
