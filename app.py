@@ -155,7 +155,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     handlers.register(
         bolt,
-        cases=CaseListeners(cases, poster, tasks, export=exports.export),
+        cases=CaseListeners(cases, poster, tasks, export=exports.export, recovery=recovery),
         recovery=RecoveryListeners(recovery, poster, tasks),
         home=HomeListeners(home, tasks),
         learning=learning_listeners,

@@ -532,6 +532,15 @@ class CaseService:
     async def events(self, case_id: int) -> list[CaseEvent]:
         return await self._repo.events(case_id)
 
+    async def get(self, case_id: int, team_id: str) -> Case | None:
+        """The case, if it is this workspace's."""
+        case = await self._repo.get(case_id)
+        return case if case is not None and case.team_id == team_id else None
+
+    async def record(self, case_id: int, kind: str, actor_user_id: str | None, data: dict[str, Any]) -> bool:
+        """Append to the case's audit trail, once per `data["key"]`."""
+        return await self._repo.add_event(case_id, kind, actor_user_id, self._clock.now(), data)
+
 
 def _message_ref(data: Any) -> MessageRef | None:
     if not isinstance(data, dict):

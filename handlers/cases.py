@@ -12,8 +12,10 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.cases import Case, CaseConfig, CaseReport, CaseService, MessageRef, ReportField, validate_report
-from bot.errors import SlackUnavailable
+from bot.duplicates import OTHER, DuplicateService
+from bot.errors import MendError, SlackUnavailable
 from bot.playbook import Step
+from bot.recovery import RecoveryService
 from handlers.blocks.cases import (
     DUPLICATE_ADD,
     DUPLICATE_NEW,
@@ -21,17 +23,22 @@ from handlers.blocks.cases import (
     build_added_report,
     build_case_card,
     build_case_opened_notice,
+    build_duplicate_close_modal,
     build_duplicate_modal,
+    build_duplicate_notes,
     build_help,
     build_origin_reply,
     build_report_modal,
     build_thread_opening,
     build_unknown_command,
     case_card_text,
+    duplicate_case_id,
 )
+from handlers.blocks.kit import section
+from handlers.blocks.recovery import StepRef
 from handlers.blocks.text import escape_mrkdwn
-from handlers.ids import MessageMetadata, ReportBlock
-from handlers.interaction import Form, Interaction, ListenerKit
+from handlers.ids import DuplicateBlock, MessageMetadata, ReportBlock
+from handlers.interaction import BROKEN_DEFAULT, Acting, Form, Interaction, ListenerKit
 from handlers.slack_api import SlackPoster, SlackRefused
 from handlers.tasks import BackgroundTasks
 
@@ -156,8 +163,11 @@ class CaseListeners:
         poster: SlackPoster,
         tasks: BackgroundTasks,
         export: Callable[[AsyncAck, dict[str, Any], str], Awaitable[None]] | None = None,
+        recovery: RecoveryService | None = None,
     ) -> None:
         self._service = service
+        # Closing as a duplicate closes through the playbook's service (its CASE_EDITORS rule, its sync).
+        self._duplicates = DuplicateService(service, recovery) if recovery is not None else None
         self._kit = ListenerKit(poster, tasks)
         # `/recover export` belongs to the export feature; this listener only routes it there.
         self._export = export
@@ -306,3 +316,55 @@ class CaseListeners:
         case, created = saved
         if created:
             await self._service.announce(case.id)  # CaseAnnounced: the playbook posts its first step
+
+    # ---- Close as duplicate (the case card's button) ---------------------------------------------------
+
+    def _duplicate_service(self) -> DuplicateService:
+        if self._duplicates is None:
+            raise MendError("Closing as a duplicate isn't set up in this Mend.")
+        return self._duplicates
+
+    async def open_duplicate_close(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        async def work(acting: Acting[StepRef]) -> None:
+            case = await self._duplicate_service().may_close(acting.ref.case_id, **acting.actor)
+            view = build_duplicate_close_modal(case)
+            await self._kit.open_modal(acting.interaction, view, belongs_to=case.team_id)
+
+        await self._kit.ack_then_act(ack, body, StepRef, work, name="open-duplicate-close")
+
+    async def submit_duplicate_close(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        submitted = Interaction.from_body(body)
+        case_id = duplicate_case_id(submitted.private_metadata)
+        block = DuplicateBlock.OTHER.value
+        if case_id is None or submitted.user_id is None or submitted.team_id is None:
+            await ack(response_action="errors", errors={block: BROKEN_DEFAULT})
+            return
+        await self._kit.save_then_ack(
+            ack,
+            submitted,
+            self._duplicate_service().close(
+                case_id,
+                submitted.form.text(block),
+                actor_user_id=submitted.user_id,
+                team_id=submitted.team_id,
+            ),
+            error_block=block,
+            field_blocks={OTHER: block},
+            then=self._show_duplicate,
+        )
+
+    async def _show_duplicate(self, saved: tuple[Case, Case]) -> None:
+        closed, kept = saved
+        await self._duplicate_service().sync(closed.id)  # the closing summary and the card
+        poster = self._kit.poster
+        closed_link = await poster.permalink(closed.card.channel_id, closed.card.ts) if closed.card else None
+        kept_link = await poster.permalink(kept.card.channel_id, kept.card.ts) if kept.card else None
+        in_closed, in_kept = build_duplicate_notes(closed, kept, closed_link, kept_link)
+        for case, text, key in (
+            (closed, in_closed, f"closed:{closed.id}"),
+            (kept, in_kept, f"kept:{closed.id}"),
+        ):
+            if case.card is not None:
+                await poster.post_once(
+                    case.card, text, [section(text)], event_type=MessageMetadata.DUPLICATE_NOTE, key=key
+                )

@@ -35,7 +35,7 @@ from handlers.blocks.kit import button, context, section
 from handlers.blocks.recovery import build_card_progress
 from handlers.blocks.refs import json_object
 from handlers.blocks.text import date_token, escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
-from handlers.ids import Action, ReportBlock
+from handlers.ids import Action, DuplicateBlock, ReportBlock
 from handlers.ids import View as ViewId
 from handlers.payloads import message_ts
 
@@ -376,3 +376,48 @@ def build_origin_reply(case: Case, link: str | None) -> tuple[str, list[Block]]:
     else:
         text = f":white_check_mark: {ref} is closed; <@{case.owner_user_id}> owned it."
     return text, [section(text)]
+
+
+def build_duplicate_close_modal(case: Case) -> dict[str, Any]:
+    """Ask which open case this one duplicates; the case travels in private_metadata."""
+    view = fields.modal(
+        ViewId.CLOSE_AS_DUPLICATE.value,
+        "Close as duplicate",
+        [
+            section(
+                f"Close *{case.reference}* ({safe_mrkdwn(case.report.customer_display, 200)}) as a duplicate. "
+                "No required steps are asked: the recovery goes on in the other case, and both threads link "
+                "to each other."
+            ),
+            fields.text_input(
+                DuplicateBlock.OTHER,
+                "Duplicate of",
+                max_length=20,
+                placeholder="The open case's reference, e.g. R-0001",
+                focus=True,
+            ),
+        ],
+        submit="Close as duplicate",
+    ).to_dict()
+    view["private_metadata"] = json.dumps({"c": case.id})
+    return view
+
+
+def duplicate_case_id(raw: object) -> int | None:
+    data = json_object(raw, PRIVATE_METADATA_LIMIT)
+    value = data.get("c") if data else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def build_duplicate_notes(
+    closed: Case, kept: Case, closed_link: str | None, kept_link: str | None
+) -> tuple[str, str]:
+    """What each thread says: the closed case points at the kept one, the kept one at what joined it."""
+
+    def linked(case: Case, link: str | None) -> str:
+        return f"<{link}|{case.reference}>" if link and is_slack_permalink(link) else f"*{case.reference}*"
+
+    return (
+        f":link: Closed as a duplicate of {linked(kept, kept_link)}: the recovery goes on there.",
+        f":link: {linked(closed, closed_link)} was closed as a duplicate of this case.",
+    )

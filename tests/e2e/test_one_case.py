@@ -6,7 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from handlers.ids import AmendsAction, AmendsBlock, MessageMetadata, ReportBlock, Shortcut, StepAction
+from handlers.ids import (
+    Action,
+    AmendsAction,
+    AmendsBlock,
+    DuplicateBlock,
+    MessageMetadata,
+    ReportBlock,
+    Shortcut,
+    StepAction,
+)
 from tests.e2e.conftest import Stack
 from tests.e2e.test_amends import MakeStack, approval_messages, with_approvers
 from tests.e2e.test_employee_care import RECORD
@@ -228,3 +237,53 @@ async def test_every_approval_request_lists_the_customers_other_amends(make_stac
         await offer_on(stack, cards(stack)[-1], "75")
         assert "Also for this customer" not in json.dumps(approval_messages(stack, carol)[-1]["blocks"])
         stack.double.assert_no_rejections()
+
+
+async def test_close_as_duplicate_links_both_threads_and_asks_no_steps(stack: Stack) -> None:
+    first = await stack.report_case()
+    second = await stack.report_case()  # opened anyway, then found to be the same failure
+    kept, dup = cards(stack)
+
+    # Bob may not close Alice's case: refused before any form opens.
+    assert (await stack.bob.click(Action.CLOSE_AS_DUPLICATE.value, message_ts=dup["ts"])).status == 200
+    await stack.settle()
+    assert stack.double.open_views(stack.bob.id) == []
+    assert any("can close R-0002" in e.text for e in stack.double.ephemerals(user_id=stack.bob.id))
+
+    assert (await stack.alice.click(Action.CLOSE_AS_DUPLICATE.value, message_ts=dup["ts"])).status == 200
+    await stack.settle()
+    assert stack.alice.current_view()["callback_id"] == "close_as_duplicate"
+    for typed, problem in (
+        ("R-0002", "That is this case"),
+        ("R-0099", "There is no case R-0099"),
+        ("cake", "like R-0001"),
+    ):
+        response = await stack.alice.submit_view({DuplicateBlock.OTHER.value: typed})
+        assert problem in response.field_errors[DuplicateBlock.OTHER.value]
+    assert (await stack.case_rows())[1].state == "open"
+
+    response = await stack.alice.submit_view({DuplicateBlock.OTHER.value: "r-0001"})
+    assert response.field_errors == {}
+    await stack.settle()
+
+    # The database: the duplicate is closed (required steps untouched), both trails say so.
+    rows = await stack.case_rows()
+    assert [r.state for r in rows] == ["open", "closed"]
+    dup_events = await stack.mend.cases.events(second.id)
+    assert [e.data.get("of") for e in dup_events if e.kind == "closed_as_duplicate"] == [first.id]
+    assert "closed" in [e.kind for e in dup_events]
+    kept_events = await stack.mend.cases.events(first.id)
+    assert [e.data.get("duplicate") for e in kept_events if e.kind == "duplicate_closed"] == [second.id]
+    # Slack: each thread links to the other.
+    [note_in_dup] = tagged(stack.double.thread(stack.recovery, dup["ts"]), MessageMetadata.DUPLICATE_NOTE)  # type: ignore[arg-type]
+    [note_in_kept] = tagged(stack.double.thread(stack.recovery, kept["ts"]), MessageMetadata.DUPLICATE_NOTE)  # type: ignore[arg-type]
+    assert "duplicate of <https://" in text_of(note_in_dup) and "R-0001" in text_of(note_in_dup)
+    assert "R-0002" in text_of(note_in_kept) and "/archives/" in text_of(note_in_kept)
+    assert "Reopen" in text_of(cards(stack)[1])  # the closed case's card shows it closed
+
+    # A closed case (or the kept one, once closed) can't be named again.
+    assert (await stack.alice.click(Action.CLOSE_AS_DUPLICATE.value, message_ts=kept["ts"])).status == 200
+    await stack.settle()
+    response = await stack.alice.submit_view({DuplicateBlock.OTHER.value: "R-0002"})
+    assert "R-0002 is closed" in response.field_errors[DuplicateBlock.OTHER.value]
+    stack.double.assert_no_rejections()
