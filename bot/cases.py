@@ -355,8 +355,8 @@ class CaseRepository(Protocol):
 
     async def events(self, case_id: int) -> list[CaseEvent]: ...
 
-    async def open_cases(self, team_id: str) -> list[Case]:
-        """The workspace's open cases, oldest first."""
+    async def open_cases(self, team_id: str, *, except_report_key: str | None = None) -> list[Case]:
+        """The workspace's open cases, oldest first; not the one `except_report_key` opened."""
         ...
 
     async def add_event(
@@ -456,11 +456,13 @@ class CaseService:
             )
         )
 
-    async def open_case_for_customer(self, report: CaseReport, *, team_id: str) -> Case | None:
-        """The workspace's oldest open case about the same customer as `report`, if there is one."""
-        return next(
-            (c for c in await self._repo.open_cases(team_id) if same_customer(c.report, report)), None
-        )
+    async def open_case_for_customer(
+        self, report: CaseReport, *, team_id: str, report_key: str | None = None
+    ) -> Case | None:
+        """The workspace's oldest open case about the same customer as `report`, if there is one; the case
+        this very submission opened (`report_key`: a replay) does not count."""
+        cases = await self._repo.open_cases(team_id, except_report_key=report_key)
+        return next((c for c in cases if same_customer(c.report, report)), None)
 
     async def add_report(
         self, case_id: int, report: CaseReport, *, team_id: str, reporter_user_id: str, report_key: str

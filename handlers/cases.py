@@ -262,7 +262,7 @@ class CaseListeners:
                 tell_in=origin.channel_id,
             )
             return
-        if choice != DUPLICATE_NEW and await self._show_open_case(ack, report, team_id, origin):
+        if choice != DUPLICATE_NEW and await self._show_open_case(ack, report, team_id, view_id, origin):
             return
         await self._kit.save_then_ack(
             ack,
@@ -281,12 +281,12 @@ class CaseListeners:
         )
 
     async def _show_open_case(
-        self, ack: AsyncAck, report: CaseReport, team_id: str, origin: ReportOrigin
+        self, ack: AsyncAck, report: CaseReport, team_id: str, view_id: str, origin: ReportOrigin
     ) -> bool:
         """If the customer has an open case, show it in the modal with the choice; True when shown."""
 
         async def look() -> tuple[Case | None, str | None]:
-            found = await self._service.open_case_for_customer(report, team_id=team_id)
+            found = await self._service.open_case_for_customer(report, team_id=team_id, report_key=view_id)
             card = found.card if found else None
             return found, await self._kit.poster.permalink(card.channel_id, card.ts) if card else None
 

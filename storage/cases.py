@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.cases import Case, CaseEvent, CaseReport, CaseState, MessageRef, NewCase, Severity
@@ -164,15 +164,12 @@ class SqlCaseRepository:
                 raise CaseNotFound(case_id)
             return case_from_row(row)
 
-    async def open_cases(self, team_id: str) -> list[Case]:
+    async def open_cases(self, team_id: str, *, except_report_key: str | None = None) -> list[Case]:
+        query = select(CaseRow).where(CaseRow.team_id == team_id, CaseRow.state == CaseState.OPEN.value)
+        if except_report_key is not None:
+            query = query.where(or_(CaseRow.report_key.is_(None), CaseRow.report_key != except_report_key))
         async with self._db.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(CaseRow)
-                    .where(CaseRow.team_id == team_id, CaseRow.state == CaseState.OPEN.value)
-                    .order_by(CaseRow.id)
-                )
-            ).scalars()
+            rows = (await session.execute(query.order_by(CaseRow.id))).scalars()
             return [case_from_row(r) for r in rows]
 
     async def add_event(

@@ -68,8 +68,9 @@ class InMemoryCaseRepository:
     async def events(self, case_id: int) -> list[CaseEvent]:
         return [e for e in self.event_log if e.case_id == case_id]
 
-    async def open_cases(self, team_id: str) -> list[Case]:
-        return [c for c in self.cases.values() if c.team_id == team_id and c.is_open]
+    async def open_cases(self, team_id: str, *, except_report_key: str | None = None) -> list[Case]:
+        mine = self._keys.get(except_report_key) if except_report_key else None
+        return [c for c in self.cases.values() if c.team_id == team_id and c.is_open and c.id != mine]
 
     async def add_event(
         self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, data: dict[str, Any]
