@@ -136,7 +136,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     # Reactions, each told in this order and awaited by the service that publishes it (bot/events.py).
     events.subscribe(CaseAnnounced, recovery.case_announced)  # the playbook's first step in the new thread
     events.subscribe(CaseChanged, home.case_changed, learning_listeners.case_changed)  # tabs; recurrences
-    events.subscribe(CaseWasClosed, care.case_was_closed)  # a manager's check-in after a hard case
+    events.subscribe(CaseWasClosed, care.case_was_closed, cases.case_was_closed)  # check-in; origin reply
     events.subscribe(AmendsChanged, recovery.amends_changed, home.amends_changed)  # a grant ends the step
     export_service = ExportService(SqlExportRepository(db), clock, amends.may_decide, settings.export_labels())
     exports = ExportListeners(export_service, poster, tasks)
@@ -154,7 +154,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     )
     handlers.register(
         bolt,
-        cases=CaseListeners(cases, poster, tasks, export=exports.export),
+        cases=CaseListeners(cases, poster, tasks, export=exports.export, recovery=recovery),
         recovery=RecoveryListeners(recovery, poster, tasks),
         home=HomeListeners(home, tasks),
         learning=learning_listeners,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -12,8 +13,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
-from bot.errors import CaseNotFound, NoCardChannel
-from bot.events import CaseAnnounced, Events
+from bot.errors import CaseNotFound, InvalidInput, NoCardChannel
+from bot.events import CaseAnnounced, CaseWasClosed, Events
 from bot.followup_request import FollowUpRequest
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, Step
 from bot.workspaces import WorkspaceStatus
@@ -222,6 +223,40 @@ def validate_report(
     )
 
 
+# Invisible, yet not format characters (Cf): default-ignorable marks and fillers, and unassigned code points
+# reserved as default-ignorable, as listed in Unicode's DerivedCoreProperties.
+_IGNORABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
+    "\U000e0000-\U000e0fff]"
+)
+CUSTOMER_KEY_LENGTH = 200
+
+
+def fold_customer(text: str) -> str:
+    """One spelling for one customer: NFKC, case-folded, invisible characters and punctuation dropped,
+    whitespace folded to single spaces; `order #4411`, `ORDER #4411 ` and `order #4411` + a zero-width
+    space (or in full-width digits) are one key."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    kept = "".join(" " if ch.isspace() else ch for ch in folded if _visible(ch))
+    return " ".join(kept.split())[:CUSTOMER_KEY_LENGTH].rstrip()
+
+
+def _visible(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    if ch.isspace():
+        return True
+    return not (category[0] == "P" or category in {"Cc", "Cf", "Cs"} or _IGNORABLE.match(ch))
+
+
+def same_customer(a: CaseReport, b: CaseReport) -> bool:
+    """Whether two reports are about one customer: the same reference, or the same name (`fold_customer`)."""
+    for first, second in ((a.customer_ref, b.customer_ref), (a.customer_name, b.customer_name)):
+        key = fold_customer(first or "")
+        if key and key == fold_customer(second or ""):
+            return True
+    return False
+
+
 class MessageRef(BaseModel):
     """Where a message Mend posted lives in Slack."""
 
@@ -303,6 +338,8 @@ class NewCase(BaseModel):
     steps: tuple[Step, ...] = ()
     # Written in the same transaction as the case (the acknowledgement nudge and its escalation).
     follow_ups: tuple[FollowUpRequest, ...] = ()
+    # The message the case was started from (Start recovery), answered in its thread once announced.
+    origin_message: MessageRef | None = None
 
 
 class CaseRepository(Protocol):
@@ -317,6 +354,16 @@ class CaseRepository(Protocol):
     async def record_thread_opened(self, case_id: int, at: datetime) -> Case: ...
 
     async def events(self, case_id: int) -> list[CaseEvent]: ...
+
+    async def open_cases(self, team_id: str, *, except_report_key: str | None = None) -> list[Case]:
+        """The workspace's open cases, oldest first; not the one `except_report_key` opened."""
+        ...
+
+    async def add_event(
+        self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, data: dict[str, Any]
+    ) -> bool:
+        """Append to the audit trail; an event of this kind with the same `data["key"]` is not added twice."""
+        ...
 
 
 class NewCasePlanner(Protocol):
@@ -333,6 +380,23 @@ class CaseNotifier(Protocol):
     async def open_case_thread(self, case: Case) -> None: ...
 
     async def tell_reporter_case_opened(self, case: Case) -> None: ...
+
+    async def post_added_report(
+        self, case: Case, report: CaseReport, reporter_user_id: str, key: str
+    ) -> None:
+        """Show a further report about the customer in the open case's thread."""
+        ...
+
+    async def reply_to_origin(self, case: Case, origin: MessageRef) -> MessageRef | None:
+        """Answer the message the case started from, in its thread; None where Mend can't post there."""
+        ...
+
+    async def update_origin_reply(self, case: Case, reply: MessageRef) -> None: ...
+
+
+#: Audit-trail kinds of the report flow beyond 'reported'.
+REPORT_ADDED = "report_added"
+ORIGIN_ANSWERED = "origin_answered"
 
 
 class CaseService:
@@ -374,6 +438,7 @@ class CaseService:
         reporter_user_id: str,
         origin_channel_id: str | None,
         report_key: str | None,
+        origin_message: MessageRef | None = None,
     ) -> tuple[Case, bool]:
         """Save the report as a case owned by its reporter. Idempotent on `report_key`."""
         at = self._clock.now()
@@ -387,8 +452,61 @@ class CaseService:
                 at=at,
                 steps=self._playbook.steps,
                 follow_ups=self._planner.on_new_case(at) if self._planner else (),
+                origin_message=origin_message,
             )
         )
+
+    async def open_case_for_customer(
+        self, report: CaseReport, *, team_id: str, report_key: str | None = None
+    ) -> Case | None:
+        """The workspace's oldest open case about the same customer as `report`, if there is one; the case
+        this very submission opened (`report_key`: a replay) does not count."""
+        cases = await self._repo.open_cases(team_id, except_report_key=report_key)
+        return next((c for c in cases if same_customer(c.report, report)), None)
+
+    async def add_report(
+        self, case_id: int, report: CaseReport, *, team_id: str, reporter_user_id: str, report_key: str
+    ) -> tuple[Case, bool]:
+        """Append a further report to an open case's audit trail (idempotent on `report_key`)."""
+        case = await self._repo.get(case_id)
+        if case is None or case.team_id != team_id:
+            raise CaseNotFound(case_id)
+        if not case.is_open:
+            raise InvalidInput(
+                "duplicate_choice", f"{case.reference} was closed meanwhile. Choose to open a new case."
+            )
+        added = await self._repo.add_event(
+            case.id,
+            REPORT_ADDED,
+            reporter_user_id,
+            self._clock.now(),
+            {"key": report_key, **report.model_dump(mode="json", exclude_none=True)},
+        )
+        return case, added
+
+    async def post_added_report(
+        self, case: Case, report: CaseReport, reporter_user_id: str, key: str
+    ) -> None:
+        await self._notifier.post_added_report(case, report, reporter_user_id, key)
+
+    async def _answer_origin(self, case: Case) -> None:
+        reported = next((e for e in await self._repo.events(case.id) if e.kind == "reported"), None)
+        origin = _message_ref(reported.data.get("origin") if reported else None)
+        if origin is None:
+            return
+        reply = await self._notifier.reply_to_origin(case, origin)
+        if reply is not None:
+            data = {"key": "origin", "channel_id": reply.channel_id, "ts": reply.ts}
+            await self._repo.add_event(case.id, ORIGIN_ANSWERED, None, self._clock.now(), data)
+
+    async def case_was_closed(self, event: CaseWasClosed) -> None:
+        """The reply under the message the case started from says it is closed now."""
+        answered = next(
+            (e for e in await self._repo.events(event.case.id) if e.kind == ORIGIN_ANSWERED), None
+        )
+        reply = _message_ref(answered.data if answered else None)
+        if reply is not None:
+            await self._notifier.update_origin_reply(event.case, reply)
 
     async def announce(self, case_id: int) -> Case:
         """Post the case card and open its thread, skipping whatever an earlier attempt already did."""
@@ -409,8 +527,29 @@ class CaseService:
             await self._notifier.open_case_thread(case)
             case = await self._repo.record_thread_opened(case.id, self._clock.now())
             await self._notifier.tell_reporter_case_opened(case)
+            await self._answer_origin(case)
             await self._events.publish(CaseAnnounced(case.id))
         return case
 
     async def events(self, case_id: int) -> list[CaseEvent]:
         return await self._repo.events(case_id)
+
+    async def get(self, case_id: int, team_id: str) -> Case | None:
+        """The case, if it is this workspace's."""
+        case = await self._repo.get(case_id)
+        return case if case is not None and case.team_id == team_id else None
+
+    async def record(self, case_id: int, kind: str, actor_user_id: str | None, data: dict[str, Any]) -> bool:
+        """Append to the case's audit trail, once per `data["key"]`."""
+        return await self._repo.add_event(case_id, kind, actor_user_id, self._clock.now(), data)
+
+
+def _message_ref(data: Any) -> MessageRef | None:
+    if not isinstance(data, dict):
+        return None
+    channel_id, ts = data.get("channel_id"), data.get("ts")
+    return (
+        MessageRef(channel_id=channel_id, ts=ts)
+        if isinstance(channel_id, str) and isinstance(ts, str)
+        else None
+    )

@@ -353,6 +353,16 @@ class RecoveryService:
         if not await self._repo.close(case_id, actor_user_id, at, follow_ups):
             raise CaseClosed(case)
 
+    async def close_as_duplicate(self, case_id: int, *, actor_user_id: str, team_id: str) -> Case:
+        """Close without asking for required steps: the recovery goes on in the case it duplicates."""
+        case, _ = await self.load(case_id, team_id)
+        if not case.is_open:
+            raise CaseClosed(case)
+        await self.check(case, CaseChange.CLOSE, actor_user_id)
+        if not await self._repo.close(case_id, actor_user_id, self._clock.now()):
+            raise CaseClosed(case)
+        return case
+
     async def write_record(
         self, case_id: int, *, actor_user_id: str, team_id: str, raw: dict[RecordField, Any]
     ) -> bool:

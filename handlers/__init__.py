@@ -51,6 +51,8 @@ def register(
     app.action(Action.REPORT_FROM_TEXT.value)(cases.open_report_from_button)
     app.view_submission(View.REPORT.value)(cases.submit_report)
     app.action(Action.OPEN_REPORT.value)(cases.open_report_from_home)
+    app.action(Action.CLOSE_AS_DUPLICATE.value)(cases.open_duplicate_close)
+    app.view_submission(View.CLOSE_AS_DUPLICATE.value)(cases.submit_duplicate_close)
 
     # The playbook, in the case thread
     app.action(StepAction.DONE.value)(recovery.complete_step)

@@ -51,7 +51,10 @@ def _copy(ctx: dict[str, Any]) -> tuple[str, list[Block]]:
         if amends.state is AmendsState.PENDING
         else f"Amends for {case.reference}: {amends.state.value}"
     )
-    return text, build_approval_request(amends, case, ctx["copy"])
+    others = ctx.get("others") or []
+    return text, build_approval_request(
+        amends, case, ctx["copy"], others=others, links=ctx.get("links") or {}
+    )
 
 
 def _notice(ctx: dict[str, Any]) -> tuple[str, list[Block]]:
@@ -110,9 +113,33 @@ class AmendsEffectHandler:
         self._reader = reader  # the ordinary client, whose policy retries reads and conversations.open
         self._once = ExactlyOnce(sender, reader)  # the one post-exactly-once (handlers/slack_api.py)
         self._dms: dict[str, str] = {}
+        self._links: dict[tuple[str, str], str] = {}
 
     async def check(self, item: FollowUp) -> Verdict:
-        return await self._effects.check(item)
+        verdict = await self._effects.check(item)
+        if isinstance(verdict, Deliver) and verdict.context.get("others"):
+            verdict.context["links"] = {
+                o.amends.id: link
+                for o in verdict.context["others"]
+                if (link := await self._permalink(o.card))
+            }
+        return verdict
+
+    async def _permalink(self, card: MessageRef | None) -> str | None:
+        """A link to a case thread; kept, since a message's permalink never changes (and the call is paced)."""
+        if card is None:
+            return None
+        key = (card.channel_id, card.ts)
+        if key not in self._links:
+            try:
+                resp = await self._reader.chat_getPermalink(channel=card.channel_id, message_ts=card.ts)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError):
+                return None  # shown without a link this time; the next redraw tries again
+            link = resp.get("permalink")
+            if not isinstance(link, str):
+                return None
+            self._links[key] = link
+        return self._links[key]
 
     def render(self, item: FollowUp, deliver: Deliver) -> OutgoingMessage:
         spec = SPECS.get(AmendsEffect(item.kind))

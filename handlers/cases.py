@@ -11,22 +11,35 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.cases import Case, CaseConfig, CaseService, MessageRef, ReportField, validate_report
+from bot.cases import Case, CaseConfig, CaseReport, CaseService, MessageRef, ReportField, validate_report
+from bot.duplicates import OTHER, DuplicateService
+from bot.errors import MendError, SlackUnavailable
 from bot.playbook import Step
+from bot.recovery import RecoveryService
 from handlers.blocks.cases import (
+    DUPLICATE_ADD,
+    DUPLICATE_NEW,
     ReportOrigin,
+    build_added_report,
     build_case_card,
     build_case_opened_notice,
+    build_duplicate_close_modal,
+    build_duplicate_modal,
+    build_duplicate_notes,
     build_help,
+    build_origin_reply,
     build_report_modal,
     build_thread_opening,
     build_unknown_command,
     case_card_text,
+    duplicate_case_id,
 )
+from handlers.blocks.kit import section
+from handlers.blocks.recovery import StepRef
 from handlers.blocks.text import escape_mrkdwn
-from handlers.ids import MessageMetadata, ReportBlock
-from handlers.interaction import Form, Interaction, ListenerKit
-from handlers.slack_api import SlackPoster
+from handlers.ids import DuplicateBlock, MessageMetadata, ReportBlock
+from handlers.interaction import BROKEN_DEFAULT, Acting, Form, Interaction, ListenerKit
+from handlers.slack_api import SlackPoster, SlackRefused
 from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -35,6 +48,12 @@ log = logging.getLogger(__name__)
 FIELD_BLOCKS: dict[ReportField, ReportBlock] = {f: ReportBlock[f.name] for f in ReportField}
 SUBCOMMANDS = frozenset({"help", "report", "export"})
 PERMALINK_DEADLINE_SECONDS = 1.0
+# A lookup of the customer's open cases before the save; a slow database skips it rather than the save.
+DUPLICATE_LOOKUP_SECONDS = 1.0
+# Where Mend can't post, the message a case started from goes unanswered, quietly.
+CANNOT_REPLY = frozenset(
+    {"not_in_channel", "channel_not_found", "is_archived", "method_not_supported_for_channel_type"}
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,40 @@ class SlackCaseNotifier:
             key=str(case.id),
         )
 
+    async def post_added_report(
+        self, case: Case, report: CaseReport, reporter_user_id: str, key: str
+    ) -> None:
+        if case.card is None:  # not announced yet: the audit trail has the report, the thread comes later
+            return
+        text, blocks = build_added_report(report, reporter_user_id, self._config)
+        await self._poster.post_once(
+            case.card, text, blocks, event_type=MessageMetadata.REPORT_ADDED, key=key
+        )
+
+    async def reply_to_origin(self, case: Case, origin: MessageRef) -> MessageRef | None:
+        link = await self._poster.permalink(case.card.channel_id, case.card.ts) if case.card else None
+        text, blocks = build_origin_reply(case, link)
+        try:
+            return await self._poster.post_once(
+                origin, text, blocks, event_type=MessageMetadata.ORIGIN_REPLY, key=str(case.id)
+            )
+        except SlackUnavailable as exc:
+            refused = exc.__cause__
+            if isinstance(refused, SlackRefused) and refused.code in CANNOT_REPLY:
+                log.info(
+                    "case %s: can't answer its message in %s (%s)",
+                    case.reference,
+                    origin.channel_id,
+                    refused.code,
+                )
+                return None
+            raise
+
+    async def update_origin_reply(self, case: Case, reply: MessageRef) -> None:
+        link = await self._poster.permalink(case.card.channel_id, case.card.ts) if case.card else None
+        text, blocks = build_origin_reply(case, link)
+        await self._poster.update(reply, text, blocks)
+
     async def tell_reporter_case_opened(self, case: Case) -> None:
         link = await self._poster.permalink(case.card.channel_id, case.card.ts) if case.card else None
         text, blocks = build_case_opened_notice(case, link)
@@ -110,8 +163,11 @@ class CaseListeners:
         poster: SlackPoster,
         tasks: BackgroundTasks,
         export: Callable[[AsyncAck, dict[str, Any], str], Awaitable[None]] | None = None,
+        recovery: RecoveryService | None = None,
     ) -> None:
         self._service = service
+        # Closing as a duplicate closes through the playbook's service (its CASE_EDITORS rule, its sync).
+        self._duplicates = DuplicateService(service, recovery) if recovery is not None else None
         self._kit = ListenerKit(poster, tasks)
         # `/recover export` belongs to the export feature; this listener only routes it there.
         self._export = export
@@ -163,7 +219,11 @@ class CaseListeners:
                     )
                 except TimeoutError:
                     permalink = None
-            origin = ReportOrigin(channel_id=used.channel_id, permalink=permalink)
+            origin = ReportOrigin(
+                channel_id=used.channel_id,
+                permalink=permalink,
+                reply_ts=used.thread_ts or used.message_ts if used.channel_id else None,
+            )
             await self._open_report(used, used.message_text or "", origin)
 
         await self._kit.ack_then_work(ack, shortcut, open_report, name="open-report-from-message")
@@ -188,6 +248,22 @@ class CaseListeners:
                 response_action="errors", errors={ReportBlock.SUMMARY.value: "Slack sent an incomplete form."}
             )
             return
+        choice = submitted.form.option(ReportBlock.DUPLICATE_CHOICE.value)
+        if origin.duplicate_of is not None and choice == DUPLICATE_ADD:
+            await self._kit.save_then_ack(
+                ack,
+                submitted,
+                self._service.add_report(
+                    origin.duplicate_of, report, team_id=team_id, reporter_user_id=user_id, report_key=view_id
+                ),
+                error_block=ReportBlock.DUPLICATE_CHOICE.value,
+                field_blocks={"duplicate_choice": ReportBlock.DUPLICATE_CHOICE.value},
+                then=lambda saved: self._post_added(saved, report, user_id, view_id),
+                tell_in=origin.channel_id,
+            )
+            return
+        if choice != DUPLICATE_NEW and await self._show_open_case(ack, report, team_id, view_id, origin):
+            return
         await self._kit.save_then_ack(
             ack,
             submitted,
@@ -197,13 +273,98 @@ class CaseListeners:
                 reporter_user_id=user_id,
                 origin_channel_id=origin.channel_id,
                 report_key=view_id,
+                origin_message=origin.message,
             ),
             error_block=ReportBlock.SUMMARY.value,
             then=self._announce_if_new,
             tell_in=origin.channel_id,
         )
 
+    async def _show_open_case(
+        self, ack: AsyncAck, report: CaseReport, team_id: str, view_id: str, origin: ReportOrigin
+    ) -> bool:
+        """If the customer has an open case, show it in the modal with the choice; True when shown."""
+
+        async def look() -> tuple[Case | None, str | None]:
+            found = await self._service.open_case_for_customer(report, team_id=team_id, report_key=view_id)
+            card = found.card if found else None
+            return found, await self._kit.poster.permalink(card.channel_id, card.ts) if card else None
+
+        try:
+            open_case, link = await asyncio.wait_for(look(), DUPLICATE_LOOKUP_SECONDS)
+        except Exception:  # a slow or failing lookup must not stop the report itself
+            log.warning("looking for the customer's open case failed; opening the case", exc_info=True)
+            return False
+        if open_case is None:
+            return False
+        shown = ReportOrigin(
+            channel_id=origin.channel_id,
+            permalink=origin.permalink,
+            reply_ts=origin.reply_ts,
+            duplicate_of=open_case.id,
+        )
+        view = build_duplicate_modal(self._service.config, report, open_case, shown, link)
+        await ack(response_action="update", view=view)
+        return True
+
+    async def _post_added(self, saved: tuple[Case, bool], report: CaseReport, user_id: str, key: str) -> None:
+        case, added = saved
+        if added:  # a replayed submission was shown in the thread the first time
+            await self._service.post_added_report(case, report, user_id, key)
+
     async def _announce_if_new(self, saved: tuple[Case, bool]) -> None:
         case, created = saved
         if created:
             await self._service.announce(case.id)  # CaseAnnounced: the playbook posts its first step
+
+    # ---- Close as duplicate (the case card's button) ---------------------------------------------------
+
+    def _duplicate_service(self) -> DuplicateService:
+        if self._duplicates is None:
+            raise MendError("Closing as a duplicate isn't set up in this Mend.")
+        return self._duplicates
+
+    async def open_duplicate_close(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        async def work(acting: Acting[StepRef]) -> None:
+            case = await self._duplicate_service().may_close(acting.ref.case_id, **acting.actor)
+            view = build_duplicate_close_modal(case)
+            await self._kit.open_modal(acting.interaction, view, belongs_to=case.team_id)
+
+        await self._kit.ack_then_act(ack, body, StepRef, work, name="open-duplicate-close")
+
+    async def submit_duplicate_close(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        submitted = Interaction.from_body(body)
+        case_id = duplicate_case_id(submitted.private_metadata)
+        block = DuplicateBlock.OTHER.value
+        if case_id is None or submitted.user_id is None or submitted.team_id is None:
+            await ack(response_action="errors", errors={block: BROKEN_DEFAULT})
+            return
+        await self._kit.save_then_ack(
+            ack,
+            submitted,
+            self._duplicate_service().close(
+                case_id,
+                submitted.form.text(block),
+                actor_user_id=submitted.user_id,
+                team_id=submitted.team_id,
+            ),
+            error_block=block,
+            field_blocks={OTHER: block},
+            then=self._show_duplicate,
+        )
+
+    async def _show_duplicate(self, saved: tuple[Case, Case]) -> None:
+        closed, kept = saved
+        await self._duplicate_service().sync(closed.id)  # the closing summary and the card
+        poster = self._kit.poster
+        closed_link = await poster.permalink(closed.card.channel_id, closed.card.ts) if closed.card else None
+        kept_link = await poster.permalink(kept.card.channel_id, kept.card.ts) if kept.card else None
+        in_closed, in_kept = build_duplicate_notes(closed, kept, closed_link, kept_link)
+        for case, text, key in (
+            (closed, in_closed, f"closed:{closed.id}"),
+            (kept, in_kept, f"kept:{closed.id}"),
+        ):
+            if case.card is not None:
+                await poster.post_once(
+                    case.card, text, [section(text)], event_type=MessageMetadata.DUPLICATE_NOTE, key=key
+                )

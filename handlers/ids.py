@@ -32,6 +32,7 @@ class View(StrEnum):
     """`callback_id`s of Mend's modals."""
 
     REPORT = "report_failure"
+    CLOSE_AS_DUPLICATE = "close_as_duplicate"
 
 
 class Action(StrEnum):
@@ -40,6 +41,7 @@ class Action(StrEnum):
     REPORT_FROM_TEXT = "report_from_text"
     OPEN_REPORT = "open_report"
     CASE_LINK = "case_link"
+    CLOSE_AS_DUPLICATE = "case_close_duplicate"
 
 
 class ReportBlock(InputId):
@@ -53,6 +55,15 @@ class ReportBlock(InputId):
     SEVERITY = "severity"
     CATEGORY = "category"
     SOURCE = "source"
+    # Shown when the customer has an open case already: add the report to it, or open a new case anyway.
+    DUPLICATE = "duplicate"
+    DUPLICATE_CHOICE = "duplicate_choice"
+
+
+class DuplicateBlock(InputId):
+    """`block_id`s of the close-as-duplicate modal."""
+
+    OTHER = "duplicate_of"
 
 
 class MessageMetadata(StrEnum):
@@ -70,6 +81,9 @@ class MessageMetadata(StrEnum):
     AMENDS_OUTCOME = "mend_amends_outcome"
     AMENDS_REMINDER = "mend_amends_reminder"
     FOLLOW_UP = "mend_follow_up"
+    REPORT_ADDED = "mend_report_added"
+    ORIGIN_REPLY = "mend_origin_reply"
+    DUPLICATE_NOTE = "mend_duplicate_note"
 
 
 class StepAction(StrEnum):

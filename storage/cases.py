@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.cases import Case, CaseEvent, CaseReport, CaseState, MessageRef, NewCase, Severity
@@ -95,6 +95,11 @@ class SqlCaseRepository:
                         new.at,
                         severity=report.severity.value,
                         category=report.category,
+                        **(
+                            {"origin": new.origin_message.model_dump(mode="json")}
+                            if new.origin_message
+                            else {}
+                        ),
                     )
                 )
                 session.add(
@@ -158,6 +163,32 @@ class SqlCaseRepository:
             if row is None:
                 raise CaseNotFound(case_id)
             return case_from_row(row)
+
+    async def open_cases(self, team_id: str, *, except_report_key: str | None = None) -> list[Case]:
+        query = select(CaseRow).where(CaseRow.team_id == team_id, CaseRow.state == CaseState.OPEN.value)
+        if except_report_key is not None:
+            query = query.where(or_(CaseRow.report_key.is_(None), CaseRow.report_key != except_report_key))
+        async with self._db.transaction() as session:
+            rows = (await session.execute(query.order_by(CaseRow.id))).scalars()
+            return [case_from_row(r) for r in rows]
+
+    async def add_event(
+        self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, data: dict[str, Any]
+    ) -> bool:
+        async with self._db.transaction() as session:
+            # Lock the case row so two deliveries of one submission can't both find the trail without it.
+            await session.execute(select(CaseRow.id).where(CaseRow.id == case_id).with_for_update())
+            kinds = (
+                await session.execute(
+                    select(CaseEventRow.data).where(
+                        CaseEventRow.case_id == case_id, CaseEventRow.kind == kind
+                    )
+                )
+            ).scalars()
+            if any((d or {}).get("key") == data.get("key") for d in kinds):
+                return False
+            session.add(event_row(case_id, kind, actor_user_id, at, **data))
+            return True
 
     async def events(self, case_id: int) -> list[CaseEvent]:
         async with self._db.transaction() as session:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cases import Case, CaseEvent, CaseState, MessageRef, NewCase
+from bot.cases import Case, CaseEvent, CaseReport, CaseState, MessageRef, NewCase
 from bot.errors import CaseNotFound
 from bot.followup_request import FollowUpRequest
 from bot.playbook import CaseStep, Progress, Step, StepChange, StepStatus
@@ -68,6 +68,20 @@ class InMemoryCaseRepository:
     async def events(self, case_id: int) -> list[CaseEvent]:
         return [e for e in self.event_log if e.case_id == case_id]
 
+    async def open_cases(self, team_id: str, *, except_report_key: str | None = None) -> list[Case]:
+        mine = self._keys.get(except_report_key) if except_report_key else None
+        return [c for c in self.cases.values() if c.team_id == team_id and c.is_open and c.id != mine]
+
+    async def add_event(
+        self, case_id: int, kind: str, actor_user_id: str | None, at: datetime, data: dict[str, Any]
+    ) -> bool:
+        if any(e.kind == kind and e.data.get("key") == data.get("key") for e in await self.events(case_id)):
+            return False
+        self.event_log.append(
+            CaseEvent(case_id=case_id, kind=kind, actor_user_id=actor_user_id, at=at, data=data)
+        )
+        return True
+
 
 class RecordingCaseNotifier:
     """Records what the domain asked the chat surface to do; can be told to fail."""
@@ -76,6 +90,7 @@ class RecordingCaseNotifier:
         self.cards: list[tuple[int, str]] = []
         self.threads: list[int] = []
         self.reporter_notices: list[int] = []
+        self.added_reports: list[tuple[int, str]] = []
         self.fail_thread_once = False
 
     async def post_case_card(self, case: Case, channel_id: str) -> MessageRef:
@@ -90,6 +105,17 @@ class RecordingCaseNotifier:
 
     async def tell_reporter_case_opened(self, case: Case) -> None:
         self.reporter_notices.append(case.id)
+
+    async def post_added_report(
+        self, case: Case, report: CaseReport, reporter_user_id: str, key: str
+    ) -> None:
+        self.added_reports.append((case.id, key))
+
+    async def reply_to_origin(self, case: Case, origin: MessageRef) -> MessageRef | None:
+        return None
+
+    async def update_origin_reply(self, case: Case, reply: MessageRef) -> None:
+        return None
 
 
 class InMemoryRecoveryRepository:

@@ -6,7 +6,7 @@ needs from outside), `service` (`AmendsService`) and `effects` (the Slack side a
 on the follow-up engine). The names other layers use are re-exported here.
 """
 
-from bot.amends.effects import AmendsEffect, AmendsEffects
+from bot.amends.effects import AmendsEffect, AmendsEffects, OtherAmends
 from bot.amends.models import (
     Amends,
     AmendsHomeSummary,
@@ -66,6 +66,7 @@ __all__ = [
     "Offer",
     "OfferContext",
     "OfferField",
+    "OtherAmends",
     "Outcome",
     "Percent",
     "PolicyError",

@@ -11,6 +11,7 @@ is still missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -42,6 +43,19 @@ class AmendsEffect(StrEnum):
 #: after this long, so a thread never created or a copy refused for good leaves nothing waiting for ever.
 WAIT = timedelta(minutes=2)
 GIVE_UP_AFTER = timedelta(days=2)
+
+
+#: How many of the customer's other amends an approval request lists.
+OTHERS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class OtherAmends:
+    """Another amends request for the same customer, and where its case's thread is."""
+
+    amends: Amends
+    case_reference: str
+    card: MessageRef | None
 
 
 def key_prefix(amends_id: int) -> str:
@@ -140,6 +154,7 @@ class AmendsEffects:
                 return Cancel("that copy of the request is gone")
             context["copy"] = copy
             if kind is AmendsEffect.COPY:
+                context["others"] = await self.others_for_customer(amends)
                 return self._check_copy(item, amends, copy, context)
             return self._check_reminder(item, amends, case, copy, context)
         if kind is AmendsEffect.NOTICE:
@@ -166,6 +181,19 @@ class AmendsEffects:
         if kind is AmendsEffect.BACKUPS and not self._backups(amends):
             return Cancel("no backup approvers besides the requester")
         return Deliver(channel_id=f"amends:{amends.id}", context=context)
+
+    async def others_for_customer(self, amends: Amends) -> list[OtherAmends]:
+        """The customer's other amends that count (pending or given), newest first, for the approver to see."""
+        others: list[OtherAmends] = []
+        for entry in await self._repo.ledger(amends.team_id, amends.customer_key):
+            other = entry.amends
+            if other.id == amends.id or not (other.state is AmendsState.PENDING or other.state.given):
+                continue
+            loaded = await self._repo.load_case(other.case_id)
+            others.append(OtherAmends(other, entry.case_reference, loaded[0].card if loaded else None))
+            if len(others) == OTHERS_SHOWN:
+                break
+        return others
 
     def _check_copy(
         self, item: FollowUp, amends: Amends, copy: ApprovalCopy, context: dict[str, Any]

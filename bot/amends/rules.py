@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.amends.money import AmountError, Money, Offered, Percent, parse_amount
 from bot.amends.policy import AmendsKind, AmendsPolicy
-from bot.cases import Case, Severity
+from bot.cases import Case, Severity, fold_customer
 
 MAX_TEXT = 3000
 
@@ -255,31 +253,6 @@ def _repeat_reason(policy: AmendsPolicy, tally: Tally) -> Reason | None:
         code=ReasonCode.REPEAT_CLAIMS,
         text=f"repeat claims: this would be amends number {claim} for this customer in {policy.repeat_days} days",
     )
-
-
-# Invisible, yet not format characters (Cf): default-ignorable marks and fillers, and unassigned code points
-# reserved as default-ignorable, as listed in Unicode's DerivedCoreProperties.
-_IGNORABLE = re.compile(
-    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
-    "\U000e0000-\U000e0fff]"
-)
-CUSTOMER_KEY_LENGTH = 200
-
-
-def fold_customer(text: str) -> str:
-    """One spelling for one customer: NFKC, case-folded, invisible characters and punctuation dropped,
-    whitespace folded to single spaces; `order #4411`, `ORDER #4411 ` and `order #4411` + a zero-width
-    space (or in full-width digits) are one key."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    kept = "".join(" " if ch.isspace() else ch for ch in folded if _visible(ch))
-    return " ".join(kept.split())[:CUSTOMER_KEY_LENGTH].rstrip()
-
-
-def _visible(ch: str) -> bool:
-    category = unicodedata.category(ch)
-    if ch.isspace():
-        return True
-    return not (category[0] == "P" or category in {"Cc", "Cf", "Cs"} or _IGNORABLE.match(ch))
 
 
 def customer_key(case: Case) -> str:

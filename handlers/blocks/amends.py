@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +24,14 @@ from bot.amends import (
     ApprovalCopy,
     Decision,
     OfferContext,
+    OtherAmends,
 )
 from bot.cases import Case
 from handlers.blocks import fields
 from handlers.blocks.kit import button, context, section
 from handlers.blocks.recovery import StepRef
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import date_token, escape_mrkdwn, mention, quote, safe_mrkdwn
+from handlers.blocks.text import date_token, escape_mrkdwn, is_slack_permalink, mention, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, AmendsBlock, AmendsView
 
 SECTION_LIMIT = 3000
@@ -174,8 +176,16 @@ def _summary(amends: Amends, case: Case) -> str:
     )
 
 
-def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None = None) -> list[Block]:
-    """An approval request: the ask, why it needs an approver, the justification; buttons while pending."""
+def build_approval_request(
+    amends: Amends,
+    case: Case,
+    copy: ApprovalCopy | None = None,
+    *,
+    others: Sequence[OtherAmends] = (),
+    links: Mapping[int, str] | None = None,
+) -> list[Block]:
+    """An approval request: the ask, why it needs an approver, the justification, the customer's other
+    amends (pending or given, each linked to its case thread); buttons while pending."""
     head = ":scales: *Amends to approve*"
     if copy is not None and copy.backup:
         head = ":rotating_light: *Amends to approve: no decision yet from the approvers, so you are asked as backup*"
@@ -187,6 +197,8 @@ def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None
     if amends.customer_cost:
         detail += f"\n*What the customer was put through*\n{quote(safe_mrkdwn(amends.customer_cost, 1400))}"
     blocks.append(section(detail[:SECTION_LIMIT]))
+    if others:
+        blocks.append(section(_others_line(others, links or {})))
     if amends.addressed_approver_id:
         blocks.append(context(f"Addressed to {mention(amends.addressed_approver_id)}."))
     if amends.state is AmendsState.PENDING:
@@ -205,6 +217,19 @@ def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None
     else:
         blocks.append(section(decided_line(amends)))
     return blocks
+
+
+def _others_line(others: Sequence[OtherAmends], links: Mapping[int, str]) -> str:
+    parts = []
+    for other in others:
+        link = links.get(other.amends.id)
+        ref = (
+            f"<{link}|{other.case_reference}>" if link and is_slack_permalink(link) else other.case_reference
+        )
+        amount = other.amends.final or other.amends.offered
+        state = "granted" if other.amends.state.given else "pending"
+        parts.append(f"{ref} {escape_mrkdwn(str(amount))} {state}")
+    return f":busts_in_silhouette: *Also for this customer:* {', '.join(parts)}"[:SECTION_LIMIT]
 
 
 def decided_line(amends: Amends) -> str:

@@ -19,7 +19,16 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState, Severity
+from bot.cases import (
+    MAX_LONG_TEXT,
+    MAX_SHORT_TEXT,
+    Case,
+    CaseConfig,
+    CaseReport,
+    CaseState,
+    MessageRef,
+    Severity,
+)
 from bot.playbook import Progress, Step
 from handlers import payloads
 from handlers.blocks import fields
@@ -36,8 +45,9 @@ from handlers.blocks.text import (
     safe_mrkdwn,
     safe_quote,
 )
-from handlers.ids import Action, ReportBlock
+from handlers.ids import Action, DuplicateBlock, ReportBlock
 from handlers.ids import View as ViewId
+from handlers.payloads import message_ts
 
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
@@ -70,14 +80,25 @@ class ReportOrigin:
 
     channel_id: str | None = None
     permalink: str | None = None
+    #: The ts to reply under in `channel_id` (the shortcut's message, or the thread it is in).
+    reply_ts: str | None = None
+    #: The open case about the same customer that the reporter was shown (the duplicate choice).
+    duplicate_of: int | None = None
 
     def __post_init__(self) -> None:
         # Only a link Slack gave us may be shown as a link; anything else is dropped here, once.
         if self.permalink is not None and not is_slack_permalink(self.permalink):
             object.__setattr__(self, "permalink", None)
 
+    @property
+    def message(self) -> MessageRef | None:
+        """Where to answer the message the report started from, if it started from one."""
+        if self.channel_id and self.reply_ts:
+            return MessageRef(channel_id=self.channel_id, ts=self.reply_ts)
+        return None
+
     def to_metadata(self) -> str:
-        data = {"c": self.channel_id, "p": self.permalink}
+        data = {"c": self.channel_id, "p": self.permalink, "m": self.reply_ts, "d": self.duplicate_of}
         return json.dumps({k: v for k, v in data.items() if v})
 
     @classmethod
@@ -89,7 +110,12 @@ class ReportOrigin:
             return cls()
         channel = data.get("c")
         permalink = data.get("p")
+        reply_ts, duplicate_of = data.get("m"), data.get("d")
         return cls(
+            reply_ts=reply_ts if isinstance(reply_ts, str) and message_ts(reply_ts) else None,
+            duplicate_of=duplicate_of
+            if isinstance(duplicate_of, int) and not isinstance(duplicate_of, bool) and duplicate_of > 0
+            else None,
             channel_id=payloads.channel_id(channel),
             permalink=permalink if isinstance(permalink, str) else None,
         )
@@ -280,3 +306,126 @@ def build_unknown_command(word: str, full_text: str) -> list[Block]:
 
 def blocks_payload(blocks: Sequence[Block]) -> list[dict[str, object]]:
     return [b.to_dict() for b in blocks]
+
+
+DUPLICATE_ADD = "add"
+DUPLICATE_NEW = "new"
+
+
+def build_duplicate_modal(
+    config: CaseConfig, report: CaseReport, open_case: Case, origin: ReportOrigin, link: str | None
+) -> dict[str, Any]:
+    """The report form again, as typed, under the customer's open case and a choice: add to it, or not.
+
+    What the person typed goes back into the inputs (not private_metadata: three long answers can pass
+    Slack's 3000 characters there), so the next submission carries it again.
+    """
+    payload = build_report_modal(config, origin=origin)
+    typed = {
+        ReportBlock.CUSTOMER_NAME.value: report.customer_name,
+        ReportBlock.CUSTOMER_REF.value: report.customer_ref,
+        ReportBlock.SUMMARY.value: report.summary,
+        ReportBlock.CUSTOMER_WORDS.value: report.customer_words,
+        ReportBlock.IMPACT.value: report.impact,
+    }
+    chosen = {ReportBlock.SEVERITY.value: report.severity.value, ReportBlock.CATEGORY.value: report.category}
+    for block in payload["blocks"]:
+        element = block.get("element") or {}
+        if typed.get(block.get("block_id")):
+            element["initial_value"] = typed[block["block_id"]]
+        elif block.get("block_id") in chosen:
+            wanted = chosen[block["block_id"]]
+            element["initial_option"] = next(o for o in element["options"] if o["value"] == wanted)
+    ref = open_case.reference
+    where = f"<{link}|{ref}>" if link and is_slack_permalink(link) else f"*{ref}*"
+    shown = section(
+        f":warning: {safe_mrkdwn(open_case.report.customer_display, 200)} has an open case already: "
+        f"{where}, owned by {mention(open_case.owner_user_id)}.\n{safe_quote(open_case.report.summary, 300)}\n"
+        "Two cases for one customer let amends be granted twice. Add this report to the open case, "
+        "or open a new case if this is a different failure.",
+        block_id=ReportBlock.DUPLICATE.value,
+    )
+    choice = fields.radio_input(
+        ReportBlock.DUPLICATE_CHOICE,
+        "What should happen?",
+        fields.options([(DUPLICATE_ADD, f"Add to {ref} instead"), (DUPLICATE_NEW, "Open a new case anyway")]),
+    )
+    payload["blocks"][:0] = [shown.to_dict(), choice.to_dict()]
+    payload["submit"] = {"type": "plain_text", "text": "Continue"}
+    return payload
+
+
+def build_added_report(
+    report: CaseReport, reporter_user_id: str, config: CaseConfig
+) -> tuple[str, list[Block]]:
+    """A further report about the customer, in the open case's thread."""
+    category = config.category(report.category)
+    lines = [
+        f":heavy_plus_sign: {mention(reporter_user_id)} reported this customer again: "
+        f"{SEVERITY_EMOJI[report.severity]} {report.severity.label} · "
+        f"{escape_mrkdwn(category.label if category else report.category)}",
+        f"*What went wrong*\n{safe_mrkdwn(report.summary, 1500)}",
+    ]
+    if report.customer_words:
+        lines.append(f"*In the customer's words*\n{safe_quote(report.customer_words, 600)}")
+    if report.impact:
+        lines.append(f"*How it affected them*\n{safe_mrkdwn(report.impact, 600)}")
+    if report.source_permalink and is_slack_permalink(report.source_permalink):
+        lines.append(f"<{report.source_permalink}|Original message>")
+    text = safe_mrkdwn(f"Another report for this case: {report.summary}", FALLBACK_TEXT_LIMIT)
+    return text, [section("\n\n".join(lines)[:SECTION_TEXT_LIMIT])]
+
+
+def build_origin_reply(case: Case, link: str | None) -> tuple[str, list[Block]]:
+    """The answer under the message a case was started from: opened and who owns it, later closed."""
+    ref = f"<{link}|{case.reference}>" if link and is_slack_permalink(link) else case.reference
+    if case.is_open:
+        text = f":large_green_circle: {ref} opened; {mention(case.owner_user_id)} owns it."
+    else:
+        text = f":white_check_mark: {ref} is closed; {mention(case.owner_user_id)} owned it."
+    return text, [section(text)]
+
+
+def build_duplicate_close_modal(case: Case) -> dict[str, Any]:
+    """Ask which open case this one duplicates; the case travels in private_metadata."""
+    view = fields.modal(
+        ViewId.CLOSE_AS_DUPLICATE.value,
+        "Close as duplicate",
+        [
+            section(
+                f"Close *{case.reference}* ({safe_mrkdwn(case.report.customer_display, 200)}) as a duplicate. "
+                "No required steps are asked: the recovery goes on in the other case, and both threads link "
+                "to each other."
+            ),
+            fields.text_input(
+                DuplicateBlock.OTHER,
+                "Duplicate of",
+                max_length=20,
+                placeholder="The open case's reference, e.g. R-0001",
+                focus=True,
+            ),
+        ],
+        submit="Close as duplicate",
+    ).to_dict()
+    view["private_metadata"] = json.dumps({"c": case.id})
+    return view
+
+
+def duplicate_case_id(raw: object) -> int | None:
+    data = json_object(raw, PRIVATE_METADATA_LIMIT)
+    value = data.get("c") if data else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def build_duplicate_notes(
+    closed: Case, kept: Case, closed_link: str | None, kept_link: str | None
+) -> tuple[str, str]:
+    """What each thread says: the closed case points at the kept one, the kept one at what joined it."""
+
+    def linked(case: Case, link: str | None) -> str:
+        return f"<{link}|{case.reference}>" if link and is_slack_permalink(link) else f"*{case.reference}*"
+
+    return (
+        f":link: Closed as a duplicate of {linked(kept, kept_link)}: the recovery goes on there.",
+        f":link: {linked(closed, closed_link)} was closed as a duplicate of this case.",
+    )

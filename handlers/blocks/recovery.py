@@ -28,7 +28,7 @@ from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.refs import encode_ref, json_int, json_object
 from handlers.blocks.step_roles import STEP_ROLE_BLOCKS
 from handlers.blocks.text import date_token, escape_mrkdwn, mention, plain, safe_mrkdwn
-from handlers.ids import AmendsAction, FollowUpAction, StepAction, StepBlock, StepView
+from handlers.ids import Action, AmendsAction, FollowUpAction, StepAction, StepBlock, StepView
 
 SECTION_LIMIT = 3000
 
@@ -151,6 +151,7 @@ def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
                     deny="Not yet",
                 ),
             ),
+            button(Action.CLOSE_AS_DUPLICATE.value, "Close as duplicate…", ref),
         ]
     else:
         buttons = [button(StepAction.REOPEN_CASE.value, "Reopen…", ref)]

@@ -89,6 +89,9 @@ class Stack:
         await self.settle()
         response = await person.submit_view({**REPORT_VALUES, **values})
         assert response.status == 200 and response.field_errors == {}, response.body
+        if response.json.get("response_action") == "update":  # the customer has an open case: a new one
+            response = await person.submit_view({"duplicate_choice": "new"})
+            assert response.status == 200 and response.field_errors == {}, response.body
         await self.settle()
         return (await self.case_rows())[-1]
 

@@ -22,6 +22,11 @@ REPORT = {
 }
 
 
+def customer(n: int) -> dict[str, str]:
+    """A customer of their own for the n-th report (one customer's second report meets their open case)."""
+    return {ReportBlock.CUSTOMER_NAME.value: f"Customer {n}", ReportBlock.CUSTOMER_REF.value: f"order #{n}"}
+
+
 def mrkdwn_of(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 

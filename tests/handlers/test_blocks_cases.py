@@ -127,8 +127,10 @@ def test_case_card_fits_block_kit_limits_for_huge_input(size: int) -> None:
 def test_report_modal_has_every_field_and_prefill() -> None:
     view = build_report_modal(CONFIG, summary="Parcel lost", origin=ReportOrigin(channel_id="C1"))
     block_ids = [b.get("block_id") for b in view["blocks"]]  # type: ignore[union-attr]
+    # The source line, and the open case with its choice, are shown only when they apply.
+    conditional = {ReportBlock.SOURCE, ReportBlock.DUPLICATE, ReportBlock.DUPLICATE_CHOICE}
     for block in ReportBlock:
-        if block is not ReportBlock.SOURCE:
+        if block not in conditional:
             assert block.value in block_ids
     summary = next(b for b in view["blocks"] if b["block_id"] == ReportBlock.SUMMARY.value)  # type: ignore[index,union-attr]
     assert summary["element"]["initial_value"] == "Parcel lost"
@@ -206,3 +208,29 @@ def test_customer_words_of_many_short_lines_fit_the_card(line: str) -> None:
         t for t in mrkdwn_texts([b.to_dict() for b in build_case_card(case, CONFIG)]) if "words" in t
     )
     assert len(quoted) <= 3000 and quoted.splitlines()[1].startswith(">")
+
+
+def test_duplicate_modal_keeps_the_longest_report_and_passes_full_validation() -> None:
+    from handlers.blocks.cases import build_duplicate_close_modal, build_duplicate_modal
+
+    longest = CaseReport(
+        customer_name="n" * 200,
+        customer_ref="r" * 200,
+        summary="s" * 3000,
+        customer_words="w" * 3000,
+        impact="i" * 3000,
+        severity=Severity.CRITICAL,
+        category="billing",
+        source_permalink="https://acme.slack.com/archives/C0123/p1700000000000100",
+    )
+    open_case = make_case()
+    origin = ReportOrigin(
+        channel_id="C0123", permalink=longest.source_permalink, reply_ts="1700000000.000100", duplicate_of=7
+    )
+    view = checked(build_duplicate_modal(CONFIG, longest, open_case, origin, None))
+    values = {b["block_id"]: b.get("element", {}) for b in view["blocks"]}  # type: ignore[union-attr]
+    assert values[ReportBlock.IMPACT.value]["initial_value"] == "i" * 3000
+    assert values[ReportBlock.SEVERITY.value]["initial_option"]["value"] == "critical"
+    assert len(view["private_metadata"]) <= 3000  # type: ignore[arg-type]
+    assert ReportOrigin.from_metadata(view["private_metadata"]) == origin
+    checked(build_duplicate_close_modal(open_case))

@@ -21,7 +21,7 @@ from handlers.interaction import SLOW_SAVE_MESSAGE
 from storage.tables import CaseEventRow
 from tests.conftest import reset_postgres
 from tests.e2e.conftest import Stack, running_stack
-from tests.e2e.test_report_case import REPORT, open_report, state_of
+from tests.e2e.test_report_case import REPORT, customer, open_report, state_of
 from tests.e2e.test_report_resilience import cards_in
 from tests.reliability.private_postgres import (
     PrivatePostgres,
@@ -46,7 +46,9 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 async def report(stack: Stack, view: dict[str, Any], n: int) -> Any:
     """Submit the real report modal under a view id of its own (as n different modals would be)."""
-    return await stack.forge_view_submission(stack.alice, {**view, "id": f"V0BLINK{n:05d}"}, state_of(REPORT))
+    # A customer per modal: one customer's second report would be asked to join the open case instead.
+    values = state_of({**REPORT, **customer(n)})
+    return await stack.forge_view_submission(stack.alice, {**view, "id": f"V0BLINK{n:05d}"}, values)
 
 
 async def events_by_case(stack: Stack) -> dict[int, list[str]]:

@@ -20,7 +20,7 @@ from slack_double.server import SlackDouble
 from slack_double.user import AppResponse, SlackSender
 from tests.e2e.conftest import SIGNING_SECRET, Stack
 from tests.e2e.test_process import ROOT, free_port, wait_for_health
-from tests.e2e.test_report_case import REPORT, open_report
+from tests.e2e.test_report_case import REPORT, customer, open_report
 
 StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
 
@@ -69,9 +69,9 @@ async def journey(stack: Stack) -> list[AppResponse]:
     double.faults.add("conversations.history", "server_error", times=1, status=500)
     double.faults.add("chat.postMessage", "disconnect", times=1, applied=True)
     double.faults.add("chat.getPermalink", "server_error", times=2, status=502)
-    for _ in range(2):
+    for n in range(2):  # two customers: one customer's second report would be asked to join the first case
         await open_report(stack)
-        responses.append(await stack.alice.submit_view(REPORT))
+        responses.append(await stack.alice.submit_view({**REPORT, **customer(n)}))
         await stack.settle()
     responses.append(await stack.alice.slash_command(Command.RECOVER.value, "hepl", channel_id=stack.support))
     responses.append(await stack.alice.slash_command(Command.RECOVER.value, "help", channel_id=stack.support))

@@ -85,7 +85,7 @@ async def test_features_react_to_each_other_through_the_event_hub_in_this_order(
 
     assert told(CaseAnnounced) == ["RecoveryService.case_announced"]
     assert told(CaseChanged) == ["HomePublisher.case_changed", "LearningListeners.case_changed"]
-    assert told(CaseWasClosed) == ["EmployeeCareService.case_was_closed"]
+    assert told(CaseWasClosed) == ["EmployeeCareService.case_was_closed", "CaseService.case_was_closed"]
     assert told(AmendsChanged) == ["RecoveryService.amends_changed", "HomePublisher.amends_changed"]
 
 
