@@ -8,11 +8,15 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
-from bot.cases import CaseState, Severity
-from bot.insights import OpenCase
+from bot.amends.models import AmendsState
+from bot.cases import Case, CaseState, Severity
+from bot.followups.models import FollowUpKind, FollowUpState, PromiseState
+from bot.insights import CaseAmends, CasePromise, OpenCase, Outcome, OutcomeRow
 from bot.playbook import StepStatus
+from storage.amends import AmendsRow, amends_from_row
 from storage.cases import case_from_row
 from storage.db import Database
+from storage.followups import FollowUpRow, PromiseRow, promise_from_row
 from storage.tables import CaseRow, CaseStepRow
 
 _SEVERITY_RANK = case(
@@ -147,3 +151,156 @@ class SqlInsightsRepository:
     async def team_ids(self) -> list[str]:
         async with self._db.transaction() as session:
             return [str(t) for t in (await session.execute(select(CaseRow.team_id).distinct())).scalars()]
+
+    async def weekly_counts(
+        self, team_id: str, starts: Sequence[datetime], end: datetime
+    ) -> tuple[list[int], list[int]]:
+        """Two grouped queries (opened by created_at, closed by closed_at), bucketed by the database."""
+        result: list[list[int]] = []
+        if not starts:
+            return [], []
+        first = starts[0]
+        width = (starts[1] - starts[0]) if len(starts) > 1 else (end - starts[0])
+        async with self._db.transaction() as session:
+            for column in (CaseRow.created_at, CaseRow.closed_at):
+                bucket = func.floor((self._epoch(column) - first.timestamp()) / width.total_seconds())
+                rows = await session.execute(
+                    select(bucket, func.count())
+                    .where(CaseRow.team_id == team_id, column >= first, column < end)
+                    .group_by(bucket)
+                )
+                counts = [0] * len(starts)
+                for index, count in rows:
+                    counts[min(max(int(index), 0), len(starts) - 1)] += int(count)
+                result.append(counts)
+        return result[0], result[1]
+
+    async def outcomes(self, team_id: str, start: datetime, end: datetime) -> list[OutcomeRow]:
+        """One grouped query over the latest answer of each kind per case closed in [start, end): the
+        "Is the customer satisfied?" answer and the re-survey's outcome and score."""
+        kinds = [FollowUpKind.CUSTOMER_FOLLOW_UP.value, FollowUpKind.RESURVEY.value]
+        latest = (
+            select(func.max(FollowUpRow.id).label("id"))
+            .join(CaseRow, CaseRow.id == FollowUpRow.case_id)
+            .where(
+                CaseRow.team_id == team_id,
+                CaseRow.closed_at >= start,
+                CaseRow.closed_at < end,
+                FollowUpRow.state == FollowUpState.RESOLVED.value,
+                FollowUpRow.kind.in_(kinds),
+            )
+            .group_by(FollowUpRow.case_id, FollowUpRow.kind)
+            .subquery()
+        )
+        outcome = FollowUpRow.resolution_data["outcome"].as_string()
+        score = FollowUpRow.resolution_data["score"].as_integer()
+        query = (
+            select(
+                CaseRow.category,
+                CaseRow.root_cause_category,
+                FollowUpRow.kind,
+                FollowUpRow.resolution,
+                outcome,
+                score,
+                func.count(),
+            )
+            .select_from(latest)
+            .join(FollowUpRow, FollowUpRow.id == latest.c.id)
+            .join(CaseRow, CaseRow.id == FollowUpRow.case_id)
+            .group_by(
+                CaseRow.category, CaseRow.root_cause_category, FollowUpRow.kind, FollowUpRow.resolution,
+                outcome, score,
+            )
+        )
+        grouped: dict[tuple[str, str | None], Outcome] = {}
+        async with self._db.transaction() as session:
+            for category, root, kind, resolution, chosen, points, count in await session.execute(query):
+                key = (str(category), str(root) if root else None)
+                n = int(count)
+                add = Outcome()
+                if kind == FollowUpKind.CUSTOMER_FOLLOW_UP.value:
+                    add = Outcome(asked=n, recovered=n if resolution == "satisfied" else 0)
+                elif resolution == "recorded" and chosen in ("stayed_satisfied", "neutral", "left"):
+                    field_name = {"stayed_satisfied": "stayed", "neutral": "neutral", "left": "left"}[chosen]
+                    add = Outcome(
+                        **{field_name: n},
+                        score_total=int(points) * n if points is not None else 0,
+                        scored=n if points is not None else 0,
+                    )
+                grouped[key] = grouped.get(key, Outcome()) + add
+        return [OutcomeRow(category=c, root_cause=r, outcome=o) for (c, r), o in grouped.items()]
+
+    async def unacknowledged(self, team_id: str, limit: int) -> tuple[list[Case], int]:
+        where = (
+            CaseRow.team_id == team_id,
+            CaseRow.state == CaseState.OPEN.value,
+            CaseRow.acknowledged_at.is_(None),
+        )
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(select(CaseRow).where(*where).order_by(CaseRow.created_at).limit(limit))
+            ).scalars()
+            cases = [case_from_row(r) for r in rows]
+            count = await session.scalar(select(func.count()).where(*where))
+            return cases, int(count or 0)
+
+    async def broken_promises(self, team_id: str, limit: int) -> list[CasePromise]:
+        return await self._promises(
+            [CaseRow.team_id == team_id, PromiseRow.state == PromiseState.BROKEN.value],
+            PromiseRow.due_at.desc(),
+            limit,
+        )
+
+    async def open_promises(self, team_id: str, owner_user_id: str, limit: int) -> list[CasePromise]:
+        return await self._promises(
+            [
+                CaseRow.team_id == team_id,
+                CaseRow.owner_user_id == owner_user_id,
+                PromiseRow.state == PromiseState.OPEN.value,
+            ],
+            PromiseRow.due_at,
+            limit,
+        )
+
+    async def _promises(self, where: list[Any], order: Any, limit: int) -> list[CasePromise]:
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(PromiseRow, CaseRow)
+                .join(CaseRow, CaseRow.id == PromiseRow.case_id)
+                .where(*where, CaseRow.state == CaseState.OPEN.value)
+                .order_by(order, PromiseRow.id)
+                .limit(limit)
+            )
+            return [CasePromise(case=case_from_row(c), promise=promise_from_row(p)) for p, c in rows]
+
+    async def amends_waiting(
+        self, team_id: str, limit: int, requester_user_id: str | None = None
+    ) -> list[CaseAmends]:
+        where = [
+            AmendsRow.team_id == team_id,
+            AmendsRow.state == AmendsState.PENDING.value,
+            CaseRow.state == CaseState.OPEN.value,
+        ]
+        if requester_user_id is not None:
+            where.append(AmendsRow.requester_user_id == requester_user_id)
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(AmendsRow, CaseRow)
+                .join(CaseRow, CaseRow.id == AmendsRow.case_id)
+                .where(*where)
+                .order_by(AmendsRow.requested_at, AmendsRow.id)
+                .limit(limit)
+            )
+            return [CaseAmends(case=case_from_row(c), amends=amends_from_row(a)) for a, c in rows]
+
+    async def open_loads(self, team_id: str, limit: int) -> list[tuple[str, int]]:
+        count = func.count()
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(CaseRow.owner_user_id, count)
+                .where(CaseRow.team_id == team_id, CaseRow.state == CaseState.OPEN.value)
+                .group_by(CaseRow.owner_user_id)
+                .order_by(count.desc(), CaseRow.owner_user_id)
+                .limit(limit)
+            )
+            return [(str(owner), int(n)) for owner, n in rows]
