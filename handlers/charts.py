@@ -51,7 +51,8 @@ def trend_alt(view: TeamView) -> str:
 
 def root_cause_alt(view: TeamView) -> str:
     causes = "; ".join(
-        f"{t.category.label}: {t.total} ({', '.join(str(n) for n in t.weekly)} by week)" for t in view.root_causes
+        f"{t.category.label}: {t.total} ({', '.join(str(n) for n in t.weekly)} by week)"
+        for t in view.root_causes
     )
     return f"Top root causes over the last weeks, cases per cause. {causes}."
 
@@ -102,7 +103,10 @@ class ChartCache:
         charts: list[Chart] = []
         if any(view.weekly_opened) or any(view.weekly_closed):
             file_id = await self._file(
-                team_id, "trend", trend_figures(view), lambda: draw_trend(view.weekly_opened, view.weekly_closed)
+                team_id,
+                "trend",
+                trend_figures(view),
+                lambda: draw_trend(view.weekly_opened, view.weekly_closed),
             )
             if file_id:
                 charts.append(Chart(file_id=file_id, alt_text=trend_alt(view), title=TREND_TITLE))
