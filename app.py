@@ -124,7 +124,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     amends = AmendsService(amends_repo, directory, followups, clock, amends_policy, approvers, events)
     recovery.guard(settings.case_editor_rule(), amends.may_decide)  # who may close, skip, reopen, reassign
     insights_repo = SqlInsightsRepository(db)
-    insights = InsightsService(insights_repo, clock, root_causes, ack_after=policy.ack_nudge_after)
+    insights = InsightsService(insights_repo, clock, root_causes, case_config.categories, policy.ack_nudge_after)
     home = HomePublisher(insights, poster, clock, tasks, [AmendsHomeSection(amends)], amends.may_decide)
     learning_notifier = SlackLearningNotifier(poster, labels=settings.root_cause_label)
     learning = LearningService(

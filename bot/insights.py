@@ -263,10 +263,10 @@ class InsightsService:
         repo: InsightsRepository,
         clock: Clock,
         root_causes: Sequence[Category],
+        categories: Sequence[Category] = (),
+        ack_after: timedelta = timedelta(minutes=15),
         *,
         team_view_max_age: timedelta = timedelta(seconds=60),
-        ack_after: timedelta = timedelta(minutes=15),
-        categories: Sequence[Category] = (),
     ) -> None:
         self._repo = repo
         self._clock = clock
@@ -404,7 +404,7 @@ def outcome_lines(
         f"Stayed (re-survey): {share(now.total.stayed, now.total.resurveyed)}"
         f" ({now.total.stayed} stayed, {now.total.neutral} neutral, {now.total.left} left"
         + (f", score {now.total.mean_score:.1f}" if now.total.mean_score is not None else "")
-        + f") · before: {share(previous.stayed, previous.resurveyed)}",
+        + f") · {before.window.label if before else 'before'}: {share(previous.stayed, previous.resurveyed)}",
     ]
     for title, groups, labels, old in (
         ("By category", now.by_category, category_label, before.by_category if before else {}),
