@@ -131,6 +131,7 @@ def answer_rows(cases: list[dict[str, Any]], rng: random.Random) -> list[dict[st
                 "due_at": at,
                 "state": "resolved",
                 "resolution": "satisfied" if rng.random() < 0.8 else "not_yet",
+                "resolution_data": None,
                 "resolved_at": at,
                 "created_at": at,
                 "updated_at": at,

@@ -184,16 +184,11 @@ class OpenCase(BaseModel):
 
 
 class InsightsRepository(Protocol):
-    async def counts(self, team_id: str, start: datetime, end: datetime) -> tuple[int, int]:
-        """Cases opened, and cases closed, in [start, end)."""
-        ...
-
-    async def acknowledge_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
-        """Report to apology, for cases opened in [start, end) that were acknowledged."""
-        ...
-
-    async def resolve_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
-        """Report to close, for cases closed in [start, end)."""
+    async def window_figures(
+        self, team_id: str, start: datetime, end: datetime
+    ) -> tuple[int, int, timedelta | None, timedelta | None]:
+        """Cases opened and closed in [start, end); the median report-to-apology of the cases opened in it
+        that were acknowledged, and the median report-to-close of the cases closed in it."""
         ...
 
     async def root_cause_counts(
@@ -278,15 +273,9 @@ class InsightsService:
         self._team_views: dict[str, tuple[datetime, TeamView]] = {}
 
     async def window_stats(self, team_id: str, window: Window) -> WindowStats:
-        opened, closed = await self._repo.counts(team_id, window.start, window.end)
+        opened, closed, ack, resolve = await self._repo.window_figures(team_id, window.start, window.end)
         return WindowStats(
-            window=window,
-            opened=opened,
-            closed=closed,
-            median_acknowledge=median(
-                await self._repo.acknowledge_durations(team_id, window.start, window.end)
-            ),
-            median_resolve=median(await self._repo.resolve_durations(team_id, window.start, window.end)),
+            window=window, opened=opened, closed=closed, median_acknowledge=ack, median_resolve=resolve
         )
 
     async def team_view(self, team_id: str, *, fresh: bool = False) -> TeamView:

@@ -30,42 +30,45 @@ class SqlInsightsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def counts(self, team_id: str, start: datetime, end: datetime) -> tuple[int, int]:
+    async def window_figures(
+        self, team_id: str, start: datetime, end: datetime
+    ) -> tuple[int, int, timedelta | None, timedelta | None]:
+        """Cases opened and closed in [start, end), the median report-to-apology of those opened and the
+        median report-to-close of those closed: medians computed by the database, no rows fetched."""
+        ack = self._epoch(CaseRow.acknowledged_at) - self._epoch(CaseRow.created_at)  # NULL if not acked
+        resolve = self._epoch(CaseRow.closed_at) - self._epoch(CaseRow.created_at)
         async with self._db.transaction() as session:
-            opened = await session.scalar(
-                select(func.count()).where(
-                    CaseRow.team_id == team_id, CaseRow.created_at >= start, CaseRow.created_at < end
-                )
+            opened, median_ack = await self._count_and_median(
+                session, ack, CaseRow.team_id == team_id, CaseRow.created_at >= start, CaseRow.created_at < end
             )
-            closed = await session.scalar(
-                select(func.count()).where(
-                    CaseRow.team_id == team_id, CaseRow.closed_at >= start, CaseRow.closed_at < end
-                )
+            closed, median_resolve = await self._count_and_median(
+                session, resolve, CaseRow.team_id == team_id, CaseRow.closed_at >= start, CaseRow.closed_at < end
             )
-            return int(opened or 0), int(closed or 0)
+        return opened, closed, median_ack, median_resolve
 
-    async def acknowledge_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
-        seconds = self._epoch(CaseRow.acknowledged_at) - self._epoch(CaseRow.created_at)
-        async with self._db.transaction() as session:
-            rows = await session.execute(
-                select(seconds).where(
-                    CaseRow.team_id == team_id,
-                    CaseRow.created_at >= start,
-                    CaseRow.created_at < end,
-                    CaseRow.acknowledged_at.is_not(None),
+    async def _count_and_median(self, session: Any, value: Any, *where: Any) -> tuple[int, timedelta | None]:
+        if self._db.dialect == "postgresql":  # one aggregate: percentile_cont ignores the NULLs
+            count, middle = (
+                await session.execute(
+                    select(func.count(), func.percentile_cont(0.5).within_group(value)).where(*where)
                 )
-            )
-            return [timedelta(seconds=round(float(s))) for (s,) in rows]
-
-    async def resolve_durations(self, team_id: str, start: datetime, end: datetime) -> list[timedelta]:
-        seconds = self._epoch(CaseRow.closed_at) - self._epoch(CaseRow.created_at)
-        async with self._db.transaction() as session:
-            rows = await session.execute(
-                select(seconds).where(
-                    CaseRow.team_id == team_id, CaseRow.closed_at >= start, CaseRow.closed_at < end
-                )
-            )
-            return [timedelta(seconds=round(float(s))) for (s,) in rows]
+            ).one()
+            return int(count or 0), None if middle is None else timedelta(seconds=round(float(middle)))
+        # SQLite has no percentile: count, then read the middle one or two values through the index order.
+        count, known = (await session.execute(select(func.count(), func.count(value)).where(*where))).one()
+        if not known:
+            return int(count or 0), None
+        known = int(known)
+        middle = (
+            select(value.label("v"))
+            .where(*where, value.is_not(None))
+            .order_by(value)
+            .limit(2 - known % 2)
+            .offset((known - 1) // 2)
+            .subquery()
+        )
+        avg = await session.scalar(select(func.avg(middle.c.v)))
+        return int(count or 0), timedelta(seconds=round(float(avg)))
 
     async def root_cause_counts(
         self, team_id: str, starts: Sequence[datetime], end: datetime
