@@ -211,8 +211,11 @@ class InsightsRepository(Protocol):
         """Cases opened, and closed, in each week bucket (as root_cause_counts buckets them)."""
         ...
 
-    async def outcomes(self, team_id: str, start: datetime, end: datetime) -> list[OutcomeRow]:
-        """Outcomes of the cases closed in [start, end), grouped by failure category and root cause."""
+    async def outcomes(
+        self, team_id: str, starts: Sequence[datetime], end: datetime
+    ) -> list[list[OutcomeRow]]:
+        """Outcomes of the cases closed in each [starts[i], starts[i+1]) (the last up to `end`), grouped by
+        failure category and root cause: one list per period."""
         ...
 
     async def unacknowledged(
@@ -301,10 +304,11 @@ class InsightsService:
         trends.sort(key=lambda t: (-t.total, t.category.label))
         opened, closed = await self._repo.weekly_counts(team_id, starts, now)
         period = timedelta(weeks=WEEKS_OF_TREND)
+        previous, current = await self._repo.outcomes(team_id, [now - 2 * period, now - period], now)
         return TeamView(
-            outcomes=await self.outcomes(team_id, Window(label="Last 4 weeks", start=now - period, end=now)),
-            previous_outcomes=await self.outcomes(
-                team_id, Window(label="4 weeks before", start=now - 2 * period, end=now - period)
+            outcomes=Outcomes.of(Window(label="Last 4 weeks", start=now - period, end=now), current),
+            previous_outcomes=Outcomes.of(
+                Window(label="4 weeks before", start=now - 2 * period, end=now - period), previous
             ),
             weekly_opened=tuple(opened),
             weekly_closed=tuple(closed),
@@ -316,9 +320,6 @@ class InsightsService:
             ),
             root_causes=tuple(trends[:6]),
         )
-
-    async def outcomes(self, team_id: str, window: Window) -> Outcomes:
-        return Outcomes.of(window, await self._repo.outcomes(team_id, window.start, window.end))
 
     async def attention(self, team_id: str, limit: int = 5) -> Attention:
         """What a manager looks at first: cases still without an apology (overdue past the acknowledgement

@@ -94,7 +94,8 @@ class ChartCache:
 
     def __init__(self, poster: SlackPoster, *, upload_timeout: timedelta = timedelta(seconds=20)) -> None:
         self._poster = poster
-        self._files: dict[tuple[str, str], str] = {}
+        # The newest upload of each chart per workspace: (team, chart) -> (figures' hash, file id).
+        self._files: dict[tuple[str, str], tuple[str, str]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._timeout = upload_timeout.total_seconds()
         self.uploads = 0
@@ -121,13 +122,15 @@ class ChartCache:
 
     async def _file(self, team_id: str, name: str, figures: dict[str, object], draw: object) -> str | None:
         digest = hashlib.sha256(json.dumps([name, figures], sort_keys=True).encode()).hexdigest()[:32]
-        key = (team_id, digest)
-        if key in self._files:
-            return self._files[key]
+        key = (team_id, name)
+        known = self._files.get(key)
+        if known is not None and known[0] == digest:
+            return known[1]
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:  # many tabs opening at once upload one file
-            if key in self._files:
-                return self._files[key]
+            known = self._files.get(key)
+            if known is not None and known[0] == digest:
+                return known[1]
             assert callable(draw)
             png = await asyncio.to_thread(draw)
             try:
@@ -143,5 +146,5 @@ class ChartCache:
             if not file_id:
                 return None
             self.uploads += 1
-            self._files[key] = str(file_id)
-            return self._files[key]
+            self._files[key] = (digest, str(file_id))
+            return str(file_id)

@@ -178,60 +178,68 @@ class SqlInsightsRepository:
                 result.append(counts)
         return result[0], result[1]
 
-    async def outcomes(self, team_id: str, start: datetime, end: datetime) -> list[OutcomeRow]:
-        """One grouped query over the latest answer of each kind per case closed in [start, end): the
-        "Is the customer satisfied?" answer and the re-survey's outcome and score."""
+    async def outcomes(
+        self, team_id: str, starts: Sequence[datetime], end: datetime
+    ) -> list[list[OutcomeRow]]:
+        """One grouped query over the cases closed in [start, end): each case's latest "Is the customer
+        satisfied?" answer and latest re-survey, each found through ix_follow_ups_answers (one index probe
+        per case, never a scan of the whole queue), then counted by category, root cause and answer."""
+
+        if not starts:
+            return []
         kinds = [FollowUpKind.CUSTOMER_FOLLOW_UP.value, FollowUpKind.RESURVEY.value]
-        latest = (
-            select(func.max(FollowUpRow.id).label("id"))
-            .join(CaseRow, CaseRow.id == FollowUpRow.case_id)
+        # The period each case closed in: 0 for the first start, 1 for the next... (one pass for all periods).
+        period = case(
+            *[(CaseRow.closed_at >= at, len(starts) - 1 - i) for i, at in enumerate(reversed(starts))], else_=0
+        )
+        newest_first = func.row_number().over(
+            partition_by=(FollowUpRow.case_id, FollowUpRow.kind), order_by=FollowUpRow.id.desc()
+        )
+        answers = (
+            select(
+                period.label("period"),
+                CaseRow.category.label("category"),
+                CaseRow.root_cause_category.label("root_cause"),
+                FollowUpRow.kind.label("kind"),
+                FollowUpRow.resolution.label("resolution"),
+                FollowUpRow.resolution_data["outcome"].as_string().label("outcome"),
+                FollowUpRow.resolution_data["score"].as_integer().label("score"),
+                newest_first.label("newest"),
+            )
+            .join(FollowUpRow, FollowUpRow.case_id == CaseRow.id)
             .where(
                 CaseRow.team_id == team_id,
-                CaseRow.closed_at >= start,
+                CaseRow.closed_at >= starts[0],
                 CaseRow.closed_at < end,
-                FollowUpRow.state == FollowUpState.RESOLVED.value,
                 FollowUpRow.kind.in_(kinds),
+                FollowUpRow.state == FollowUpState.RESOLVED.value,
             )
-            .group_by(FollowUpRow.case_id, FollowUpRow.kind)
             .subquery()
         )
-        outcome = FollowUpRow.resolution_data["outcome"].as_string()
-        score = FollowUpRow.resolution_data["score"].as_integer()
-        query = (
-            select(
-                CaseRow.category,
-                CaseRow.root_cause_category,
-                FollowUpRow.kind,
-                FollowUpRow.resolution,
-                outcome,
-                score,
-                func.count(),
-            )
-            .select_from(latest)
-            .join(FollowUpRow, FollowUpRow.id == latest.c.id)
-            .join(CaseRow, CaseRow.id == FollowUpRow.case_id)
-            .group_by(
-                CaseRow.category, CaseRow.root_cause_category, FollowUpRow.kind, FollowUpRow.resolution,
-                outcome, score,
-            )
-        )
-        grouped: dict[tuple[str, str | None], Outcome] = {}
+        names = ("period", "category", "root_cause", "kind", "resolution", "outcome", "score")
+        columns = [answers.c[name] for name in names]
+        query = select(*columns, func.count()).where(answers.c.newest == 1).group_by(*columns)
+        stayed = {"stayed_satisfied": "stayed", "neutral": "neutral", "left": "left"}
+        grouped: dict[tuple[int, str, str | None], Outcome] = {}
         async with self._db.transaction() as session:
-            for category, root, kind, resolution, chosen, points, count in await session.execute(query):
-                key = (str(category), str(root) if root else None)
+            rows: list[tuple[Any, ...]] = [tuple(r) for r in await session.execute(query)]
+            for slot, category, root, kind, resolution, chosen, points, count in rows:
                 n = int(count)
                 add = Outcome()
                 if kind == FollowUpKind.CUSTOMER_FOLLOW_UP.value:
                     add = Outcome(asked=n, recovered=n if resolution == "satisfied" else 0)
-                elif resolution == "recorded" and chosen in ("stayed_satisfied", "neutral", "left"):
-                    field_name = {"stayed_satisfied": "stayed", "neutral": "neutral", "left": "left"}[chosen]
+                elif resolution == "recorded" and chosen in stayed:
                     add = Outcome(
-                        **{field_name: n},
+                        **{stayed[chosen]: n},
                         score_total=int(points) * n if points is not None else 0,
                         scored=n if points is not None else 0,
                     )
+                key = (int(slot), str(category), str(root) if root else None)
                 grouped[key] = grouped.get(key, Outcome()) + add
-        return [OutcomeRow(category=c, root_cause=r, outcome=o) for (c, r), o in grouped.items()]
+        periods: list[list[OutcomeRow]] = [[] for _ in starts]
+        for (slot, category, root), outcome in grouped.items():
+            periods[slot].append(OutcomeRow(category=category, root_cause=root, outcome=outcome))
+        return periods
 
     async def unacknowledged(self, team_id: str, limit: int) -> tuple[list[Case], int]:
         where = (

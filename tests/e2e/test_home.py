@@ -111,6 +111,7 @@ async def test_home_leads_to_the_case_attention_queue_and_charts(make_stack: Any
         assert "Needs attention" in manager and "Not acknowledged yet* (1)" in manager
         assert "Broken promises* (1)" in manager and "Call back with the refund" in manager
         assert "Amends waiting for a decision* (1)" in manager and "Open cases per agent" in manager
+        assert "Refund €120.00 asked by" in manager
         agent = await open_home(stack, stack.alice)
         assert "Needs attention" not in agent
         assert "Your approval requests waiting* (1)" in agent
