@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -295,29 +296,33 @@ class InsightsService:
         this_week = week_start(now)
         first = this_week - timedelta(weeks=WEEKS_OF_TREND)
         starts = [first + timedelta(weeks=i) for i in range(WEEKS_OF_TREND + 1)]
-        counts = await self._repo.root_cause_counts(team_id, starts, now)
+        period = timedelta(weeks=WEEKS_OF_TREND)
+        # The queries are independent: they run at once, each on its own connection.
+        counts, per_week, outcomes, this, last = await asyncio.gather(
+            self._repo.root_cause_counts(team_id, starts, now),
+            self._repo.weekly_counts(team_id, starts, now),
+            self._repo.outcomes(team_id, [now - 2 * period, now - period], now),
+            self.window_stats(team_id, Window(label="This week", start=this_week, end=now)),
+            self.window_stats(team_id, Window(label=f"Last {WEEKS_OF_TREND} weeks", start=first, end=this_week)),
+        )
         known = {c.key: c for c in self._root_causes}
         trends = [
             RootCauseTrend(category=known.get(key, Category(key=key, label=key)), weekly=tuple(weekly))
             for key, weekly in counts.items()
         ]
         trends.sort(key=lambda t: (-t.total, t.category.label))
-        opened, closed = await self._repo.weekly_counts(team_id, starts, now)
-        period = timedelta(weeks=WEEKS_OF_TREND)
-        previous, current = await self._repo.outcomes(team_id, [now - 2 * period, now - period], now)
+        previous, current = outcomes
         return TeamView(
             outcomes=Outcomes.of(Window(label="Last 4 weeks", start=now - period, end=now), current),
             previous_outcomes=Outcomes.of(
                 Window(label="4 weeks before", start=now - 2 * period, end=now - period), previous
             ),
-            weekly_opened=tuple(opened),
-            weekly_closed=tuple(closed),
+            weekly_opened=tuple(per_week[0]),
+            weekly_closed=tuple(per_week[1]),
             categories=self._categories,
             root_cause_labels={c.key: c.label for c in self._root_causes},
-            this_week=await self.window_stats(team_id, Window(label="This week", start=this_week, end=now)),
-            last_weeks=await self.window_stats(
-                team_id, Window(label=f"Last {WEEKS_OF_TREND} weeks", start=first, end=this_week)
-            ),
+            this_week=this,
+            last_weeks=last,
             root_causes=tuple(trends[:6]),
         )
 

@@ -247,9 +247,12 @@ class SqlInsightsRepository:
             CaseRow.state == CaseState.OPEN.value,
             CaseRow.acknowledged_at.is_(None),
         )
+        # Ordered by an expression, not the column: otherwise SQLite walks ix_cases_team_created through
+        # all 100,000 cases to find the few open ones (340 ms); this way it reads the team's open cases.
+        oldest = func.coalesce(CaseRow.created_at, CaseRow.updated_at)
         async with self._db.transaction() as session:
             rows = (
-                await session.execute(select(CaseRow).where(*where).order_by(CaseRow.created_at).limit(limit))
+                await session.execute(select(CaseRow).where(*where).order_by(oldest).limit(limit))
             ).scalars()
             cases = [case_from_row(r) for r in rows]
             count = await session.scalar(select(func.count()).where(*where))
