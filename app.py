@@ -123,8 +123,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
     amends = AmendsService(amends_repo, people, followups, clock, amends_policy, approvers, events)
     recovery.guard(settings.case_editor_rule(), amends.may_decide)  # who may close, skip, reopen, reassign
     insights_repo = SqlInsightsRepository(db)
-    insights = InsightsService(insights_repo, clock, root_causes)
-    home = HomePublisher(insights, poster, clock, tasks, sections=[AmendsHomeSection(amends)])
+    insights = InsightsService(insights_repo, clock, root_causes, case_config.categories, policy.ack_nudge_after)
+    home = HomePublisher(insights, poster, clock, tasks, [AmendsHomeSection(amends)], amends.may_decide)
     learning_notifier = SlackLearningNotifier(poster, labels=settings.root_cause_label)
     learning = LearningService(
         SqlLearningRepository(db), learning_notifier, clock, settings.recurrence_config(), root_causes

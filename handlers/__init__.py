@@ -78,6 +78,7 @@ def register(
 
     # App Home
     app.event("app_home_opened")(home.show_home)
+    app.action(Action.CASE_LINK.value)(home.open_case_link)
 
     # Amends: offered from the step prompt or the card, decided by approvers in a channel or their DMs
     app.action(AmendsAction.OFFER.value)(amends.open_offer_modal)

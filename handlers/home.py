@@ -6,12 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.clock import Clock
 from bot.events import AmendsChanged, CaseChanged
 from bot.insights import InsightsService
 from handlers.blocks.home import HomeContent, build_home
+from handlers.charts import ChartCache
 from handlers.interaction import Interaction
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
@@ -19,6 +21,8 @@ from handlers.tasks import BackgroundTasks
 log = logging.getLogger(__name__)
 #: Adds a section to someone's Home tab (approvals waiting, promises coming due); None when there's nothing.
 HomeSection = Callable[[str, str], Awaitable[Sequence[Block] | None]]
+#: Whether a person sees the manager's view (what needs attention first); Mend passes "is an approver".
+IsManager = Callable[[str], Awaitable[bool]]
 
 
 class HomePublisher:
@@ -31,9 +35,14 @@ class HomePublisher:
         clock: Clock,
         tasks: BackgroundTasks,
         sections: Sequence[HomeSection] = (),
+        is_manager: IsManager | None = None,
+        charts: ChartCache | None = None,
     ) -> None:
         self._insights = insights
         self._poster = poster
+        self._is_manager = is_manager
+        self._charts = charts if charts is not None else ChartCache(poster)
+        self._workspace_urls: dict[str, str] = {}
         self._clock = clock
         self._tasks = tasks
         self._sections = list(sections)
@@ -45,14 +54,34 @@ class HomePublisher:
     async def content_for(self, team_id: str, user_id: str) -> HomeContent:
         my_cases, count = await self._insights.my_open_cases(team_id, user_id)
         extra = [s for s in [await section(team_id, user_id) for section in self._sections] if s]
+        manager = self._is_manager is not None and await self._is_manager(user_id)
+        team = await self._insights.team_view(team_id)
         return HomeContent(
             user_id=user_id,
             my_cases=my_cases,
             my_case_count=count,
-            team=await self._insights.team_view(team_id),
+            team=team,
             now=self._clock.now(),
             extra_sections=extra,
+            workspace_url=await self.workspace_url(team_id),
+            attention=await self._insights.attention(team_id) if manager else None,
+            queue=await self._insights.agent_queue(team_id, user_id),
+            charts=await self._charts.charts(team_id, team),
         )
+
+    async def workspace_url(self, team_id: str) -> str | None:
+        """auth.test's `url` (https://<workspace>.slack.com/), asked once per workspace: case permalinks are
+        built from it and each card's channel and ts, with no chat.getPermalink per case."""
+        if team_id not in self._workspace_urls:
+            try:
+                url = (await self._poster.client.auth_test()).get("url")
+            except SlackApiError as exc:
+                log.warning("auth.test failed, case references show without links: %s", exc)
+                return None
+            if not isinstance(url, str) or not url.startswith("https://"):
+                return None
+            self._workspace_urls[team_id] = url
+        return self._workspace_urls[team_id]
 
     async def publish(self, team_id: str, user_id: str) -> None:
         self._viewers[user_id] = team_id
@@ -94,6 +123,10 @@ class HomeListeners:
     def __init__(self, publisher: HomePublisher, tasks: BackgroundTasks) -> None:
         self._publisher = publisher
         self._tasks = tasks
+
+    async def open_case_link(self, ack: Callable[[], Awaitable[Any]]) -> None:
+        """The Open button is a link: Slack opens the thread and still sends the click, which is acked."""
+        await ack()
 
     async def show_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """`app_home_opened`: publish the person's tab (the Messages tab opens the same event: ignored)."""

@@ -174,7 +174,7 @@ class WebApi:
     def message_content(self, args: Json, *, require_content: bool = True) -> tuple[str, list[Json] | None]:
         blocks = json_arg(args, "blocks", "invalid_blocks_format")
         if blocks is not None:
-            errors = validate_message_blocks(blocks)
+            errors = validate_message_blocks(blocks) or self.unknown_files(blocks, "/blocks")
             if errors:
                 raise invalid_blocks(errors)
             blocks = self.with_ids(blocks)
@@ -211,10 +211,27 @@ class WebApi:
     def view_spec(self, args: Json) -> Json:
         view = json_arg(args, "view", "invalid_arguments")
         errors = validate_view(view)
+        if not errors and isinstance(view, dict):
+            errors = self.unknown_files(view.get("blocks") or [], "/view/blocks")
         if errors:
             raise invalid_view(errors)
         assert isinstance(view, dict)
         return view
+
+    def unknown_files(self, blocks: list[Json], path: str) -> list[str]:
+        """An image block's `slack_file` must name a file uploaded to this workspace and completed."""
+        errors = []
+        for i, block in enumerate(blocks):
+            ref = block.get("slack_file") if isinstance(block, dict) and block.get("type") == "image" else None
+            if not isinstance(ref, dict):
+                continue
+            file_id = ref.get("id")
+            if file_id is None and isinstance(ref.get("url"), str):
+                file_id = next((f.id for f in self.ws.files.values() if f.id in ref["url"]), None)
+            uploaded = self.ws.files.get(str(file_id))
+            if uploaded is None or not uploaded.completed:
+                errors.append(f"invalid slack_file: no uploaded file {file_id!r} [json-pointer:{path}/{i}/slack_file]")
+        return errors
 
     # ---- messages ------------------------------------------------------------------------------
 

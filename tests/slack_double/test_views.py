@@ -94,3 +94,27 @@ async def test_publish_home_tab(double: SlackDouble, client: AsyncWebClient) -> 
         await error_of(client.views_publish(user_id=alice, view=home, hash=first["hash"])) == "hash_conflict"
     )
     assert await error_of(client.views_publish(user_id=alice, view=modal())) == "invalid_arguments"
+
+
+async def test_an_image_block_shows_an_uploaded_file_by_slack_file_id(
+    double: SlackDouble, client: AsyncWebClient
+) -> None:
+    alice = double.add_user("alice")
+
+    def home(file_id: str) -> dict[str, Any]:
+        image = {"type": "image", "slack_file": {"id": file_id}, "alt_text": "Cases per week: 3, 5, 2"}
+        return {"type": "home", "blocks": [image]}
+
+    assert await error_of(client.views_publish(user_id=alice, view=home("F0NEVER"))) == "invalid_arguments"
+    uploaded = await client.files_upload_v2(file=b"\x89PNG fake", filename="trend.png")
+    file_id = uploaded["files"][0]["id"]
+    published = (await client.views_publish(user_id=alice, view=home(file_id)))["view"]
+    assert published["blocks"][0]["slack_file"] == {"id": file_id}
+    assert (
+        await error_of(
+            client.chat_postMessage(
+                channel=double.add_channel("c", members=[alice]), blocks=home("F0NO")["blocks"]
+            )
+        )
+        == "invalid_blocks"
+    )

@@ -91,3 +91,53 @@ async def test_open_cases_most_severe_then_oldest_with_their_next_step(db: Datab
     assert [c.case.id for c in cases] == [critical, moderate_old, moderate_new]
     assert all(c.next_step == "Acknowledge and apologize" for c in cases)
     assert minor_old not in [c.case.id for c in cases]
+
+
+async def test_outcomes_count_the_latest_answer_per_case_by_category_and_root_cause(db: Database) -> None:
+    from sqlalchemy import insert
+
+    from storage.followups import FollowUpRow
+
+    closed = NOW - timedelta(days=3)
+    first = await add(
+        db, at=closed - timedelta(days=1), closed_at=closed, root_cause_category="billing_error"
+    )
+    second = await add(db, at=closed - timedelta(days=1), closed_at=closed, category="billing")
+    old = await add(db, at=NOW - timedelta(weeks=6), closed_at=NOW - timedelta(weeks=5))
+
+    def answer(case_id: int, n: int, kind: str, resolution: str, data: object = None) -> dict[str, object]:
+        return {
+            "kind": kind,
+            "case_id": case_id,
+            "dedupe_key": f"k{case_id}-{n}",
+            "payload": {},
+            "due_at": closed,
+            "state": "resolved",
+            "resolution": resolution,
+            "resolution_data": data,
+            "resolved_at": closed,
+            "created_at": closed,
+            "updated_at": closed,
+        }
+
+    async with db.transaction() as session:
+        await session.execute(
+            insert(FollowUpRow),
+            [
+                answer(first, 1, "customer_follow_up", "not_yet"),
+                answer(first, 2, "customer_follow_up", "satisfied"),  # the latest answer counts
+                answer(first, 3, "resurvey", "recorded", {"outcome": "stayed_satisfied", "score": 5}),
+                answer(second, 1, "customer_follow_up", "not_yet"),
+                answer(second, 2, "resurvey", "recorded", {"outcome": "left", "score": None}),
+                answer(old, 1, "customer_follow_up", "satisfied"),
+            ],
+        )
+    view = await InsightsService(SqlInsightsRepository(db), FrozenClock(NOW), ROOT_CAUSES).team_view("T1")
+    assert view.outcomes is not None and view.previous_outcomes is not None
+    total = view.outcomes.total
+    assert (total.asked, total.recovered, total.stayed, total.left, total.mean_score) == (2, 1, 1, 1, 5.0)
+    assert view.outcomes.by_category["delivery"].recovered == 1
+    assert view.outcomes.by_category["billing"].left == 1
+    assert view.outcomes.by_root_cause == {"billing_error": view.outcomes.by_category["delivery"]}
+    assert view.previous_outcomes.total.recovered == 1  # closed 5 weeks ago: the period before
+    assert view.weekly_closed[-1] + view.weekly_closed[-2] >= 2
