@@ -31,7 +31,11 @@ MAX_ATTEMPTS = 8
 RETRY_BASE = timedelta(seconds=5)
 RETRY_CAP = timedelta(hours=1)
 UNKNOWN_HANDLER_DELAY = timedelta(minutes=10)
-SETTLE_MARGIN = timedelta(seconds=2)
+# How long after an attempt's own timeout its post may still land in Slack: a process starved of CPU (a
+# loaded 2-core machine, four Mend processes and the database on it) can write a request it began seconds
+# earlier. Seen: a post landing after another process had looked for it 7 s on, and sent it again. Rows
+# wait this much longer before they are looked for; a nudge is rarely a minute-critical message.
+SETTLE_MARGIN = timedelta(seconds=20)
 
 
 def kind_table(*groups: tuple[Iterable[str], FollowUpHandler]) -> dict[str, FollowUpHandler]:
