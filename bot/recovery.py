@@ -108,6 +108,15 @@ def _cant_close(case: Case, missing: Sequence[CaseStep]) -> str:
     )
 
 
+class ApologyNeedsForm(MendError):
+    """Done on an apology step the coach is on for: the apology is recorded through its form, never blank.
+    The edge opens the form (what was sent, with the templates) instead of finishing the step."""
+
+    def __init__(self, case: Case, step: CaseStep) -> None:
+        self.case, self.step = case, step
+        super().__init__(f"Record the apology you sent for case {case.reference} first.")
+
+
 class CaseClosed(MendError):
     def __init__(self, case: Case) -> None:
         super().__init__(f"Case {case.reference} is closed, so nothing changed.")
@@ -204,7 +213,9 @@ class RecoveryService:
         return case
 
     async def complete_step(self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str) -> None:
-        _case, step = await self.open_step(case_id, step_key, team_id)
+        case, step = await self.open_step(case_id, step_key, team_id)
+        if rules_of(step).acknowledges and step.step.coach:
+            raise ApologyNeedsForm(case, step)  # the playbook's `coach = false` lets Done finish it
         await self._finish(
             StepChange(
                 case_id=case_id,
@@ -419,7 +430,8 @@ class RecoveryService:
         return step.key
 
     async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
-        """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile)."""
+        """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile); with
+        the coach on (the default) that raises ApologyNeedsForm, and the form's submission finishes it."""
         case, steps = await self.load(case_id, team_id)
         apology = step_with(steps, StepRole.APOLOGY)
         if apology is None or apology.finished or not case.is_open:

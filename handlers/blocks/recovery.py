@@ -40,11 +40,15 @@ class StepRef:
     case_id: int
     step_key: str
     version: int = 0
+    # The acknowledgement nudge (follow-up id, round) whose "Apology sent" opened the apology form.
+    nudge: tuple[int, int] | None = None
 
     def encode(self) -> str:
         data: dict[str, Any] = {"c": self.case_id, "s": self.step_key}
         if self.version:
             data["v"] = self.version
+        if self.nudge:
+            data["n"] = list(self.nudge)
         return encode_ref(data)
 
     @classmethod
@@ -56,7 +60,13 @@ class StepRef:
         case_id, step_key = json_int(data.get("c")), data.get("s", "")
         if case_id is None or not isinstance(step_key, str) or len(step_key) > 40:
             return None
-        return cls(case_id=case_id, step_key=step_key, version=json_int(data.get("v", 0), 0, 1000) or 0)
+        raw_nudge = data.get("n")
+        nudge = None
+        if isinstance(raw_nudge, list) and len(raw_nudge) == 2:
+            fid, rnd = json_int(raw_nudge[0]), json_int(raw_nudge[1], 0)
+            nudge = None if fid is None or rnd is None else (fid, rnd)
+        version = json_int(data.get("v", 0), 0, 1000) or 0
+        return cls(case_id=case_id, step_key=step_key, version=version, nudge=nudge)
 
 
 #: The roles whose steps have buttons of their own (the others are finished with Done).
@@ -177,7 +187,13 @@ def build_skip_modal(case: Case, step: CaseStep) -> View:
 
 
 def build_apology_modal(
-    case: Case, step: CaseStep, *, draft: str = "", version: int = 0, situation: Situation | None = None
+    case: Case,
+    step: CaseStep,
+    *,
+    draft: str = "",
+    version: int = 0,
+    situation: Situation | None = None,
+    nudge: tuple[int, int] | None = None,
 ) -> View:
     """The apology drafting modal: the case for reference, templates by situation, the draft, an override.
 
@@ -233,7 +249,7 @@ def build_apology_modal(
             ),
         ],
         submit="Check and record",
-        private_metadata=StepRef(case.id, step.key, version).encode(),
+        private_metadata=StepRef(case.id, step.key, version, nudge).encode(),
     )
 
 

@@ -357,7 +357,7 @@ async def test_custom_playbook_file(
         row = await stack.report_case()
         assert "Progress *0/3*" in text_of(card(stack)) and "Say sorry, properly" in text_of(card(stack))
         assert list(await steps(stack, row.id)) == ["apologize", "refund", "record"]
-        await click(stack, StepAction.DONE.value)
+        await stack.apologise()
         assert "Refund the order" in text_of(thread(stack)[-1]) and "(optional)" in text_of(thread(stack)[-1])
 
 
