@@ -244,6 +244,11 @@ class CaseStep(BaseModel):
     def finished(self) -> bool:
         return self.status is not StepStatus.PENDING
 
+    @property
+    def reopened(self) -> bool:
+        """Pending again after it was finished (who reopened it, when and why are its actor, at and note)."""
+        return self.status is StepStatus.PENDING and self.at is not None
+
 
 class Progress(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -23,6 +23,7 @@ from handlers.blocks.recovery import (
     build_record_modal,
     build_reopen_modal,
     build_reopened_notice,
+    build_retired_step,
     build_root_cause_modal,
     build_skip_modal,
     build_step_prompt,
@@ -51,8 +52,16 @@ class SlackRecoveryNotifier:
             f"{case.reference} · step {step.position + 1}: {step.step.title}",
             build_step_prompt(case, step, progress),
             event_type=MessageMetadata.STEP_PROMPT,
-            key=f"{case.id}:{step.key}",
+            # A reopened step's fresh prompt is a new message, not its old one found again.
+            key=f"{case.id}:{step.key}"
+            + (f":{step.at.timestamp():.0f}" if step.reopened and step.at else ""),
         )
+
+    async def retire_prompt(
+        self, case: Case, step: CaseStep, ref: MessageRef, progress: Progress, *, reopened: bool
+    ) -> None:
+        blocks = build_retired_step(case, step, progress, reopened=reopened)
+        await self._poster.update(ref, f"{case.reference} · {step.step.title}", blocks)
 
     async def redraw_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> None:
         if not step.prompt_channel_id or not step.prompt_ts:
@@ -165,7 +174,9 @@ class RecoveryListeners:
     async def open_reopen_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
             case = await self._service.closed_case(step.ref.case_id, **step.actor)
-            await self._kit.open_modal(step.interaction, build_reopen_modal(case), belongs_to=case.team_id)
+            _, steps = await self._service.load(case.id, step.team_id)
+            modal = build_reopen_modal(case, steps, self._service.reopened_by_default(steps))
+            await self._kit.open_modal(step.interaction, modal, belongs_to=case.team_id)
 
         await self._kit.ack_then_act(ack, body, StepRef, work, name="open-step-modal")
 
@@ -277,6 +288,7 @@ class RecoveryListeners:
                 step.ref.case_id,
                 **step.actor,
                 reason=step.interaction.form.text(StepBlock.REOPEN_REASON),
+                steps=step.interaction.form.options(StepBlock.REOPEN_STEPS),
             )
 
         async def announce(step: Acting[StepRef]) -> None:
@@ -284,7 +296,12 @@ class RecoveryListeners:
             await self._service.announce_reopened(step.ref.case_id, actor_user_id=step.user_id, reason=reason)
 
         await self._submit(
-            ack, body, save, StepBlock.REOPEN_REASON, {"reason": StepBlock.REOPEN_REASON}, then=announce
+            ack,
+            body,
+            save,
+            StepBlock.REOPEN_REASON,
+            {"reason": StepBlock.REOPEN_REASON, "steps": StepBlock.REOPEN_STEPS},
+            then=announce,
         )
 
     # ---- plumbing -----------------------------------------------------------------------------

@@ -89,6 +89,10 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
     if definition.words:
         words = " · ".join(f"“{escape_mrkdwn(w)}”" for w in definition.words)
         small_print.append(f"_Words that help:_ {words}"[:2000])
+    if step.reopened and step.at is not None:
+        why = f": {safe_mrkdwn(step.note, 600)}" if step.note else ""
+        who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
+        small_print.insert(0, f":leftwards_arrow_with_hook: _Reopened{who} {date_token(step.at)}{why}_")
     if small_print:
         blocks.append(context(*small_print))
     ref = StepRef(case.id, step.key).encode()
@@ -121,6 +125,17 @@ def build_finished_step(
     if detail:
         blocks.append(section(detail))
     return blocks
+
+
+def build_retired_step(case: Case, step: CaseStep, progress: Progress, *, reopened: bool) -> list[Block]:
+    """A reopened step's old prompt, far up the thread: history now, pointing at its fresh prompt below."""
+    heading = f"~{_step_heading(step, progress)}~"
+    if reopened:
+        note = f" ({safe_mrkdwn(step.note, 600)})" if step.note else ""
+        return [section(f":leftwards_arrow_with_hook: {heading} · reopened below{note}"[:SECTION_LIMIT])]
+    return [
+        section(f":hourglass: {heading} · waiting: it comes again below, once the steps before it are done")
+    ]
 
 
 def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:
@@ -299,7 +314,12 @@ def build_closing_summary(
         for entry in timeline_of(case, steps)
     ]
     blocks: list[Block] = [
-        section(f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"),
+        section(
+            f":white_check_mark: *Case {case.reference} is closed again* (reopened {case.reopen_count}×). "
+            "Updated recovery summary:"
+            if case.reopen_count
+            else f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"
+        ),
         section("\n".join(lines)[:SECTION_LIMIT]),
     ]
     category = record.root_cause_category if record else case.root_cause_category
@@ -354,13 +374,25 @@ def build_record_modal(case: Case, step_key: str, root_causes: Sequence[Category
     )
 
 
-def build_reopen_modal(case: Case) -> View:
+def build_reopen_modal(case: Case, steps: Sequence[CaseStep], reopened: Sequence[str]) -> View:
+    """Why, and which steps are done again (`reopened` ticked to start with: the fix and the record)."""
+    choices = fields.options((s.key, f"{s.position + 1}. {s.step.title}"[:75]) for s in steps)
     return fields.modal(
         StepView.REOPEN.value,
         "Reopen the case",
         [
             _summary_header(case),
             fields.long_text_input(StepBlock.REOPEN_REASON, "Why reopen it?"),
+            InputBlock(
+                block_id=StepBlock.REOPEN_STEPS.value,
+                label="Steps to do again",
+                hint="They are open on the card again and posted again at the bottom of the thread.",
+                element=CheckboxesElement(
+                    action_id=StepBlock.REOPEN_STEPS.action_id,
+                    options=choices,
+                    initial_options=[o for o in choices if o.value in reopened] or None,
+                ),
+            ),
         ],
         submit="Reopen",
         private_metadata=StepRef(case.id, "").encode(),

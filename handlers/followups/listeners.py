@@ -137,7 +137,7 @@ class FollowUpListeners:
             what = (
                 ":white_check_mark: Customer satisfied"
                 if satisfied
-                else ":leftwards_arrow_with_hook: Not yet: the fix step is open again"
+                else ":leftwards_arrow_with_hook: Not yet: the fix step is posted again at the bottom of the thread"
             )
             await self._settle(item, what, nudge.user_id)
 
