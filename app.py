@@ -19,7 +19,7 @@ from bot.insights import DigestService, InsightsService
 from bot.learning import EmployeeCareService, LearningService
 from bot.recovery import RecoveryService
 from bot.workspaces import WorkspaceService
-from handlers.amends import AmendsHomeSection, AmendsListeners, SlackApproverDirectory
+from handlers.amends import AmendsHomeSection, AmendsListeners
 from handlers.amends_effects import AmendsEffectHandler
 from handlers.cases import CaseListeners, SlackCaseNotifier
 from handlers.deliveries import EventDeduplication
@@ -30,7 +30,6 @@ from handlers.followups import (
     FollowUpListeners,
     NoticeHandler,
     SlackFollowUpMessenger,
-    SlackPeopleDirectory,
 )
 from handlers.home import HomeListeners, HomePublisher
 from handlers.learning import LearningListeners, SlackCheckInNotifier, SlackLearningNotifier
@@ -96,7 +95,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         recovery_repo, recovery_notifier, clock, case_config, root_causes, events, policy
     )
     outbox_client = make_web_client(token, settings.slack_api_url, retry_posts=False, timeout=OUTBOX_TIMEOUT)
-    people = SlackPeopleDirectory(client)
+    people = poster.people  # users.info: nudges' time zones, the approvers, every picker
     follow_up_repo = SqlFollowUpRepository(db)
     amends_repo = SqlAmendsRepository(db)
     approvers = settings.approvers()
@@ -120,8 +119,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         send_timeout=timedelta(seconds=OUTBOX_TIMEOUT),
     )
     # `followups`: what an offer or a decision staged goes out at once; the poller retries the rest.
-    directory, amends_policy = SlackApproverDirectory(poster), settings.amends_policy()
-    amends = AmendsService(amends_repo, directory, followups, clock, amends_policy, approvers, events)
+    amends_policy = settings.amends_policy()
+    amends = AmendsService(amends_repo, people, followups, clock, amends_policy, approvers, events)
     recovery.guard(settings.case_editor_rule(), amends.may_decide)  # who may close, skip, reopen, reassign
     insights_repo = SqlInsightsRepository(db)
     insights = InsightsService(insights_repo, clock, root_causes)

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone a message names, by user id. The domain never writes how a person is shown: the edge does
+    (a Slack mention of a checked id), and plain text says "someone"."""
+
+    user_id: str
+
+    def __str__(self) -> str:
+        return "someone"
+
 
 class MendError(Exception):
-    """A problem the user can understand and act on; `user_message` is shown to them as it is."""
+    """A problem the user can understand and act on; `user_message` is shown to them as it is.
 
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+    A message that names people is given in parts, `MendError("Done by ", Person(uid), ".")`:
+    `user_message` is the plain text, and `render(person)` writes each person as the edge shows them.
+    """
+
+    def __init__(self, *parts: str | Person) -> None:
+        self.parts = parts
+        self.user_message = "".join(str(p) for p in parts)
+        super().__init__(self.user_message)
+
+    def render(self, person: Callable[[str], str]) -> str:
+        return "".join(person(p.user_id) if isinstance(p, Person) else p for p in self.parts)
 
 
 class CaseNotFound(MendError):

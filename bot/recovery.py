@@ -11,7 +11,7 @@ from bot.apology_coach import ApologyReview, CoachContext, review_apology
 from bot.apology_templates import unfilled_placeholders
 from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.clock import Clock
-from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
+from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed, Person
 from bot.events import AmendsChanged, CaseAnnounced, CaseChanged, CaseWasClosed, Events
 from bot.followups import FollowUpPolicy, FollowUpRequest, fix_step
 from bot.permissions import ApproverCheck, CaseChange, CaseEditors, CaseGuard
@@ -112,8 +112,8 @@ class RecoveryNotifier(Protocol):
 class StepAlreadyFinished(MendError):
     def __init__(self, step: CaseStep) -> None:
         done = "skipped" if step.status is StepStatus.SKIPPED else "done"
-        who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
-        super().__init__(f"“{step.step.title}” was already {done}{who}. Nothing changed.")
+        by = (" by ", Person(step.actor_user_id)) if step.actor_user_id else ()
+        super().__init__(f"“{step.step.title}” was already {done}", *by, ". Nothing changed.")
 
 
 #: Why "Not yet" on "Is the customer satisfied?" reopened the fix (and the steps after it).

@@ -1,5 +1,6 @@
-"""The Slack edge of amends: the Offer amends modal, approval buttons and modals, and the approver directory
-(what appears in Slack after a change is handlers/amends_effects.py, delivered by the follow-up engine)."""
+"""The Slack edge of amends: the Offer amends modal, approval buttons and modals (the approver directory is
+handlers/people.py; what appears in Slack after a change is handlers/amends_effects.py, delivered by the
+follow-up engine)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from handlers.blocks.amends import (
 from handlers.blocks.recovery import StepRef
 from handlers.ids import AmendsBlock
 from handlers.interaction import Acting, Interaction, ListenerKit
-from handlers.slack_api import SlackPoster, error_code
+from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -42,31 +43,6 @@ OFFER_FIELDS = (
     OfferField.APPROVER,
 )
 OFFER_BLOCKS: dict[OfferField, AmendsBlock] = {f: AmendsBlock[f.name] for f in OFFER_FIELDS}
-
-
-class SlackApproverDirectory:
-    """Implements ApproverDirectory with `usergroups.users.list` and `users.info`."""
-
-    def __init__(self, poster: SlackPoster) -> None:
-        self._poster = poster
-
-    async def group_members(self, group_id: str) -> list[str]:
-        try:
-            resp = await self._poster.client.usergroups_users_list(usergroup=group_id)
-        except SlackApiError as exc:
-            log.warning("APPROVER_GROUP %s: usergroups.users.list failed (%s)", group_id, error_code(exc))
-            return []
-        return [str(u) for u in resp.get("users") or []]
-
-    async def is_user(self, user_id: str) -> bool:
-        try:
-            resp = await self._poster.client.users_info(user=user_id)
-        except SlackApiError as exc:
-            if error_code(exc) in {"user_not_found", "invalid_arguments"}:
-                return False
-            raise
-        user = resp.get("user") or {}
-        return not user.get("deleted") and not user.get("is_bot")
 
 
 class AmendsListeners:
@@ -101,12 +77,12 @@ class AmendsListeners:
             return
         valid = offer
 
-        def save(step: Acting[StepRef]) -> Coroutine[Any, Any, Amends]:
-            return self._service.offer(
+        async def save(step: Acting[StepRef]) -> Amends:
+            return await self._service.offer(
                 step.ref.case_id,
                 valid,
                 **step.actor,
-                approver_user_id=form.user(AmendsBlock.APPROVER),
+                approver_user_id=await self._kit.person(step, AmendsBlock.APPROVER),
                 submission_key=step.interaction.view_id,
             )
 

@@ -11,6 +11,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.errors import MendError
+from handlers.blocks.text import mention
 from handlers.interaction import Interaction
 from handlers.slack_api import RedrawFailed, SlackPoster
 
@@ -28,7 +29,7 @@ class ErrorPolicy:
             return
         if isinstance(exc, MendError):
             log.info("told %s: %s", user_id, exc.user_message)
-            message = exc.user_message
+            message = exc.render(mention)  # each person it names as a checked mention
         else:
             ref = uuid.uuid4().hex[:8]
             log.error("unexpected error (ref %s)", ref, exc_info=exc)

@@ -10,11 +10,11 @@ import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import MendError
 from bot.export import ExportService
 from handlers.interaction import Interaction, ListenerKit
+from handlers.people import SlackPeople
 from handlers.slack_api import SlackPoster, error_code
 from handlers.tasks import BackgroundTasks
 
@@ -36,11 +36,12 @@ def display_name(user: Mapping[str, Any]) -> str:
 
 
 class SlackUserNames:
-    """People's names from users.info, for one export: each person is asked for once, however many rows
-    name them. A person Slack can't tell us about keeps an empty name (their id is in the file anyway)."""
+    """People's names for one export, from the one people directory (users.info, kept a minute): each person
+    is asked for once, however many rows name them. A person Slack can't tell us about keeps an empty name
+    (their id is in the file anyway)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, people: SlackPeople) -> None:
+        self._people = people
         self._cache: dict[str, str] = {}
 
     async def names(self, user_ids: Collection[str]) -> Mapping[str, str]:
@@ -48,9 +49,8 @@ class SlackUserNames:
             if user_id in self._cache:
                 continue
             try:
-                resp = await self._client.users_info(user=user_id)
-                user = resp.get("user")
-                self._cache[user_id] = display_name(user) if isinstance(user, dict) else ""
+                user = await self._people.user(user_id)
+                self._cache[user_id] = display_name(user) if user is not None else ""
             except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
                 code = error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
                 log.warning(
@@ -85,7 +85,7 @@ class ExportListeners:
 
     async def _send(self, user_id: str, team_id: str, channel_id: str | None, text: str) -> None:
         client = self._kit.poster.client
-        export_range, files = await self._service.export_for(user_id, team_id, text, SlackUserNames(client))
+        export_range, files = await self._service.export_for(user_id, team_id, text, SlackUserNames(self._kit.poster.people))
         dm = await client.conversations_open(users=user_id)
         counts = ", ".join(f"{f.rows} rows in {f.filename}" for f in files)
         # files_upload_v2: files.getUploadURLExternal, the upload, then files.completeUploadExternal.

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypedDict, TypeVar
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
 
 from bot.errors import InvalidInput, MendError, NotAllowed
 from handlers import payloads
 from handlers.blocks.amends import AmendsRef
 from handlers.blocks.followups import FollowUpRef
 from handlers.blocks.recovery import StepRef
-from handlers.payloads import id_field, message_ts, opaque_field, slack_id, text_field
+from handlers.payloads import id_field, message_ts, opaque_field, text_field
 
 if TYPE_CHECKING:  # tasks -> errors -> interaction: only the types are needed here
     from handlers.slack_api import SlackPoster
@@ -31,6 +35,7 @@ class Ref(Protocol):
     def decode(cls, raw: Any) -> Self | None: ...
 
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R", bound=Ref)
 
@@ -43,6 +48,17 @@ BROKEN: dict[type[Any], str] = {
 BROKEN_DEFAULT = "That button doesn't point at anything I know. Please use the buttons Mend posted."
 OTHER_WORKSPACE = "That belongs to another workspace, so nothing was opened."
 
+#: What a picker that holds something other than a person's id says.
+PICK_A_PERSON = "Pick a person from the list."
+
+
+class FieldError(InvalidInput):
+    """A field error found at the edge, shown on the modal's `block` (a picker, say) whatever the form maps."""
+
+    def __init__(self, block: str, user_message: str) -> None:
+        super().__init__(block, user_message)
+        self.block = block
+
 
 def broken(kind: type[Any]) -> str:
     """The message for a payload with no `kind` ref in it; a ref type outside the table may carry its own."""
@@ -52,6 +68,19 @@ def broken(kind: type[Any]) -> str:
 PRIVATE_METADATA_LIMIT = 3000  # what Slack keeps; anything longer was not written by Mend
 # Slack closes the door after 3 seconds; a save gets 2 of them, the rest is for the answer to travel.
 SAVE_DEADLINE_SECONDS = 2.0
+SLACK_FAILED_MESSAGE = (
+    "Slack didn't answer Mend just now, so nothing was saved. What you entered is still here: please try "
+    "again in a moment."
+)
+
+
+def failed_message(ref: str) -> str:
+    return (
+        f"Something went wrong on Mend's side (ref {ref}), so nothing was saved. What you entered is still "
+        "here: please try again, and tell your Mend admin if it keeps happening."
+    )
+
+
 SLOW_SAVE_MESSAGE = (
     "Mend's database is slow to answer right now. What you entered is still here: please try again "
     "in a moment."
@@ -91,21 +120,21 @@ class Interaction:
         action = actions[0] if isinstance(actions, list) and actions else None
         metadata = text_field(body, "view", "private_metadata")
         return cls(
-            user_id=id_field(body, "user", "id")
-            or id_field(body, "user_id")
-            or id_field(body, "user")
-            or id_field(body, "event", "user"),
-            team_id=id_field(body, "team", "id")
-            or id_field(body, "team_id")
-            or id_field(body, "user", "team_id")
-            or id_field(body, "view", "team_id"),
-            enterprise_id=id_field(body, "enterprise", "id")
-            or id_field(body, "enterprise_id")
-            or id_field(body, "team", "enterprise_id"),
-            channel_id=id_field(body, "channel_id")
-            or id_field(body, "channel", "id")
-            or id_field(body, "container", "channel_id")
-            or id_field(body, "event", "channel"),
+            user_id=payloads.user_id(payloads.field(body, "user", "id"))
+            or payloads.user_id(payloads.field(body, "user_id"))
+            or payloads.user_id(payloads.field(body, "user"))
+            or payloads.user_id(payloads.field(body, "event", "user")),
+            team_id=payloads.team_id(payloads.field(body, "team", "id"))
+            or payloads.team_id(payloads.field(body, "team_id"))
+            or payloads.team_id(payloads.field(body, "user", "team_id"))
+            or payloads.team_id(payloads.field(body, "view", "team_id")),
+            enterprise_id=payloads.team_id(payloads.field(body, "enterprise", "id"))
+            or payloads.team_id(payloads.field(body, "enterprise_id"))
+            or payloads.team_id(payloads.field(body, "team", "enterprise_id")),
+            channel_id=payloads.channel_id(payloads.field(body, "channel_id"))
+            or payloads.channel_id(payloads.field(body, "channel", "id"))
+            or payloads.channel_id(payloads.field(body, "container", "channel_id"))
+            or payloads.channel_id(payloads.field(body, "event", "channel")),
             trigger_id=opaque_field(body, "trigger_id"),
             response_url=_response_url(body),
             message_ts=message_ts(payloads.field(body, "container", "message_ts"))
@@ -203,15 +232,39 @@ class Form:
         )
 
     def user(self, block: str) -> str | None:
-        return id_field(self.element(block), "selected_user")
+        """The person picked, if the input holds a user id; nothing picked and a forged id are both None."""
+        return payloads.user_id(self.element(block).get("selected_user"))
+
+    def person(self, block: str) -> str | None:
+        """The person picked in a users_select: None if nobody was, a field error if it isn't a user id.
+
+        A client may send anything as `selected_user`; it is refused here rather than read as "nobody", so
+        an optional picker never quietly drops what was sent. Confirm the person with Slack next
+        (`ListenerKit.person`).
+        """
+        if str(block) not in self._values:
+            return None  # a form without this picker
+        raw = self._values[str(block)]
+        element = raw.get(f"{block}_input") if isinstance(raw, dict) else None
+        if not isinstance(element, dict):
+            raise FieldError(str(block), PICK_A_PERSON)
+        chosen = element.get("selected_user")
+        if chosen is None:
+            return None  # Slack's null: nobody picked
+        picked = payloads.user_id(chosen)
+        if picked is None:
+            raise FieldError(str(block), PICK_A_PERSON)
+        return picked
 
     def users(self, block: str) -> list[str]:
         chosen = self.element(block).get("selected_users")
-        return [u for u in chosen if slack_id(u)] if isinstance(chosen, list) else []
+        return [u for u in chosen if payloads.user_id(u)] if isinstance(chosen, list) else []
 
     def channel(self, block: str) -> str | None:
         element = self.element(block)
-        return id_field(element, "selected_channel") or id_field(element, "selected_conversation")
+        return payloads.channel_id(element.get("selected_channel")) or payloads.channel_id(
+            element.get("selected_conversation")
+        )
 
     def date(self, block: str) -> dt.date | None:
         return _iso(text_field(self.element(block), "selected_date"), dt.date.fromisoformat)
@@ -220,11 +273,12 @@ class Form:
         return _iso(text_field(self.element(block), "selected_time"), dt.time.fromisoformat)
 
     def value(self, block: str) -> str | None:
-        """Whatever the input holds, whatever its type: text, a chosen option, a person, a date."""
+        """Whatever the input holds, whatever its type: text, a chosen option, a date or a time."""
         element = self.element(block)
         if "selected_option" in element:
             return self.option(block)
-        for key in ("selected_user", "selected_date", "selected_time", "selected_channel", "value"):
+        # People and channels are not read here: their ids are checked for their kind (`person`, `channel`).
+        for key in ("selected_date", "selected_time", "value"):
             if (found := text_field(element, key)) is not None:
                 return found
         return None
@@ -308,6 +362,20 @@ class ListenerKit:
             raise NotAllowed(OTHER_WORKSPACE)
         await self.poster.open_modal(interaction.trigger_id, view, again=again)
 
+    async def person(self, acting: Acting[Any], block: str) -> str | None:
+        """The person picked in `block`, confirmed with Slack; None if nobody was picked. Call it in a save.
+
+        A forged id, one Slack doesn't know, an app, a deactivated account, someone of another workspace, or
+        Slack not answering: a field error on that picker, raised before anything is stored.
+        """
+        picked = acting.interaction.form.person(block)
+        if picked is None:
+            return None
+        problem = await self.poster.people.check(picked, acting.team_id)
+        if problem is not None:
+            raise FieldError(block, problem)
+        return picked
+
     async def save_then_ack(
         self,
         ack: AsyncAck,
@@ -335,12 +403,25 @@ class ListenerKit:
             return False
         try:
             result = task.result()
+        except FieldError as exc:
+            await ack(response_action="errors", errors={exc.block: exc.user_message})
+            return False
         except InvalidInput as exc:
             block = (field_blocks or {}).get(exc.field, error_block)
             await ack(response_action="errors", errors={block: exc.user_message})
             return False
         except MendError as exc:
             await ack(response_action="errors", errors={error_block: exc.user_message})
+            return False
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+            # Slack failed under the save (users.info, say): the save stopped there, so nothing is stored.
+            log.warning("a Slack call failed during a submission (%s)", type(exc).__name__, exc_info=True)
+            await ack(response_action="errors", errors={error_block: SLACK_FAILED_MESSAGE})
+            return False
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.error("unexpected error in a submission (ref %s)", ref, exc_info=True)
+            await ack(response_action="errors", errors={error_block: failed_message(ref)})
             return False
         await ack()
         if then is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -13,6 +13,7 @@ from bot.cases import Case, MessageRef
 from bot.events import CaseChanged
 from bot.learning import LearningService, ProcessFix, RecurrenceAlert
 from handlers.blocks.learning import build_process_fix_modal, build_recurrence_alert, decode_alert
+from handlers.blocks.text import mention
 from handlers.ids import LearningId, MessageMetadata
 from handlers.interaction import Acting, ListenerKit
 from handlers.slack_api import SlackPoster
@@ -78,14 +79,14 @@ class LearningListeners:
         await self._kit.ack_then_act(ack, body, AlertRef, work, name="open-process-fix")
 
     async def submit_fix(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        def save(fix: Acting[AlertRef]) -> Coroutine[Any, Any, ProcessFix]:
+        async def save(fix: Acting[AlertRef]) -> ProcessFix:
             form = fix.interaction.form
             due = form.date(LearningId.FIX_DUE)
-            return self._service.create_fix(
+            return await self._service.create_fix(
                 fix.ref.alert_id,
                 **fix.actor,
                 description=form.text(LearningId.FIX_DESCRIPTION),
-                owner_user_id=form.user(LearningId.FIX_OWNER),
+                owner_user_id=await self._kit.person(fix, LearningId.FIX_OWNER),
                 due_on=due.isoformat() if due else None,
                 submission_key=fix.interaction.view_id,
             )
@@ -116,9 +117,9 @@ class SlackCheckInNotifier:
 
     async def ask_to_check_in(self, case: Case, manager_user_id: str) -> None:
         text = (
-            f":handshake: <@{case.owner_user_id}> just closed *{case.reference}*, a "
+            f":handshake: {mention(case.owner_user_id)} just closed *{case.reference}*, a "
             f"{case.report.severity.label.lower()} case. Hard cases take it out of people: "
-            f"a few minutes with <@{case.owner_user_id}> today would help."
+            f"a few minutes with {mention(case.owner_user_id)} today would help."
         )
         await self._poster.post_once(
             manager_user_id,

@@ -11,6 +11,12 @@ from typing import Any
 
 # Team, user, channel, view and bot ids: an uppercase letter, then uppercase letters and digits.
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{1,31}")
+# Each kind of id by its first letter, as Slack hands them out: people U (W for Enterprise Grid), channels
+# C (G for older private channels and group DMs, D for DMs), user groups S, workspaces T (E an enterprise).
+_USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,31}")
+_USERGROUP_ID = re.compile(r"S[A-Z0-9]{1,31}")
+_TEAM_ID = re.compile(r"[TE][A-Z0-9]{1,31}")
 _MESSAGE_TS = re.compile(r"\d{1,12}\.\d{1,9}")
 MAX_OPAQUE = 512  # trigger ids and the like are far shorter
 
@@ -35,6 +41,30 @@ def slack_id(value: Any) -> str | None:
 
 def id_field(obj: Any, *path: str) -> str | None:
     return slack_id(field(obj, *path))
+
+
+def _of_kind(pattern: re.Pattern[str], value: Any) -> str | None:
+    return value if isinstance(value, str) and pattern.fullmatch(value) else None
+
+
+def user_id(value: Any) -> str | None:
+    """A person's id (U…, W…), or None: the only shape Mend stores as someone or writes into a mention."""
+    return _of_kind(_USER_ID, value)
+
+
+def channel_id(value: Any) -> str | None:
+    """A conversation's id (C…, G…, D…), or None."""
+    return _of_kind(_CHANNEL_ID, value)
+
+
+def usergroup_id(value: Any) -> str | None:
+    """A user group's id (S…), or None."""
+    return _of_kind(_USERGROUP_ID, value)
+
+
+def team_id(value: Any) -> str | None:
+    """A workspace's (T…) or an enterprise's (E…) id, or None."""
+    return _of_kind(_TEAM_ID, value)
 
 
 def message_ts(value: Any) -> str | None:

@@ -248,7 +248,7 @@ class RecoveryListeners:
 
     async def submit_assign_owner(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def save(step: Acting[StepRef]) -> None:
-            owner = step.interaction.form.user(StepBlock.OWNER)
+            owner = await self._kit.person(step, StepBlock.OWNER)
             if not owner:
                 raise InvalidInput("owner", "Choose who owns this case.")
             await self._service.take_ownership(step.ref.case_id, **step.actor, owner_user_id=owner)
@@ -277,6 +277,7 @@ class RecoveryListeners:
         async def save(step: Acting[StepRef]) -> None:
             form = step.interaction.form
             raw: dict[RecordField, Any] = {field: form.value(block) for field, block in RECORD_BLOCKS.items()}
+            raw[RecordField.PROCESS_OWNER] = await self._kit.person(step, StepBlock.RECORD_PROCESS_OWNER)
             await self._service.write_record(step.ref.case_id, **step.actor, raw=raw)
 
         fields = {field.value: block.value for field, block in RECORD_BLOCKS.items()}

@@ -23,6 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cases import MessageRef
 from bot.errors import MendError, SlackUnavailable
 from bot.followups import NotPosted, OutcomeUnknown
+from handlers.blocks.text import channel_mention
+from handlers.people import SlackPeople
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,14 @@ IDEMPOTENT_METHODS = frozenset(
     }
 )
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# views.open's answers for a trigger it won't take (too old: Slack's 3 seconds; used already, as by a click
+# delivered twice; not one Slack issued), and what the person who clicked is told.
+TRIGGER_ERRORS = {
+    "expired_trigger_id": "Slack took too long to open the form. Please {again}.",
+    "exchanged_trigger_id": "Slack opens a form once per click, and this click was used already. If the "
+    "form isn't open, please {again}.",
+    "invalid_trigger_id": "Slack didn't recognise that click, so the form didn't open. Please {again}.",
+}
 # Refusals that no retry will change.
 PERMANENT_ERRORS = frozenset(
     {"channel_not_found", "is_archived", "account_inactive", "invalid_auth", "not_authed", "msg_too_long"}
@@ -310,6 +320,8 @@ class SlackPoster:
     def __init__(self, client: AsyncWebClient, *, attempts: int = 4, backoff: float = 0.5) -> None:
         self.client = client
         self.once = ExactlyOnce(client)
+        #: Who a user id is (users.info): every picker, the approvers' directory, nudges' time zones.
+        self.people = SlackPeople(client)
         self._attempts = attempts
         self._backoff = backoff
 
@@ -363,16 +375,17 @@ class SlackPoster:
         await self.client.chat_postMessage(channel=user_id, text=text, blocks=payload)
 
     async def open_modal(self, trigger_id: Any, view: Any, *, again: str = "click the button again") -> None:
-        """views.open; a missing, used or expired trigger (Slack's 3 seconds) is told to the person."""
-        message = f"Slack took too long to open the form. Please {again}."
+        """views.open; a missing, used, expired or refused trigger (Slack's 3 seconds) is told to the person."""
         if not trigger_id:
-            raise MendError(message)
+            raise MendError(TRIGGER_ERRORS["expired_trigger_id"].format(again=again))
         try:
             await self.client.views_open(trigger_id=str(trigger_id), view=view)
         except SlackApiError as exc:
-            if error_code(exc) in {"expired_trigger_id", "invalid_trigger_id"}:
-                raise MendError(message) from exc
-            raise
+            told = TRIGGER_ERRORS.get(error_code(exc))
+            if told is None:
+                raise
+            log.info("views.open refused the trigger (%s); the person is asked again", error_code(exc))
+            raise MendError(told.format(again=again)) from exc
 
     async def permalink(self, channel_id: str, ts: str) -> str | None:
         try:
@@ -386,9 +399,9 @@ class SlackPoster:
 def explain_post_error(code: str, channel_id: str) -> str:
     if code in {"not_in_channel", "channel_not_found", "method_not_supported_for_channel_type"}:
         return (
-            f"I can't post in <#{channel_id}>. Invite me there with `/invite @Mend`, "
+            f"I can't post in {channel_mention(channel_id)}. Invite me there with `/invite @Mend`, "
             "or ask an admin to set RECOVERY_CHANNEL to a channel I'm in."
         )
     if code == "is_archived":
-        return f"<#{channel_id}> is archived, so I can't post the case there."
+        return f"{channel_mention(channel_id)} is archived, so I can't post the case there."
     return f"Slack refused the message ({code or 'unknown error'})."

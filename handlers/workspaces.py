@@ -11,8 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StorageUnavailable
 from bot.workspaces import WorkspaceService
+from handlers import payloads
 from handlers.interaction import Interaction
-from handlers.payloads import field, slack_id
 from handlers.slack_api import AMBIGUOUS, error_code
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ class WorkspaceListeners:
 
     async def record_revoked_tokens(self, body: dict[str, Any]) -> None:
         team_id = Interaction.from_body(body).team_id
-        bot = field(body, "event", "tokens", "bot")
-        bot_user_ids = [u for u in bot if slack_id(u)] if isinstance(bot, list) else []
+        bot = payloads.field(body, "event", "tokens", "bot")
+        bot_user_ids = [u for u in bot if payloads.user_id(u)] if isinstance(bot, list) else []
         if team_id is None:
             return
         if await self._workspaces.tokens_revoked(team_id, bot_user_ids=bot_user_ids):
@@ -61,7 +61,7 @@ async def confirm_installation(client: AsyncWebClient, workspaces: WorkspaceServ
     except (*AMBIGUOUS, OSError):
         log.warning("could not reach Slack to confirm the bot token; carrying on")
         return
-    team_id = slack_id(resp.get("team_id"))
+    team_id = payloads.team_id(resp.get("team_id"))
     if team_id is None:
         return
     try:

@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
         help="try Mend without Slack: a stand-in workspace and a page at http://localhost:PORT/sandbox",
     )
     parser.add_argument("--seed", action="store_true", help="with --sandbox: start with three weeks of cases")
+    parser.add_argument(
+        "--start",
+        metavar="WHEN",
+        help="with --sandbox: when its clock starts, e.g. 2026-03-02 (09:00 that day) or 2026-03-02T14:30 "
+        "(the personas' zone, Europe/London; default: the next weekday 09:00, or today's if a weekday morning)",
+    )
     parser.add_argument("--port", type=int, help="HTTP port (default: the PORT setting, 3000)")
     parser.add_argument("--host", default="127.0.0.1", help="with --sandbox: address to serve on")
     commands = parser.add_subparsers(dest="command")
@@ -38,12 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_export(args.first, args.last, args.team, Path(args.out))
     if args.seed and not args.sandbox:
         parser.error("--seed only works with --sandbox")
+    if args.start is not None and not args.sandbox:
+        parser.error("--start only works with --sandbox")
     if args.sandbox:
         # The one place the product reaches for its sandbox, and only when asked to: the sandbox composes
         # Mend against the Slack double, so it sits above the composition root (see pyproject's contracts).
         from sandbox.run import run_sandbox
 
-        return run_sandbox(host=args.host, port=args.port, seed=args.seed)
+        return run_sandbox(host=args.host, port=args.port, seed=args.seed, start=args.start)
     try:
         settings = load_settings(**({} if args.port is None else {"port": args.port}))
     except SettingsError as exc:

@@ -132,6 +132,15 @@ class Scheduler:
         """The weekly job's work (tests and the sandbox call it by hand): stage this week's digest."""
         return await self._digest.stage_weekly() if self._digest is not None else 0
 
+    def digest_runs(self, after: datetime, until: datetime) -> list[datetime]:
+        """When the weekly job fires in (after, until]: the sandbox's time travel runs it at each moment."""
+        if self._digest is None:
+            return []
+        trigger, runs, at = _mondays_at_nine(), [], after
+        while (at := trigger.get_next_fire_time(None, at + timedelta(microseconds=1))) <= until:
+            runs.append(at)
+        return runs
+
     async def stop(self, grace_seconds: float) -> None:
         """No new claims or runs from here on; a job already running may finish within `grace_seconds`.
 

@@ -6,7 +6,10 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.amends.models import Decision
+from bot.amends.rules import OfferField, validate_offer
 from bot.cases import ReportField, category_key, validate_report
+from bot.records import RecordField
 from sandbox.world import Sandbox
 
 # How far back the seeded history starts; the sandbox is built with its clock this far in the past.
@@ -212,6 +215,92 @@ SEED_CASES = (
 )
 
 
+# How far each seeded case got, in turn: a realistic mix for the team figures (acknowledged, amends decided,
+# closed with a record, whose re-survey is then scheduled), not every case at step 0.
+STAGES = ("untouched", "acknowledged", "amends granted", "amends decided", "closed", "closed")
+
+
+def apology(case: SeedCase) -> str:
+    """An owned apology the coach accepts: it names the customer and the problem, and promises a next step."""
+    name = case.customer_name or "there"
+    problem = case.summary[0].lower() + case.summary[1:].rstrip(".")
+    return (
+        f"Hi {name}, I'm so sorry: {problem}. That was our mistake and I'm taking care of it personally. "
+        "I'll call you by 5pm tomorrow to tell you exactly what we are doing to put it right."
+    )
+
+
+async def progress(
+    sandbox: Sandbox, case_id: int, case: SeedCase, owner: str, *, stage: int, rng: random.Random
+) -> None:
+    """Take a freshly opened case through Mend's own services as far as its stage says, a while apart."""
+    name = STAGES[stage]
+    if name == "untouched":
+        return
+    recovery, team = sandbox.mend.recovery, sandbox.double.team_id
+    managers = [p.user_id for p in sandbox.personas if p.role == "manager"]
+
+    async def later(minutes: int) -> None:
+        await recovery.sync(case_id)  # the thread and card as the Slack listeners would have redrawn them
+        await sandbox.settle()
+        await sandbox.advance(timedelta(minutes=minutes + rng.randint(0, 10)), run_due=False)
+        await sandbox.settle()
+
+    await later(8)
+    await recovery.send_apology(
+        case_id, actor_user_id=owner, team_id=team, draft=apology(case), override=False
+    )
+    if name.startswith("amends"):
+        above = name == "amends decided"
+        offer, problems = validate_offer(
+            {
+                OfferField.KIND: "refund" if above else "credit",
+                OfferField.AMOUNT: "120" if above else "25",
+                OfferField.JUSTIFICATION: "To make up for what it cost them, as the customer described.",
+            },
+            sandbox.mend.settings.amends_policy(),
+        )
+        if offer is None:
+            raise ValueError(f"the seeded offer is invalid: {problems}")
+        await later(30)
+        amends = await sandbox.mend.amends.offer(case_id, offer, actor_user_id=owner, team_id=team)
+        if above and managers:
+            await later(60)
+            await sandbox.mend.amends.decide(
+                amends.id, Decision.APPROVE, actor_user_id=managers[0], team_id=team
+            )
+        await recovery.sync(case_id)
+        return
+    # Closed: every required step done, the record written (which closes it and schedules the re-survey).
+    root_cause = sandbox.mend.recovery.root_causes[stage % len(sandbox.mend.recovery.root_causes)]
+    for step in ("listen", "own", "root_cause", "fix", "follow_up"):
+        await later(15)
+        if step == "own":
+            await recovery.take_ownership(case_id, actor_user_id=owner, team_id=team)
+        elif step == "root_cause":
+            await recovery.record_root_cause(
+                case_id, actor_user_id=owner, team_id=team, category=root_cause.key, details=case.summary
+            )
+        else:
+            await recovery.complete_step(case_id, step, actor_user_id=owner, team_id=team)
+    await later(20)
+    closed = await recovery.write_record(
+        case_id,
+        actor_user_id=owner,
+        team_id=team,
+        raw={
+            RecordField.ROOT_CAUSE: root_cause.key,
+            RecordField.WHAT_HAPPENED: case.summary,
+            RecordField.WHAT_FIXED: "An apology the same day, the cost put right, and a call back as promised.",
+            RecordField.PREVENTION: "Raised with the team that owns the process; checked at the next review.",
+            RecordField.LESSON: "Tell the customer early what we are doing, before they have to chase us.",
+        },
+    )
+    if not closed:
+        raise ValueError(f"seeded case {case_id} did not close with its record")
+    await recovery.sync(case_id)
+
+
 def seed_times(count: int, *, start: datetime, span: timedelta, rng: random.Random) -> list[datetime]:
     """Spread `count` moments over `span` from `start`, in working hours, oldest first."""
     times = []
@@ -225,7 +314,7 @@ def seed_times(count: int, *, start: datetime, span: timedelta, rng: random.Rand
 async def seed_cases(sandbox: Sandbox, cases: tuple[SeedCase, ...] = SEED_CASES, *, seed: int = 8) -> int:
     """Open `cases` back-dated over the sandbox's past, then bring its clock to the present.
 
-    The sandbox must have been created with its clock SEED_SPAN in the past; each case is opened and
+    The sandbox must have been created with its clock SEED_SPAN before its start; each case is opened and
     announced (card, thread, reporter notice) at its moment as Mend would have done it then.
     Returns how many cases were opened.
     """
@@ -235,7 +324,7 @@ async def seed_cases(sandbox: Sandbox, cases: tuple[SeedCase, ...] = SEED_CASES,
     agents = [p.user_id for p in sandbox.personas if p.role == "agent"] or [sandbox.personas[0].user_id]
     reporters = agents * 3 + [p.user_id for p in sandbox.personas if p.role == "manager"]
     team_id = sandbox.double.team_id
-    span = -sandbox.clock.offset
+    span = sandbox.start_offset - sandbox.clock.offset
     opened = 0
     for i, (case, at) in enumerate(
         zip(cases, seed_times(len(cases), start=start, span=span, rng=rng), strict=True)
@@ -272,9 +361,11 @@ async def seed_cases(sandbox: Sandbox, cases: tuple[SeedCase, ...] = SEED_CASES,
         if created:
             await sandbox.mend.cases.announce(new.id)
             opened += 1
+            await sandbox.settle()
+            await progress(sandbox, new.id, case, reporter, stage=i % len(STAGES), rng=rng)
         await sandbox.settle()
-    if sandbox.clock.offset < timedelta(0):
-        await sandbox.advance(-sandbox.clock.offset, run_due=False)
+    if sandbox.clock.offset < sandbox.start_offset:
+        await sandbox.advance(sandbox.start_offset - sandbox.clock.offset, run_due=False)
     # Ephemeral notices vanish when Slack is reloaded; weeks-old ones would only clutter the demo.
     for ephemeral in sandbox.double.workspace.ephemerals:
         ephemeral.deleted = True

@@ -88,6 +88,7 @@ class SandboxApi:
             ("close", self.close_view),
             ("home", self.open_home),
             ("clock/advance", self.advance_clock),
+            ("clock/next-due", self.next_due),
         ):
             router.add_post(f"{API_PATH}/{name}", self._guarded(handler))
 
@@ -171,7 +172,10 @@ class SandboxApi:
             ],
             "modal": modal,
             "home": double.home_tab(user_id),
-            "clock": {"offset_seconds": self.sandbox.clock.offset.total_seconds()},
+            # How far the clock has travelled since the sandbox started (seed history is before that).
+            "clock": {
+                "offset_seconds": (self.sandbox.clock.offset - self.sandbox.start_offset).total_seconds()
+            },
         }
         # The version covers everything but the ticking time, so an unchanged workspace polls as 304.
         state["version"] = hashlib.sha1(
@@ -338,6 +342,19 @@ class SandboxApi:
         if delta > MAX_TIME_TRAVEL:
             raise BadRequest(f"travel at most {MAX_TIME_TRAVEL.days} days at a time")
         await self.sandbox.advance(delta)
+        return None
+
+    async def next_due(self, _user_id: str, _body: Json) -> str | None:
+        """Jump to the next moment something is due (in its recipient's working hours) and send it."""
+        at = await self.sandbox.next_due()
+        if at is None:
+            return "Nothing is waiting to be sent: no nudge, reminder or escalation is due."
+        delta = at - self.sandbox.clock.now()
+        if delta > MAX_TIME_TRAVEL:
+            return (
+                f"The next thing due is more than {MAX_TIME_TRAVEL.days} days away ({at:%d %b %Y %H:%M} UTC)."
+            )
+        await self.sandbox.advance(max(delta, timedelta(0)))
         return None
 
 

@@ -9,14 +9,16 @@ import tempfile
 import types
 import typing
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from app import Mend, build
 from bot.clock import SandboxClock
+from sandbox.start import PERSONAS_ZONE, default_start
 from settings import Settings, load_settings
 from slack_double import Person, SlackDouble, SlackSender
+from storage.followups import SqlFollowUpRepository
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ SIGNING_SECRET = "mend-sandbox-signing-secret"
 SETTLE_SECONDS = 10.0
 # Ticks of the follow-up engine one time-travel click runs at most (each may stage rows due at once).
 RUN_DUE_TICKS = 5
+# How many of the earliest pending follow-ups "Next due" looks at to find the first one it can send.
+NEXT_DUE_LOOKAHEAD = 50
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,9 @@ class Sandbox:
         support_channel: str,
         recovery_channel: str,
         teammates: dict[str, str],
+        insights_channel: str,
         data_dir: Path | None,
+        start_offset: timedelta = timedelta(0),
     ) -> None:
         self.double = double
         self.mend = mend
@@ -104,6 +110,10 @@ class Sandbox:
         self.support_channel = support_channel
         self.recovery_channel = recovery_channel
         self.teammates = teammates  # handle -> user id
+        self.insights_channel = insights_channel
+        # The clock's offset at the chosen start (seed history runs before it, from a smaller offset).
+        self.start_offset = start_offset
+        self._follow_ups = SqlFollowUpRepository(mend.db)
         self.default_persona = personas[0].user_id
         self._data_dir = data_dir
         self._sender: SlackSender | None = None
@@ -116,17 +126,23 @@ class Sandbox:
         cls,
         *,
         database_url: str | None = None,
-        start_offset: timedelta = timedelta(0),
+        start: datetime | None = None,
+        history: timedelta = timedelta(0),
         **settings_overrides: Any,
     ) -> Sandbox:
         """Start the double, seed the team, and build Mend against it (not serving yet: see `start`).
+
+        The clock starts at `start` (default: a weekday 09:00 in the personas' zone, so +1 hour and Next due
+        land in working hours), `history` earlier if seed data is to be back-dated up to `start`.
 
         Without `database_url` the database is a fresh SQLite file in a temporary directory: the double's
         workspace lives in memory, so a database that outlived it would point at messages that are gone.
         """
         double = SlackDouble(team_name="Mend Sandbox", team_domain="mend-sandbox", seed=8)
+        real_now = datetime.fromtimestamp(double.clock.now(), UTC)
+        start_offset = (start or default_start(real_now)) - real_now
         # The double's clock and Mend's start at the same (possibly back-dated) moment and move together.
-        double.clock.advance(start_offset.total_seconds())
+        double.clock.advance((start_offset - history).total_seconds())
         await double.start()
         personas = [
             Persona(double.add_user(h, real_name=n, is_admin=(r == "manager")), h, n, r, t)
@@ -138,6 +154,8 @@ class Sandbox:
         recovery = double.add_channel("recovery", members=everyone)
         double.channel(support).purpose = "Where the front line raises customer problems"
         double.channel(recovery).purpose = "One thread per recovery case (Mend posts here)"
+        insights = double.add_channel("support-leads", members=everyone)
+        double.channel(insights).purpose = "Mend's weekly digest (Mondays 09:00 UTC) and recurrence alerts"
 
         data_dir: Path | None = None
         if database_url is None:
@@ -152,11 +170,13 @@ class Sandbox:
                 "slack_api_url": double.api_url,
                 "database_url": database_url,
                 "recovery_channel": recovery,
+                "digest_channel": insights,
+                "process_channel": insights,
                 **approver_overrides(Settings, managers),
                 **settings_overrides,
             }
         )
-        clock = SandboxClock(offset=start_offset)
+        clock = SandboxClock(offset=start_offset - history)
         mend = build(config, clock=clock)
         sandbox = cls(
             double=double,
@@ -166,7 +186,9 @@ class Sandbox:
             support_channel=support,
             recovery_channel=recovery,
             teammates=teammates,
+            insights_channel=insights,
             data_dir=data_dir,
+            start_offset=start_offset,
         )
         return sandbox
 
@@ -222,18 +244,59 @@ class Sandbox:
 
         What became due runs at once (approval reminders, escalations and follow-up nudges: all rows of the
         follow-up engine), rather than at Mend's next poll some seconds later, so the page shows it in the
-        answer to the click.
+        answer to the click. Crossing the weekly digest's moment (Mondays 09:00 UTC) stops there and runs
+        it, as Mend's scheduler would have.
         """
+        if not run_due:  # seeding back-dated history step by step: nothing is sent on the way
+            self._move(delta)
+            return
+        start, travelled = self.clock.now(), timedelta(0)
+        for moment in self.mend.poller.digest_runs(start, start + delta):
+            self._move(moment - start - travelled)
+            travelled = moment - start
+            await self.run_due()
+            try:
+                await self.mend.poller.stage_digest()
+            except Exception:
+                log.exception("the weekly digest failed")
+            await self.run_due()
+        self._move(delta - travelled)
+        await self.run_due()
+
+    def _move(self, delta: timedelta) -> None:
+        delta = max(delta, timedelta(0))
         self.clock.advance(delta)
         self.double.clock.advance(delta.total_seconds())
-        if run_due:  # not while seeding back-dated history step by step
-            try:
-                # A row that fell due may stage more that are due now (an amends reminder stages one per
-                # approver), so tick until a tick finds nothing.
-                for _ in range(RUN_DUE_TICKS):
-                    if not await self.mend.tick_follow_ups():
-                        break
-                    await self.settle()
-            except Exception:
-                log.exception("running the follow-ups that became due failed")
+
+    async def run_due(self) -> None:
+        """Tick the follow-up engine until a tick finds nothing (a row that fell due may stage more that are
+        due now: an amends reminder stages one per approver)."""
+        try:
+            for _ in range(RUN_DUE_TICKS):
+                if not await self.mend.tick_follow_ups():
+                    break
+                await self.settle()
+        except Exception:
+            log.exception("running the follow-ups that became due failed")
         await self.settle()
+
+    def timezone(self, user_id: str | None) -> str:
+        user = self.double.workspace.users.get(user_id) if user_id else None
+        return user.tz if user is not None and user.tz else PERSONAS_ZONE
+
+    async def next_due(self) -> datetime | None:
+        """The next moment something is due and may go out: the earliest pending follow-up, moved to its
+        recipient's next working-hours opening as the engine would (exact rows keep their time); or the
+        weekly digest's next run if that comes first. None when nothing is waiting."""
+        now = self.clock.now()
+        hours = self.mend.settings.follow_up_policy().hours
+        moments: list[datetime] = []
+        for item in await self._follow_ups.next_pending(NEXT_DUE_LOOKAHEAD):
+            at = max(item.due_at, now)
+            if not item.exact and not hours.always:
+                at = hours.next_open(at, self.timezone(item.recipient_user_id))
+            moments.append(at)
+        if moments and self.mend.settings.digest_channel:
+            digest = self.mend.poller.digest_runs(now, min(moments))
+            moments.extend(digest[:1])
+        return min(moments, default=None)

@@ -522,12 +522,15 @@ class WebApi:
     # ---- views ---------------------------------------------------------------------------------
 
     def consume_trigger(self, args: Json) -> TriggerId:
-        """A trigger_id works once, for 3 seconds, as Slack documents."""
+        """A trigger_id works once, for 3 seconds, as Slack documents: one Slack never issued is
+        `invalid_trigger_id`, a used one `exchanged_trigger_id`, an old one `expired_trigger_id`."""
         value = require(args, "trigger_id")
         trigger = self.ws.triggers.get(value)
         if trigger is None:
             raise ApiError("invalid_trigger_id")
-        if trigger.used or self.clock.now() - trigger.issued_at > TRIGGER_TTL_SECONDS:
+        if trigger.used:
+            raise ApiError("exchanged_trigger_id")
+        if self.clock.now() - trigger.issued_at > TRIGGER_TTL_SECONDS:
             raise ApiError("expired_trigger_id")
         trigger.used = True
         return trigger

@@ -1,4 +1,5 @@
-"""Fault injection for the Slack double: 429s, 5xx, timeouts, dropped connections, per-channel post rate."""
+"""Fault injection for the Slack double: 429s, 5xx, Slack's refusals, timeouts, dropped connections, and the
+per-channel post rate."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["ratelimited", "server_error", "timeout", "disconnect"]
-FAULT_KINDS: tuple[str, ...] = ("ratelimited", "server_error", "timeout", "disconnect")
+FaultKind = Literal["ratelimited", "server_error", "error", "timeout", "disconnect"]
+FAULT_KINDS: tuple[str, ...] = ("ratelimited", "server_error", "error", "timeout", "disconnect")
 
 
 @dataclass
@@ -17,7 +18,9 @@ class Fault:
     """One injected failure rule.
 
     `applied` decides whether the call takes effect before the failure: True models the ambiguous
-    case (the message was posted, the client saw an error), False a clean failure.
+    case (the message was posted, the client saw an error), False a clean failure. An "error" fault is
+    Slack refusing the call the way it refuses any: HTTP 200 with `{"ok": false, "error": error}` (for
+    instance `exchanged_trigger_id` from views.open, or `user_not_visible` from users.info).
     """
 
     kind: FaultKind
@@ -28,6 +31,7 @@ class Fault:
     probability: float | None = None
     applied: bool = False
     delay: float = 10.0  # for "timeout": how long the double waits before answering
+    error: str = "fatal_error"  # for "error": the error code Slack answers with
     fired: int = 0
 
     @property
@@ -57,6 +61,7 @@ class FaultPlan:
         applied: bool = False,
         delay: float = 10.0,
         seed: int | None = None,
+        error: str = "fatal_error",
     ) -> Fault:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
@@ -73,6 +78,7 @@ class FaultPlan:
             probability=probability,
             applied=applied,
             delay=delay,
+            error=error,
         )
         self.faults.append(fault)
         return fault

@@ -161,14 +161,19 @@ class SlackDouble:
         email: str | None = None,
         is_admin: bool = False,
         user_id: str | None = None,
+        team_id: str | None = None,
     ) -> str:
-        """Add a person (joining #general, as Slack does) and return their user id."""
+        """Add a person (joining #general, as Slack does) and return their user id.
+
+        `team_id` makes them someone of another workspace whom this one can see (a Slack Connect partner):
+        users.info answers for them with their own `team_id`, and they don't join #general.
+        """
         uid = user_id or self.ids.new("U")
         self.workspace.users[uid] = User(
             id=uid,
             name=name,
             real_name=real_name or name.title(),
-            team_id=self.workspace.team_id,
+            team_id=team_id or self.workspace.team_id,
             tz=tz,
             tz_label=tz_label or tz,
             tz_offset=tz_offset,
@@ -176,8 +181,10 @@ class SlackDouble:
             deleted=deleted,
             email=email,
             is_admin=is_admin,
+            bot_id=self.ids.new("B") if is_bot else None,
         )
-        self.workspace.channels[self.general_channel_id].members.add(uid)
+        if team_id in (None, self.workspace.team_id):
+            self.workspace.channels[self.general_channel_id].members.add(uid)
         return uid
 
     def add_channel(
@@ -571,6 +578,9 @@ class SlackDouble:
         if fault.kind == "server_error":
             call.error, call.status = "fatal_error", fault.status
             return self._json({"ok": False, "error": "fatal_error"}, status=fault.status)
+        if fault.kind == "error":
+            call.error, call.status = fault.error, 200
+            return self._json({"ok": False, "error": fault.error})
         call.error, call.status = fault.kind, 0  # the client never sees a status
         if fault.kind == "timeout":
             await asyncio.sleep(fault.delay)

@@ -254,6 +254,17 @@ class SqlFollowUpRepository:
             ).scalars()
             return [follow_up_from_row(r) for r in rows]
 
+    async def next_pending(self, limit: int) -> list[FollowUp]:
+        """The earliest rows still to send, by due_at (the sandbox's "Next due" reads them; nothing is claimed)."""
+        query = (
+            select(FollowUpRow)
+            .where(FollowUpRow.state.in_(_CLAIMABLE))
+            .order_by(FollowUpRow.due_at, FollowUpRow.id)
+            .limit(limit)
+        )
+        async with self._db.transaction() as session:
+            return [follow_up_from_row(r) for r in (await session.execute(query)).scalars()]
+
     async def renew(self, tokens: Sequence[str], lease_until: datetime) -> int:
         async with self._db.transaction() as session:
             result = await session.execute(

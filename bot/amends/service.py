@@ -38,15 +38,15 @@ from bot.amends.rules import (
 )
 from bot.cases import Case
 from bot.clock import Clock
-from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed
+from bot.errors import CaseNotFound, InvalidInput, MendError, NotAllowed, Person
 from bot.events import AmendsChanged, Events
 from bot.playbook import CaseStep, StepRole, step_with
 
 
 class AlreadyDecided(MendError):
     def __init__(self, amends: Amends) -> None:
-        who = f" by <@{amends.decided_by}>" if amends.decided_by else ""
-        super().__init__(f"This amends request was already {amends.state.value}{who}. Nothing changed.")
+        by = (" by ", Person(amends.decided_by)) if amends.decided_by else ()
+        super().__init__(f"This amends request was already {amends.state.value}", *by, ". Nothing changed.")
 
 
 NOT_AN_APPROVER = "Only approvers can decide this amends request, so nothing changed. Your attempt was noted."
@@ -152,10 +152,13 @@ class AmendsService:
         if approver_user_id:
             if not await self._directory.is_user(approver_user_id):
                 raise InvalidInput(
-                    OfferField.APPROVER, f"{approver_user_id} isn't a person in this workspace."
+                    OfferField.APPROVER, "That isn't a person in this workspace. Pick someone from the list."
                 )
             if not await self.may_decide(approver_user_id):
-                raise InvalidInput(OfferField.APPROVER, f"<@{approver_user_id}> isn't one of the approvers.")
+                raise InvalidInput(
+                    OfferField.APPROVER,
+                    "That person isn't one of the approvers. Pick one, or leave this empty to ask them all.",
+                )
             if approver_user_id == actor_user_id:
                 raise InvalidInput(OfferField.APPROVER, "Another approver decides on your own request.")
         now = self._clock.now()
@@ -255,7 +258,9 @@ class AmendsService:
         )
         if not created:
             raise MendError(
-                f"The guarantee was already invoked on {case.reference} by <@{amends.requester_user_id}>."
+                f"The guarantee was already invoked on {case.reference} by ",
+                Person(amends.requester_user_id),
+                ".",
             )
         return amends
 

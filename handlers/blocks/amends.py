@@ -29,7 +29,7 @@ from handlers.blocks import fields
 from handlers.blocks.kit import button, context, section
 from handlers.blocks.recovery import StepRef
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import date_token, escape_mrkdwn, quote, safe_mrkdwn
+from handlers.blocks.text import date_token, escape_mrkdwn, mention, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, AmendsBlock, AmendsView
 
 SECTION_LIMIT = 3000
@@ -170,7 +170,7 @@ def _summary(amends: Amends, case: Case) -> str:
     return fields.case_line(
         case,
         f"{fields.customer_of(case)} · {escape_mrkdwn(case.report.severity.label)}",
-        f"*Asked:* {amends.describe()} by <@{amends.requester_user_id}>",
+        f"*Asked:* {amends.describe()} by {mention(amends.requester_user_id)}",
     )
 
 
@@ -188,7 +188,7 @@ def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None
         detail += f"\n*What the customer was put through*\n{quote(safe_mrkdwn(amends.customer_cost, 1400))}"
     blocks.append(section(detail[:SECTION_LIMIT]))
     if amends.addressed_approver_id:
-        blocks.append(context(f"Addressed to <@{amends.addressed_approver_id}>."))
+        blocks.append(context(f"Addressed to {mention(amends.addressed_approver_id)}."))
     if amends.state is AmendsState.PENDING:
         value = AmendsRef(amends.id).encode()
         blocks.append(
@@ -208,7 +208,7 @@ def build_approval_request(amends: Amends, case: Case, copy: ApprovalCopy | None
 
 
 def decided_line(amends: Amends) -> str:
-    who = f"<@{amends.decided_by}>" if amends.decided_by else "someone"
+    who = mention(amends.decided_by)
     when = f" · {date_token(amends.decided_at)}" if amends.decided_at else ""
     reason = f"\n_Reason:_ {safe_mrkdwn(amends.decision_reason, 1500)}" if amends.decision_reason else ""
     if amends.state is AmendsState.APPROVED:
@@ -225,7 +225,7 @@ def build_request_notice(amends: Amends, case: Case) -> list[Block]:
     reasons = "; ".join(escape_mrkdwn(r.text) for r in amends.reasons) or "policy"
     return [
         section(
-            f":hourglass_flowing_sand: <@{amends.requester_user_id}> asked for *{amends.describe()}*; "
+            f":hourglass_flowing_sand: {mention(amends.requester_user_id)} asked for *{amends.describe()}*; "
             f"an approver decides because {reasons}."[:SECTION_LIMIT]
         )
     ]
@@ -237,7 +237,7 @@ def build_outcome(amends: Amends, case: Case) -> list[Block]:
         how = (
             "under the service guarantee" if amends.source is AmendsSource.GUARANTEE else "within their limit"
         )
-        text = f":gift: <@{amends.requester_user_id}> granted *{amends.describe()}* {how}."
+        text = f":gift: {mention(amends.requester_user_id)} granted *{amends.describe()}* {how}."
     elif amends.state is AmendsState.REJECTED:
         text = f":x: The amends asked for ({amends.describe()}) were *rejected*."
     elif amends.state is AmendsState.ADJUSTED:
@@ -256,12 +256,12 @@ def requester_text(amends: Amends, case: Case) -> str:
         AmendsState.REJECTED: "were rejected",
     }.get(amends.state, _state_label(amends))
     reason = f" Reason: {escape_mrkdwn(amends.decision_reason)}" if amends.decision_reason else ""
-    by = f" by <@{amends.decided_by}>" if amends.decided_by else ""
+    by = f" by {mention(amends.decided_by)}" if amends.decided_by else ""
     return f"Your amends for *{case.reference}* {what}{by}.{reason}"[:SECTION_LIMIT]
 
 
 def build_reminder(amends: Amends, case: Case, recipient: str) -> list[Block]:
-    who = f"<@{recipient}> " if recipient.startswith(("U", "W")) else ""
+    who = f"{to} " if (to := mention(recipient, "")) else ""  # a channel's copy names nobody
     return [
         section(
             f":alarm_clock: {who}Reminder: *{case.reference}*'s amends ({amends.describe()}) have waited "

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.cases import Case
 from bot.followups import FollowUp, FollowUpKind, NudgeAction, Promise, format_duration
 from handlers.blocks import fields
-from handlers.blocks.text import date_token, safe_mrkdwn
+from handlers.blocks.text import date_token, mention, safe_mrkdwn
 from handlers.ids import FollowUpAction
 
 
@@ -28,7 +28,7 @@ class Nudge:
 
     @property
     def who(self) -> str:
-        return f"<@{self.to}> " if self.to else ""
+        return f"{person} " if (person := mention(self.to, "")) else ""
 
     @property
     def ref(self) -> str:
@@ -73,7 +73,7 @@ def _ack_nudge(n: Nudge) -> str:
 def _ack_escalation(n: Nudge) -> str:
     late = f" {format_duration(2 * n.ack_after)} after it was reported" if n.ack_after else ""
     return (
-        f"{n.who}:rotating_light: {n.ref} still has no apology{late}. Owner: <@{n.case.owner_user_id}>. "
+        f"{n.who}:rotating_light: {n.ref} still has no apology{late}. Owner: {mention(n.case.owner_user_id)}. "
         f"{n.customer} is waiting; please make sure someone acknowledges them."
     )
 
@@ -91,7 +91,7 @@ def _promise_due(n: Nudge) -> str:
     if n.promise is None:
         return due(n)
     return (
-        f":warning: <@{n.case.owner_user_id}> The promise to {n.customer} ({n.ref}) was due "
+        f":warning: {mention(n.case.owner_user_id)} The promise to {n.customer} ({n.ref}) was due "
         f"{date_token(n.promise.due_at)} and is not marked kept:\n> {safe_mrkdwn(n.promise.text, 600)}"
     )
 

@@ -21,11 +21,21 @@ from slack_sdk.models.views import View
 
 from bot.cases import MAX_LONG_TEXT, MAX_SHORT_TEXT, Case, CaseConfig, CaseState, Severity
 from bot.playbook import Progress, Step
+from handlers import payloads
 from handlers.blocks import fields
 from handlers.blocks.kit import button, context, section
 from handlers.blocks.recovery import build_card_progress
 from handlers.blocks.refs import json_object
-from handlers.blocks.text import date_token, escape_mrkdwn, is_slack_permalink, plain, safe_mrkdwn, safe_quote
+from handlers.blocks.text import (
+    channel_mention,
+    date_token,
+    escape_mrkdwn,
+    is_slack_permalink,
+    mention,
+    plain,
+    safe_mrkdwn,
+    safe_quote,
+)
 from handlers.ids import Action, ReportBlock
 from handlers.ids import View as ViewId
 
@@ -80,9 +90,7 @@ class ReportOrigin:
         channel = data.get("c")
         permalink = data.get("p")
         return cls(
-            channel_id=channel
-            if isinstance(channel, str) and channel.isalnum() and len(channel) <= 32
-            else None,
+            channel_id=payloads.channel_id(channel),
             permalink=permalink if isinstance(permalink, str) else None,
         )
 
@@ -114,7 +122,7 @@ def build_report_modal(
 
 
 def _source_text(origin: ReportOrigin) -> str:
-    where = f" in <#{origin.channel_id}>" if origin.channel_id else ""
+    where = f" in {channel_mention(origin.channel_id)}" if origin.channel_id else ""
     return f":link: From <{origin.permalink}|this message>{where}"
 
 
@@ -192,7 +200,7 @@ def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = 
     facts = [
         MarkdownTextObject(text=f"*Customer*\n{safe_mrkdwn(report.customer_display, FIELD_TEXT_LIMIT - 20)}"),
         MarkdownTextObject(text=f"*Severity*\n{SEVERITY_EMOJI[report.severity]} {report.severity.label}"),
-        MarkdownTextObject(text=f"*Owner*\n<@{case.owner_user_id}>"),
+        MarkdownTextObject(text=f"*Owner*\n{mention(case.owner_user_id)}"),
         MarkdownTextObject(text=f"*State*\n{state}"),
     ]
     blocks: list[Block] = [
@@ -207,7 +215,7 @@ def build_case_card(case: Case, config: CaseConfig, progress: Progress | None = 
         blocks.append(section(f"*How it affected them*\n{safe_mrkdwn(report.impact, 2900)}"))
     if case.amends_note:
         blocks.append(section(f":gift: *Amends granted:* {safe_mrkdwn(case.amends_note, 2800)}"))
-    footer = f"Reported by <@{case.reporter_user_id}> · {date_token(case.created_at)}"
+    footer = f"Reported by {mention(case.reporter_user_id)} · {date_token(case.created_at)}"
     if report.source_permalink and is_slack_permalink(report.source_permalink):
         footer += f" · <{report.source_permalink}|original message>"
     blocks.append(context(footer))
@@ -226,7 +234,7 @@ def build_thread_opening(case: Case, steps: Sequence[Step]) -> list[Block]:
     )
     return [
         section(
-            f"Case *{case.reference}* is open and <@{case.owner_user_id}> owns it. "
+            f"Case *{case.reference}* is open and {mention(case.owner_user_id)} owns it. "
             "Mend will walk you through the recovery here, one step at a time."
         ),
         section(safe_mrkdwn_list(lines)),
@@ -242,7 +250,7 @@ def safe_mrkdwn_list(lines: str) -> str:
 def build_case_opened_notice(case: Case, thread_link: str | None) -> tuple[str, list[Block]]:
     """What the reporter sees once the case exists: a link straight into its thread."""
     where = f"<{thread_link}|Open the case thread>" if thread_link and is_slack_permalink(thread_link) else ""
-    where = where or (f"See <#{case.card.channel_id}>." if case.card else "")
+    where = where or (f"See {channel_mention(case.card.channel_id)}." if case.card else "")
     text = f":white_check_mark: Case *{case.reference}* is open. {where}".strip()
     return text, [section(text)]
 

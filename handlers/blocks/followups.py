@@ -22,7 +22,7 @@ from handlers.blocks.case_kinds import CASE_KIND_BLOCKS, Nudge, due
 from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.recovery import StepRef
 from handlers.blocks.refs import encode_ref, json_int, json_object
-from handlers.blocks.text import date_token
+from handlers.blocks.text import date_token, mention
 from handlers.ids import FollowUpAction, FollowUpBlock, FollowUpView
 
 SECTION_LIMIT = 3000
@@ -217,4 +217,4 @@ def build_resurvey_modal(ref: FollowUpRef, case: Case) -> View:
 
 
 def settled_note(what: str, actor_user_id: str, at: datetime) -> str:
-    return f"{what} by <@{actor_user_id}> · {date_token(at)}"
+    return f"{what} by {mention(actor_user_id)} · {date_token(at)}"

@@ -20,7 +20,7 @@ from bot.insights import OpenCase, RootCauseTrend, TeamView, WindowStats
 from bot.records import human_duration
 from handlers.blocks.cases import SEVERITY_EMOJI
 from handlers.blocks.kit import button, context, section
-from handlers.blocks.text import escape_mrkdwn, safe_mrkdwn
+from handlers.blocks.text import channel_mention, escape_mrkdwn, safe_mrkdwn
 from handlers.ids import Action
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -60,7 +60,7 @@ def _case_line(item: OpenCase, now: datetime) -> str:
     case = item.case
     report = case.report
     nxt = f"next: *{escape_mrkdwn(item.next_step)}*" if item.next_step else "all steps finished: close it"
-    where = f" in <#{case.card.channel_id}>" if case.card else ""
+    where = f" in {channel_mention(case.card.channel_id)}" if case.card else ""
     return (
         f"{SEVERITY_EMOJI[report.severity]} *{case.reference}* · {safe_mrkdwn(report.customer_display, 80)} · "
         f"{safe_mrkdwn(report.summary, 120)}\n{nxt} · opened {_age(now, case.created_at)} ago{where}"

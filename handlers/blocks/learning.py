@@ -17,7 +17,7 @@ from bot.records import human_duration
 from handlers.blocks import fields
 from handlers.blocks.kit import button, context, section
 from handlers.blocks.refs import json_int, json_object
-from handlers.blocks.text import escape_mrkdwn, safe_mrkdwn
+from handlers.blocks.text import escape_mrkdwn, mention, safe_mrkdwn
 from handlers.ids import LearningId
 
 MAX_LISTED_CASES = 20
@@ -49,7 +49,7 @@ def build_recurrence_alert(
     ]
     if fixes:
         lines = "\n".join(
-            f"• {safe_mrkdwn(f.description, 300)} · owner <@{f.owner_user_id}> · due {f.due_on:%Y-%m-%d}"
+            f"• {safe_mrkdwn(f.description, 300)} · owner {mention(f.owner_user_id)} · due {f.due_on:%Y-%m-%d}"
             for f in fixes[-10:]
         )
         blocks.append(section(f"*Process fixes*\n{lines}"[:3000]))

@@ -27,7 +27,7 @@ from handlers.blocks import fields
 from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.refs import encode_ref, json_int, json_object
 from handlers.blocks.step_roles import STEP_ROLE_BLOCKS
-from handlers.blocks.text import date_token, escape_mrkdwn, plain, safe_mrkdwn
+from handlers.blocks.text import date_token, escape_mrkdwn, mention, plain, safe_mrkdwn
 from handlers.ids import AmendsAction, FollowUpAction, StepAction, StepBlock, StepView
 
 SECTION_LIMIT = 3000
@@ -114,7 +114,7 @@ def build_finished_step(
     case: Case, step: CaseStep, progress: Progress, root_causes: Sequence[Category]
 ) -> list[Block]:
     """A finished prompt, redrawn in place: who did it and when, what was recorded, and no buttons."""
-    who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
+    who = f" by {mention(step.actor_user_id)}" if step.actor_user_id else ""
     when = f" · {date_token(step.at)}" if step.at else ""
     if step.status is StepStatus.SKIPPED:
         head = f":next_track_button: ~{_step_heading(step, progress)}~ · skipped{who}{when}"
@@ -330,7 +330,9 @@ def build_closing_summary(
     if record is not None:
         facts.append(f"*What fixed it:* {safe_mrkdwn(record.what_fixed, 900)}")
         if record.prevention:
-            owner = f" (owner <@{record.process_owner_user_id}>)" if record.process_owner_user_id else ""
+            owner = (
+                f" (owner {mention(record.process_owner_user_id)})" if record.process_owner_user_id else ""
+            )
             facts.append(f"*Prevention:* {safe_mrkdwn(record.prevention, 900)}{owner}")
         if record.lesson:
             facts.append(f"*Lesson:* {safe_mrkdwn(record.lesson, 600)}")
@@ -342,7 +344,7 @@ def build_closing_summary(
 def build_reopened_notice(case: Case, actor_user_id: str, reason: str) -> list[Block]:
     return [
         section(
-            f":arrows_counterclockwise: Case *{case.reference}* was reopened by <@{actor_user_id}>.\n"
+            f":arrows_counterclockwise: Case *{case.reference}* was reopened by {mention(actor_user_id)}.\n"
             f"_Reason:_ {safe_mrkdwn(reason, 2800)}"
         )
     ]

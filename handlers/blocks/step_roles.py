@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, StepRole
-from handlers.blocks.text import escape_mrkdwn, quote, safe_mrkdwn
+from handlers.blocks.text import escape_mrkdwn, mention, quote, safe_mrkdwn
 from handlers.ids import AmendsAction, FollowUpAction, StepAction
 
 #: What a done step of this role shows under its heading (None: nothing more than who and when).
@@ -35,7 +35,7 @@ def _apology(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str
 
 
 def _owner(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:
-    return f"Owner: <@{case.owner_user_id}>"
+    return f"Owner: {mention(case.owner_user_id)}"
 
 
 def _root_cause(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
+
+from handlers import payloads
 
 ELLIPSIS = "…"
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
@@ -18,6 +21,22 @@ def escape_mrkdwn(text: str) -> str:
     """
     text = _CONTROL.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: Any, otherwise: str = "someone") -> str:
+    """A person in mrkdwn: `<@U123>` for an id of a person's shape (U…, W…), else `otherwise` as plain text.
+
+    The one way Mend writes a mention: whatever a row or a payload holds, nothing but a checked id ever goes
+    between `<@` and `>`, so a forged id such as `U1><!channel>` can't ping a channel or forge a link.
+    """
+    checked = payloads.user_id(user_id)
+    return f"<@{checked}>" if checked else escape_mrkdwn(otherwise)
+
+
+def channel_mention(channel_id: Any, otherwise: str = "that channel") -> str:
+    """A channel in mrkdwn: `<#C123>` for an id of a channel's shape (C…, G…, D…), else `otherwise`."""
+    checked = payloads.channel_id(channel_id)
+    return f"<#{checked}>" if checked else escape_mrkdwn(otherwise)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -1,10 +1,9 @@
-"""The Slack edge of follow-ups: paced exactly-once delivery, people's time zones, what each kind of
-follow-up shows, and the listeners for nudge buttons and the follow-up modals."""
+"""The Slack edge of follow-ups: paced exactly-once delivery, what each kind of follow-up shows, and the
+listeners for nudge buttons and the follow-up modals (people's time zones: handlers/people.py)."""
 
 from handlers.followups.delivery import ChannelPacer, SlackFollowUpMessenger
 from handlers.followups.kinds import CaseFollowUpHandler, NoticeHandler
 from handlers.followups.listeners import FollowUpListeners
-from handlers.followups.people import SlackPeopleDirectory
 
 __all__ = [
     "CaseFollowUpHandler",
@@ -12,5 +11,4 @@ __all__ = [
     "FollowUpListeners",
     "NoticeHandler",
     "SlackFollowUpMessenger",
-    "SlackPeopleDirectory",
 ]

@@ -27,10 +27,11 @@ from handlers.blocks.followups import (
     settled_note,
 )
 from handlers.blocks.recovery import StepRef
+from handlers.blocks.text import mention
 from handlers.followups.kinds import CaseFollowUpHandler
-from handlers.followups.people import SlackPeopleDirectory
 from handlers.ids import FollowUpBlock
 from handlers.interaction import Acting, Interaction, ListenerKit, broken
+from handlers.people import SlackPeople
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
 
@@ -49,7 +50,7 @@ class FollowUpListeners:
         recovery: RecoveryService,
         case_handler: CaseFollowUpHandler,
         poster: SlackPoster,
-        people: SlackPeopleDirectory,
+        people: SlackPeople,
         tasks: BackgroundTasks,
         clock: Clock,
     ) -> None:
@@ -217,15 +218,15 @@ class FollowUpListeners:
         await self._submit_nudge(ack, body, save, settle, FollowUpBlock.DATE, WHEN_FIELDS)
 
     async def submit_reassign(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        assignee = Interaction.from_body(body).form.user(FollowUpBlock.ASSIGNEE)
-
-        def save(nudge: Acting[FollowUpRef]) -> Coroutine[Any, Any, FollowUp]:
-            return self._service.reassign(
+        async def save(nudge: Acting[FollowUpRef]) -> FollowUp:
+            assignee = await self._kit.person(nudge, FollowUpBlock.ASSIGNEE)
+            return await self._service.reassign(
                 nudge.ref.follow_up_id, nudge.ref.round, to_user_id=assignee, **nudge.actor
             )
 
         async def settle(nudge: Acting[FollowUpRef], item: FollowUp) -> None:
-            await self._settle_rearmed(item, f":arrow_right_hook: Reassigned to <@{assignee}>", nudge.user_id)
+            to = mention(item.recipient_user_id)
+            await self._settle_rearmed(item, f":arrow_right_hook: Reassigned to {to}", nudge.user_id)
 
         fields = {"assignee": FollowUpBlock.ASSIGNEE.value}
         await self._submit_nudge(ack, body, save, settle, FollowUpBlock.ASSIGNEE, fields)

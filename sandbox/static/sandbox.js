@@ -939,6 +939,7 @@
   document.querySelectorAll("[data-advance]").forEach((b) => {
     b.addEventListener("click", () => api("clock/advance", { seconds: Number(b.dataset.advance) }));
   });
+  $("next-due").addEventListener("click", () => api("clock/next-due"));
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
     if ($("menu-root").childElementCount) $("menu-root").textContent = "";

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import aiohttp
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from bot.errors import MendError
 from handlers.blocks.followups import FollowUpRef
 from handlers.blocks.recovery import StepRef
-from handlers.interaction import Form, Interaction, broken
+from handlers.interaction import PICK_A_PERSON, FieldError, Form, Interaction, ListenerKit, broken
 
 CLICK: dict[str, Any] = {
     "type": "block_actions",
@@ -92,6 +94,11 @@ def test_a_command_a_submission_a_shortcut_and_an_event_are_read_alike() -> None
         ({"user_id": "U0 SPACE"}, "user_id"),
         ({"team": {"id": "t0lower"}}, "team_id"),
         ({"channel_id": "#general"}, "channel_id"),
+        # Ids of the wrong kind: a channel as the person, a person as the channel, a user group as the team.
+        ({"user": {"id": "C0SUPPORT"}}, "user_id"),
+        ({"user_id": "S0GROUP"}, "user_id"),
+        ({"channel": {"id": "U0ALICE"}}, "channel_id"),
+        ({"team": {"id": "S0GROUP"}}, "team_id"),
         ({"trigger_id": "x" * 600}, "trigger_id"),
         ({"trigger_id": "a\nb"}, "trigger_id"),
         ({"response_url": "http://evil.example/hook"}, "response_url"),
@@ -132,7 +139,8 @@ def test_a_form_reads_each_input_by_block_id() -> None:
         }
     )
     assert form.text("reason") == "Customer asked" and form.value("reason") == "Customer asked"
-    assert form.user("owner") == "U0BOB" and form.value("owner") == "U0BOB"
+    # People are read by kind only (`user`, `person`), never as a bare value.
+    assert form.user("owner") == "U0BOB" and form.person("owner") == "U0BOB" and form.value("owner") is None
     assert form.option("kind") == "refund" and form.value("kind") == "refund"
     assert form.options("checks") == ["a"]
     assert (form.date("day"), form.time("at")) == (dt.date(2031, 5, 6), dt.time(9, 30))
@@ -141,7 +149,106 @@ def test_a_form_reads_each_input_by_block_id() -> None:
     assert form.text("missing") is None and form.options("missing") == []
 
 
+@pytest.mark.parametrize(
+    "picked",
+    [
+        "U1><!channel><https://evil.example|x",
+        "<@U0BOSS>",
+        "C0SUPPORT",  # a channel's id in a people picker
+        "S0GROUP",
+        "B0BOT",
+        "u0lower",
+        "",
+        5,
+        ["U0BOB"],
+        {"id": "U0BOB"},
+    ],
+)
+def test_a_picker_holding_anything_but_a_person_id_is_a_field_error_not_nobody(picked: Any) -> None:
+    form = Form({"owner": {"owner_input": {"type": "users_select", "selected_user": picked}}})
+    assert form.user("owner") is None
+    with pytest.raises(FieldError) as told:
+        form.person("owner")
+    assert (told.value.block, told.value.user_message) == ("owner", PICK_A_PERSON)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"owner": {"owner_input": {"type": "users_select", "selected_user": None}}},
+        {"owner": {"owner_input": {"type": "users_select"}}},
+        {"other": {"other_input": {"selected_user": "U1><!channel>"}}},
+    ],
+)
+def test_a_picker_left_empty_is_nobody(values: Any) -> None:
+    assert Form(values).person("owner") is None
+
+
+@pytest.mark.parametrize(
+    "values", [{"owner": 5}, {"owner": None}, {"owner": {"owner_input": "U0BOB"}}, {"owner": {}}]
+)
+def test_a_picker_of_the_wrong_shape_is_a_field_error(values: Any) -> None:
+    with pytest.raises(FieldError):
+        Form(values).person("owner")
+
+
 @pytest.mark.parametrize("values", [None, [], "x", {"reason": "x"}, {"reason": {"reason_input": 5}}])
 def test_a_form_of_the_wrong_shape_reads_as_empty(values: Any) -> None:
     form = Form(values)
     assert form.text("reason") is None and form.value("reason") is None and form.date("reason") is None
+
+
+class SlackResponseStub(dict[str, Any]):
+    """What SlackApiError carries: the answer's JSON as `data`."""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self)
+
+
+class _Ack:
+    def __init__(self) -> None:
+        self.answers: list[dict[str, Any]] = []
+
+    async def __call__(self, **kwargs: Any) -> None:
+        self.answers.append(kwargs)
+
+
+async def _fails(exc: BaseException) -> None:
+    raise exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "says"),
+    [
+        (SlackApiError("users.info", SlackResponseStub({"ok": False, "error": "internal_error"})), "Slack"),
+        (TimeoutError(), "Slack"),
+        (aiohttp.ServerDisconnectedError(), "Slack"),
+        (KeyError("a bug"), "Something went wrong on Mend's side (ref "),
+    ],
+)
+async def test_a_save_failing_on_slack_or_on_a_bug_is_a_field_error_never_a_500(
+    exc: BaseException, says: str
+) -> None:
+    """Bolt answers a listener's exception with a 500, which Slack shows as a broken form."""
+    ack = _Ack()
+    kit = ListenerKit(poster=None, tasks=None)  # type: ignore[arg-type]  # neither is reached on failure
+    saved = await kit.save_then_ack(ack, Interaction(), _fails(exc), error_block="reason")  # type: ignore[arg-type]
+    assert saved is False
+    [answer] = ack.answers
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == ["reason"]
+    assert says in answer["errors"]["reason"] and "nothing was saved" in answer["errors"]["reason"]
+
+
+async def test_a_field_error_found_at_the_edge_goes_on_its_own_block() -> None:
+    ack = _Ack()
+    kit = ListenerKit(poster=None, tasks=None)  # type: ignore[arg-type]
+    await kit.save_then_ack(
+        ack,  # type: ignore[arg-type]
+        Interaction(),
+        _fails(FieldError("approver", PICK_A_PERSON)),
+        error_block="amount",
+        field_blocks={"approver": "somewhere_else"},
+    )
+    assert ack.answers == [{"response_action": "errors", "errors": {"approver": PICK_A_PERSON}}]

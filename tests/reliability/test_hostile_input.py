@@ -27,6 +27,7 @@ from sqlalchemy import select
 import handlers
 from bot.apology_templates import Situation
 from bot.cases import Severity
+from bot.clock import FrozenClock
 from bot.followups import SnoozeChoice
 from bot.playbook import DEFAULT_STEPS
 from handlers.blocks.cases import (
@@ -39,29 +40,41 @@ from handlers.blocks.followups import FollowUpRef
 from handlers.blocks.recovery import StepRef
 from handlers.ids import (
     Action,
+    AmendsAction,
     AmendsBlock,
     Command,
     Event,
     FollowUpBlock,
     LearningId,
     ReportBlock,
+    StepAction,
     StepBlock,
     View,
 )
+from handlers.interaction import PICK_A_PERSON
 from handlers.payloads import slack_id
+from handlers.people import AN_APP, ANOTHER_WORKSPACE, DEACTIVATED, NOT_A_PERSON
 from handlers.web import MAX_BODY_BYTES
 from slack_double.blocks import validate_message_blocks
-from slack_double.user import AppResponse
+from slack_double.user import AppResponse, build_state_values
 from storage import schema
 from storage.cases import case_from_row
 from storage.followups import FollowUpRow
 from tests.e2e.conftest import Stack
+from tests.e2e.test_pickers import (
+    PICKERS,
+    TUESDAY_10_LONDON,
+    open_process_fix,
+    open_reassign,
+    with_people,
+)
 from tests.e2e.test_report_case import REPORT, open_report, state_of
 from tests.reliability.strategies import (
     any_json,
     field_text,
     hostile_text,
     input_elements,
+    json_scalars,
     ref_values,
     short_hostile_text,
 )
@@ -795,3 +808,143 @@ async def test_every_command_shortcut_and_event_naming_nothing_changes_nothing(
         return await sender.post(sender.events_url, json.dumps(sent).encode(), "application/json")
 
     await changes_nothing(stack, watch, envelope, deliver)
+
+
+# ---- every person picker of every modal -----------------------------------------------------------------
+# Each modal with a users_select (tests/e2e/test_pickers.py lists them), opened for real on real cases, then
+# submitted with the rest of the form valid and the picker holding whatever a forged client sends: markup,
+# ids of the wrong kind, ids of nobody, of apps, of deactivated accounts and of other workspaces, values of
+# the wrong type, the input itself of the wrong shape. Each is a field error on that picker, and nothing
+# is stored or posted.
+
+PICKER_REFUSALS = {PICK_A_PERSON, NOT_A_PERSON, AN_APP, DEACTIVATED, ANOTHER_WORKSPACE}
+
+
+@dataclass
+class PickerWorld:
+    views: dict[str, dict[str, Any]]  # picker name -> the real modal, as Mend built it
+    pickable: set[str]  # people who may be picked: the property sends anyone but them
+
+
+_picker_worlds: dict[int, PickerWorld] = {}
+
+
+@pytest.fixture
+async def picker_stack(make_stack: Callable[..., Any]) -> Any:
+    """A stack whose clock the setup moves (a reminder is due a quarter of an hour after the report)."""
+    clock = FrozenClock(TUESDAY_10_LONDON)
+    async with make_stack(configure=with_people, clock=clock, working_hours="always") as running:
+        yield running, clock
+
+
+async def picker_world(stack: Stack, clock: FrozenClock) -> PickerWorld:
+    """The five modals with a person picker, each opened with its own button on real cases."""
+    if id(stack) in _picker_worlds:
+        return _picker_worlds[id(stack)]
+    views: dict[str, dict[str, Any]] = {}
+    await open_process_fix(stack, clock)  # two cases with one root cause, the alert, Bob's modal
+    views["process-fix owner"] = copy.deepcopy(stack.bob.current_view())
+    await open_reassign(stack, clock)  # a third case whose owner is nudged about the apology
+    views["reminder assignee"] = copy.deepcopy(stack.alice.current_view())
+    [*_, row] = await stack.case_rows()
+    await open_offer_on(stack, row.card_ts or "")
+    views["amends approver"] = copy.deepcopy(stack.alice.current_view())
+    for key in ("apologize", "listen"):
+        await stack.alice.click(StepAction.DONE.value, value=StepRef(row.id, key).encode())
+        await stack.settle()
+    await stack.alice.click(StepAction.ASSIGN_OWNER.value, value=StepRef(row.id, "own").encode())
+    await stack.settle()
+    views["case owner"] = copy.deepcopy(stack.alice.current_view())
+    for key in ("own", "root_cause", "fix", "amends", "follow_up"):
+        await stack.alice.click(StepAction.DONE.value, value=StepRef(row.id, key).encode())
+        await stack.settle()
+    await stack.alice.click(StepAction.WRITE_RECORD.value, value=StepRef(row.id, "record").encode())
+    await stack.settle()
+    views["process owner"] = copy.deepcopy(stack.alice.current_view())
+    assert sorted(views) == sorted(p.name for p in PICKERS)
+    users = stack.double.workspace.users.values()
+    pickable = {u.id for u in users if not (u.is_bot or u.deleted) and u.team_id == stack.double.team_id}
+    _picker_worlds[id(stack)] = world = PickerWorld(views, pickable)
+    stack.double.clear_views(stack.alice.id)
+    stack.double.clear_views(stack.bob.id)
+    return world
+
+
+async def open_offer_on(stack: Stack, card_ts: str) -> None:
+    response = await stack.alice.click(AmendsAction.OFFER.value, message_ts=card_ts)
+    assert response.status == 200
+    await stack.settle()
+
+
+def hostile_people(stack: Stack) -> st.SearchStrategy[Any]:
+    """What a forged client can put where a person's id goes (None, "nobody picked", is left out)."""
+    double = stack.double
+    users = double.workspace.users.values()
+    refused = [u.id for u in users if u.is_bot or u.deleted or u.team_id != double.team_id]
+    wrong_kind = [stack.support, double.team_id, double.workspace.bot_id, "S0LEADS", "V0VIEW", "E0GRID"]
+    kinds: dict[str, st.SearchStrategy[Any]] = {
+        # users.info's refusals: apps, deactivated people, other workspaces, ids of nobody
+        "refused person": st.sampled_from(refused),
+        "nobody's id": st.from_regex(r"[UW][A-Z0-9]{1,30}", fullmatch=True),
+        # refused before any lookup
+        "another kind of id": st.sampled_from(wrong_kind),
+        "markup": st.sampled_from([f"<@{stack.bob.id}>", "U1><!channel><https://evil.example|x"]),
+        "an id and more": st.builds(
+            lambda uid, tail: uid + tail, st.sampled_from(sorted(double.workspace.users)), short_hostile_text
+        ),
+        "hostile text": short_hostile_text,
+        "json": any_json.filter(lambda v: v is not None),
+    }
+    return st.sampled_from(sorted(kinds)).flatmap(lambda kind: kinds[kind])
+
+
+def picker_element(people: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """The picker's input: mostly a users_select holding a hostile id, sometimes not an input at all."""
+    # Anything but a dict (a dict without a pick in it is Slack's "nobody picked").
+    odd = st.one_of(json_scalars, st.lists(any_json, max_size=3))
+    shapes: dict[str, st.SearchStrategy[Any]] = {
+        "users_select": st.builds(lambda p: {"type": "users_select", "selected_user": p}, people),
+        "another element type": st.builds(
+            lambda p: {"type": "multi_users_select", "selected_user": p}, people
+        ),
+        "element of the wrong shape": odd.map(lambda e: ("element", e)),
+        "block of the wrong shape": odd.map(lambda e: ("block", e)),
+    }
+    weighted = ["users_select"] * 5 + sorted(set(shapes) - {"users_select"})
+    return st.sampled_from(weighted).flatmap(lambda shape: shapes[shape])
+
+
+@FUZZ
+@given(name=st.sampled_from(sorted(p.name for p in PICKERS)), data=st.data())
+async def test_every_picker_of_every_modal_refuses_hostile_ids(
+    picker_stack: tuple[Stack, FrozenClock], caplog: pytest.LogCaptureFixture, name: str, data: st.DataObject
+) -> None:
+    stack, clock = picker_stack
+    world = await picker_world(stack, clock)
+    picker = next(p for p in PICKERS if p.name == name)
+    view = world.views[name]
+    values = build_state_values(view, picker.rest, enforce_required=False)
+    element = data.draw(picker_element(hostile_people(stack)))
+    action_id = f"{picker.block}_input"
+    if isinstance(element, tuple) and element[0] == "block":
+        values[picker.block] = element[1]
+    elif isinstance(element, tuple):
+        values[picker.block] = {action_id: element[1]}
+    else:
+        sent = element["selected_user"]
+        assume(not (isinstance(sent, str) and sent in world.pickable))
+        values[picker.block] = {action_id: element}
+    watch = Watch(stack, caplog)
+    before = await stored(stack)
+    watch.begin()
+    calls = len(stack.double.calls)
+    response = await stack.forge_view_submission(
+        stack.alice if name != "process-fix owner" else stack.bob, {**view, "id": next_view_id()}, values
+    )
+    await watch.check(response)
+    assert response.field_errors.keys() == {picker.block}, response.field_errors
+    assert response.field_errors[picker.block] in PICKER_REFUSALS
+    event(f"{name}: {response.field_errors[picker.block]}")
+    assert await stored(stack) == before, "a hostile pick changed what Mend stores"
+    posted = [c.method for c in stack.double.calls[calls:] if c.method in CHANGES]
+    assert posted == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,12 @@ async def make_client(tmp_path: Path) -> AsyncIterator[MakeClient]:
     """A factory, so a test can ask for seed data; everything started is stopped after the test."""
     started: list[SandboxClient] = []
 
-    async def factory(*, seed: bool = False) -> SandboxClient:
+    async def factory(*, seed: bool = False, start: datetime | None = None) -> SandboxClient:
         sandbox = await start_sandbox(
-            port=0, seed=seed, database_url=f"sqlite:///{tmp_path / f'sandbox-{len(started)}.db'}"
+            port=0,
+            seed=seed,
+            start=start,
+            database_url=f"sqlite:///{tmp_path / f'sandbox-{len(started)}.db'}",
         )
         client = SandboxClient(sandbox, aiohttp.ClientSession())
         started.append(client)

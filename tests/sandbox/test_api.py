@@ -218,11 +218,11 @@ async def test_home_tab_sends_app_home_opened(client: SandboxClient) -> None:
 
 async def test_time_travel_moves_mend_and_the_double_together(client: SandboxClient) -> None:
     sandbox = client.sandbox
-    double_before = sandbox.double.clock.now()
+    double_before, before = sandbox.double.clock.now(), sandbox.clock.now()
     answer = await client.post("clock/advance", {"seconds": 86400})
     assert answer["state"]["clock"]["offset_seconds"] == 86400
     now = datetime.fromisoformat(answer["state"]["clock"]["now"])
-    assert abs(now - (datetime.now(UTC) + timedelta(days=1))) < timedelta(seconds=5)
+    assert timedelta(days=1) <= now - before < timedelta(days=1, minutes=5)
     assert sandbox.double.clock.now() - double_before >= 86400
     # What happens now happens tomorrow: a case opened now is dated by the sandbox clock.
     st = await open_report(client, client.persona("alex"))
@@ -232,7 +232,7 @@ async def test_time_travel_moves_mend_and_the_double_together(client: SandboxCli
     async with sandbox.mend.db.transaction() as session:
         [row] = (await session.execute(select(CaseRow))).scalars()
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-    assert created > datetime.now(UTC) + timedelta(hours=23)
+    assert created > before + timedelta(hours=23)
 
 
 async def test_time_travel_runs_what_became_due_at_once(client: SandboxClient) -> None:
@@ -263,7 +263,7 @@ async def test_time_travel_runs_what_became_due_at_once(client: SandboxClient) -
 @pytest.mark.parametrize("seconds", [0, -60, "soon", True, 91 * 86400])
 async def test_time_only_travels_forward_and_not_too_far(client: SandboxClient, seconds: Any) -> None:
     await client.post("clock/advance", {"seconds": seconds}, status=400)
-    assert client.sandbox.clock.offset == timedelta(0)
+    assert client.sandbox.clock.offset == client.sandbox.start_offset
 
 
 async def test_the_api_takes_json_only(client: SandboxClient) -> None:
@@ -285,15 +285,16 @@ async def test_seed_opens_weeks_of_cases_with_cards_and_threads(make_client: Mak
     created = [r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC) for r in rows]
     assert created == sorted(created)
     assert created[-1] - created[0] > timedelta(days=14)
-    assert created[-1] < datetime.now(UTC)
+    assert created[-1] < sandbox.clock.now()
     assert len({r.category for r in rows}) >= 5 and len({r.severity for r in rows}) == 4
     st = await client.state()
     cards = channel(st, "recovery")["messages"]
     # Each thread opens with what happens next; seeded cases are unattended, so nudges may follow.
     assert len(cards) == len(rows) and all(c["replies"] and "R-" in c["replies"][0]["text"] for c in cards)
-    assert float(cards[0]["ts"]) < datetime.now(UTC).timestamp() - 14 * 86400  # back-dated in Slack too
+    # Back-dated in Slack too
+    assert float(cards[0]["ts"]) < sandbox.clock.now().timestamp() - 14 * 86400
     assert st["ephemerals"] == []
-    assert sandbox.clock.offset == timedelta(0)
+    assert sandbox.clock.offset == sandbox.start_offset
     sandbox.double.assert_no_rejections()
 
 

@@ -10,10 +10,10 @@ Mend's notice, tries the Start recovery shortcut on a message; completes step 1 
 prompted, the card at 1/8); offers amends above the agent limit from the card. Morgan, the manager, sees
 Mend unread, the request on the Home tab and in the DM, approves it (redrawn with who decided, the outcome
 in the thread); the Home tab shows the amends budget and team view for Morgan, the open case for Alex,
-who has Mend's DM about the decision. Then the clock moves a day ahead.
+who has Mend's DM about the decision. Then the clock moves a day ahead; a second case nobody apologises on
+gets its owner's nudge in its thread at **Next due**, and at the next **Next due** the escalation to Morgan.
 
-The journey grows with the product: each step is a few lines on `Journey`. Still to add as features land:
-the owner's nudge in the case thread after time travel (follow-ups; see the placeholder at its end).
+The journey grows with the product: each step is a few lines on `Journey`.
 """
 
 from __future__ import annotations
@@ -348,10 +348,33 @@ async def test_the_recovery_journey_in_a_real_browser(journey: Journey) -> None:
     await page.click("[data-testid=advance-day]")
     await journey.settled()
     await page.wait_for_selector("[data-testid=clock-offset]:text('1 day ahead')")
-    assert sandbox.clock.offset.days == 1
+    assert (sandbox.clock.offset - sandbox.start_offset).days == 1
     await journey.shot("time-travel")
-    # Still to add: a nudge seen after time travel. The advance above runs Mend's follow-up poller at
-    # once (Sandbox.advance), but this journey's case has nothing due a day later (its apology is done).
+
+    # 11. A case nobody apologises on: Next due jumps to its nudge in the thread, then to the escalation.
+    await journey.open_channel("support")
+    await journey.type_in_composer("/recover Boiler engineer came two days late")
+    await journey.fill_modal(
+        {
+            "Customer": "Mr Patel",
+            "How hard did it hit them?": "Badly let down: lost time or money",
+            "Kind of failure": "Wait time",
+        }
+    )
+    await journey.submit_modal()
+    await journey.modal().wait_for(state="detached")
+    await journey.open_channel("recovery")
+    await journey.open_thread("R-0002")
+    await page.click("[data-testid=next-due]")
+    await journey.settled()
+    await thread.locator("[data-testid=message]", has_text="R-0002 has no apology yet").wait_for()
+    await journey.shot("next-due-nudge")
+    await page.click("[data-testid=next-due]")
+    await journey.settled()
+    escalation = thread.locator("[data-testid=message]", has_text="R-0002 still has no apology")
+    await escalation.wait_for()
+    assert "@Morgan Lee" in await escalation.inner_text()  # addressed to the approver
+    await journey.shot("next-due-escalation")
 
     sandbox.double.assert_no_rejections()
 

@@ -39,6 +39,24 @@ async def test_server_error_only_on_the_chosen_method(double: SlackDouble, clien
     assert double.messages(channel)[0]["text"] == "x"
 
 
+async def test_an_error_fault_is_slacks_ok_false_refusal(double: SlackDouble, client: AsyncWebClient) -> None:
+    alice = double.add_user("alice")
+    double.faults.add(method="views.open", kind="error", error="exchanged_trigger_id")
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": [{"type": "divider"}]}
+
+    with pytest.raises(SlackApiError) as info:
+        await client.views_open(trigger_id=double.issue_trigger_id(alice), view=view)
+    opened = await client.views_open(trigger_id=double.issue_trigger_id(alice), view=view)  # times=1
+
+    assert (info.value.response.status_code, info.value.response.data) == (
+        200,
+        {"ok": False, "error": "exchanged_trigger_id"},
+    )
+    assert double.open_views(alice) == [opened["view"]]
+    refused = double.calls_to("views.open")[0]
+    assert (refused.ok, refused.error, refused.fault) == (False, "exchanged_trigger_id", "error")
+
+
 async def test_timeout_outlasts_the_client(double: SlackDouble) -> None:
     channel = double.add_channel("ops")
     # slack_sdk annotates timeout as int, but aiohttp (which enforces it) takes fractions of a second.

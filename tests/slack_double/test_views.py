@@ -34,7 +34,8 @@ async def test_trigger_id_works_once(double: SlackDouble, client: AsyncWebClient
 
     assert double.open_views(alice) == [opened["view"]]
     assert opened["view"]["id"].startswith("V") and opened["view"]["root_view_id"] == opened["view"]["id"]
-    assert await error_of(client.views_open(trigger_id=trigger, view=modal())) == "expired_trigger_id"
+    # Slack's word for a trigger used already (views.open's documented errors).
+    assert await error_of(client.views_open(trigger_id=trigger, view=modal())) == "exchanged_trigger_id"
 
 
 async def test_trigger_id_expires_after_three_seconds(double: SlackDouble, client: AsyncWebClient) -> None:

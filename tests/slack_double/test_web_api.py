@@ -179,6 +179,21 @@ async def test_workspace_lookups(double: SlackDouble, client: AsyncWebClient) ->
     assert await error_of(client.usergroups_users_list(usergroup="S0NONE")) == "no_such_subteam"
 
 
+async def test_users_info_tells_apps_deactivated_people_and_other_workspaces_apart(
+    double: SlackDouble, client: AsyncWebClient
+) -> None:
+    robot = double.add_user("robot", is_bot=True)
+    gone = double.add_user("gone", deleted=True)
+    partner = double.add_user("partner", team_id="T0PARTNER")
+
+    bot = (await client.users_info(user=robot))["user"]
+    assert bot["is_bot"] and bot["profile"]["bot_id"].startswith("B")
+    assert (await client.users_info(user=gone))["user"]["deleted"] is True
+    outsider = (await client.users_info(user=partner))["user"]
+    assert (outsider["team_id"], outsider["profile"]["team"]) == ("T0PARTNER", "T0PARTNER")
+    assert partner not in double.workspace.channels[double.general_channel_id].members
+
+
 async def test_reactions(double: SlackDouble, client: AsyncWebClient) -> None:
     channel = double.add_channel("ops")
     ts = (await client.chat_postMessage(channel=channel, text="x"))["ts"]
