@@ -218,9 +218,10 @@ class EmployeeCareService:
         return [p for p in dict.fromkeys(people) if p and p != agent_user_id]
 
     async def case_was_closed(self, event: CaseWasClosed) -> None:
-        """After a hard case closes, whoever looks after its owner is asked to check in."""
+        """After a hard case closes, whoever looks after its owner is asked to check in: once per case, so a
+        case closed again after a reopen asks nobody twice."""
         case = event.case
-        if case.report.severity.rank < self._min_severity.rank:
+        if case.report.severity.rank < self._min_severity.rank or case.reopen_count:
             return
         for manager in await self.who_checks_in(case.owner_user_id):
             await self._notifier.ask_to_check_in(case, manager)

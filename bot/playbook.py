@@ -8,7 +8,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.config_file import ConfigFileError, LineFinder, field_problems, line_of, read_config_file
 from bot.followup_request import FollowUpRequest
@@ -38,6 +46,9 @@ class Step(BaseModel):
     words: tuple[str, ...] = Field(default=(), max_length=5)
     required: bool = True
     action: StepRole | None = None
+    # Read on the apology step (its role's rules: bot/step_roles.py): Done there opens the apology form,
+    # so the coach sees every apology, unless a team turns it off here.
+    coach: StrictBool = True
 
     @field_validator("title", "what", "why")
     @classmethod
@@ -198,7 +209,7 @@ def _where(source: str, index: int, lines: LineFinder | None) -> str:
 
 
 def _explain(exc: ValidationError) -> str:
-    unknown = "is not a step field (use key, title, what, why, words, required, action)"
+    unknown = "is not a step field (use key, title, what, why, words, required, action, coach)"
     return "; ".join(str(p) for p in field_problems(exc, unknown_field=unknown, whole="steps"))
 
 
@@ -232,6 +243,11 @@ class CaseStep(BaseModel):
     @property
     def finished(self) -> bool:
         return self.status is not StepStatus.PENDING
+
+    @property
+    def reopened(self) -> bool:
+        """Pending again after it was finished (who reopened it, when and why are its actor, at and note)."""
+        return self.status is StepStatus.PENDING and self.at is not None
 
 
 class Progress(BaseModel):

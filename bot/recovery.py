@@ -22,6 +22,13 @@ from bot.step_roles import rules_of
 MAX_NOTE = 3000
 
 
+def prompt_of(step: CaseStep) -> MessageRef | None:
+    """Where the step's prompt is in the thread, if it has one."""
+    if not step.prompt_channel_id or not step.prompt_ts:
+        return None
+    return MessageRef(channel_id=step.prompt_channel_id, ts=step.prompt_ts)
+
+
 class RecoveryRepository(Protocol):
     async def load(self, case_id: int) -> tuple[Case, list[CaseStep]] | None: ...
 
@@ -41,10 +48,11 @@ class RecoveryRepository(Protocol):
         """Close an open case (and stage `follow_ups` with it); False if it was closed already."""
         ...
 
-    async def reopen_step(
-        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    async def reopen_steps(
+        self, case_id: int, step_keys: Sequence[str], actor_user_id: str, at: datetime, reason: str
     ) -> bool:
-        """Put a finished step of an open case back to pending; False if the case is closed or it is pending."""
+        """Put steps of an open case back to pending, marked reopened and without a prompt (a fresh one is
+        posted when each is due); False if the case is closed."""
         ...
 
     async def write_record(
@@ -63,8 +71,10 @@ class RecoveryRepository(Protocol):
 
     async def get_record(self, case_id: int) -> CaseRecord | None: ...
 
-    async def reopen(self, case_id: int, actor_user_id: str, at: datetime, reason: str) -> bool:
-        """Reopen a closed case; False if it was open already."""
+    async def reopen(
+        self, case_id: int, actor_user_id: str, at: datetime, reason: str, steps: Sequence[str] = ()
+    ) -> bool:
+        """Reopen a closed case and `steps` of it (as reopen_steps); False if it was open already."""
         ...
 
     async def record_closed_notice(self, case_id: int, ref: MessageRef, reopen_count: int) -> None: ...
@@ -91,6 +101,13 @@ class RecoveryNotifier(Protocol):
 
     async def announce_reopened(self, case: Case, actor_user_id: str, reason: str) -> None: ...
 
+    async def retire_prompt(
+        self, case: Case, step: CaseStep, ref: MessageRef, progress: Progress, *, reopened: bool
+    ) -> None:
+        """Redraw a reopened step's old prompt as history: "reopened below" (`reopened`), or, for a later
+        step put back to wait, "waiting: it comes again below"."""
+        ...
+
 
 class StepAlreadyFinished(MendError):
     def __init__(self, step: CaseStep) -> None:
@@ -99,13 +116,32 @@ class StepAlreadyFinished(MendError):
         super().__init__(f"“{step.step.title}” was already {done}", *by, ". Nothing changed.")
 
 
+#: Why "Not yet" on "Is the customer satisfied?" reopened the fix (and the steps after it).
+NOT_SATISFIED = "customer not satisfied yet"
+
+
 def _cant_close(case: Case, missing: Sequence[CaseStep]) -> str:
     names = ", ".join(f"“{s.step.title}”" for s in missing)
     one = len(missing) == 1
+    again = ""
+    if any(s.note == NOT_SATISFIED for s in missing):
+        again = (
+            " The customer wasn't satisfied yet: once the fix is in, check with them again "
+            "(Mend asks “Is the customer satisfied?”) before closing."
+        )
     return (
         f"Case {case.reference} can't be closed yet: {names} {'is' if one else 'are'} still open. "
-        f"Finish or skip {'it' if one else 'them'} (with a reason) first."
+        f"Finish or skip {'it' if one else 'them'} (with a reason) first.{again}"
     )
+
+
+class ApologyNeedsForm(MendError):
+    """Done on an apology step the coach is on for: the apology is recorded through its form, never blank.
+    The edge opens the form (what was sent, with the templates) instead of finishing the step."""
+
+    def __init__(self, case: Case, step: CaseStep) -> None:
+        self.case, self.step = case, step
+        super().__init__(f"Record the apology you sent for case {case.reference} first.")
 
 
 class CaseClosed(MendError):
@@ -137,6 +173,8 @@ class RecoveryService:
         self.root_causes = tuple(root_causes)
         # One sync at a time per case in this process, so two quick clicks cannot post a prompt twice.
         self._locks: dict[int, asyncio.Lock] = {}
+        # The old prompts of reopened steps, redrawn as history by the next sync (after the fresh prompt).
+        self._retiring: dict[int, list[tuple[CaseStep, MessageRef, bool]]] = {}
 
     async def load(self, case_id: int, team_id: str) -> tuple[Case, list[CaseStep]]:
         """A case and its steps, for a person of `team_id`; another workspace's case is refused."""
@@ -204,7 +242,9 @@ class RecoveryService:
         return case
 
     async def complete_step(self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str) -> None:
-        _case, step = await self.open_step(case_id, step_key, team_id)
+        case, step = await self.open_step(case_id, step_key, team_id)
+        if rules_of(step).acknowledges and step.step.coach:
+            raise ApologyNeedsForm(case, step)  # the playbook's `coach = false` lets Done finish it
         await self._finish(
             StepChange(
                 case_id=case_id,
@@ -403,17 +443,38 @@ class RecoveryService:
             raise MendError("That didn't go through; please try again.")
         return close
 
+    @staticmethod
+    def reopened_by_default(steps: Sequence[CaseStep]) -> list[str]:
+        """What reopening a closed case reopens unless the person chooses otherwise: the fix and the record."""
+        return [s.key for s in (fix_step(steps), step_with(steps, StepRole.RECORD)) if s is not None]
+
     async def reopen_case(
-        self, case_id: int, *, actor_user_id: str, team_id: str, reason: str | None
+        self,
+        case_id: int,
+        *,
+        actor_user_id: str,
+        team_id: str,
+        reason: str | None,
+        steps: Sequence[str] | None = None,
     ) -> None:
+        """Reopen a closed case and the steps chosen (None: `reopened_by_default`); those steps are open on
+        the card again and get fresh prompts at the bottom of the thread."""
         case = await self.closed_case(case_id, actor_user_id=actor_user_id, team_id=team_id)
+        _, case_steps = await self.load(case_id, team_id)
         reason = (reason or "").strip()
         if not reason:
             raise InvalidInput("reason", "Say why the case is being reopened.")
         if len(reason) > MAX_NOTE:
             raise InvalidInput("reason", f"Please keep the reason under {MAX_NOTE} characters.")
-        if case.is_open or not await self._repo.reopen(case_id, actor_user_id, self._clock.now(), reason):
+        chosen = self.reopened_by_default(case_steps) if steps is None else list(dict.fromkeys(steps))
+        known = {s.key: s for s in case_steps}
+        if not chosen or any(key not in known for key in chosen):
+            raise InvalidInput("steps", "Choose the steps to do again (the fix and the record, usually).")
+        old = [(known[k], prompt_of(known[k])) for k in chosen]
+        at = self._clock.now()
+        if case.is_open or not await self._repo.reopen(case_id, actor_user_id, at, reason, chosen):
             raise MendError(f"Case {case.reference} is open already.")
+        self._retiring[case_id] = [(s, ref, True) for s, ref in old if ref is not None]
 
     async def announce_reopened(self, case_id: int, *, actor_user_id: str, reason: str) -> None:
         loaded = await self._repo.load(case_id)
@@ -429,7 +490,8 @@ class RecoveryService:
         return step.key
 
     async def complete_apology(self, case_id: int, *, actor_user_id: str, team_id: str) -> None:
-        """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile)."""
+        """Done on an acknowledgement nudge: the apology step is done (if nobody finished it meanwhile); with
+        the coach on (the default) that raises ApologyNeedsForm, and the form's submission finishes it."""
         case, steps = await self.load(case_id, team_id)
         apology = step_with(steps, StepRole.APOLOGY)
         if apology is None or apology.finished or not case.is_open:
@@ -440,16 +502,31 @@ class RecoveryService:
             return
         await self.sync(case_id)
 
-    async def reopen_fix(self, case_id: int, *, actor_user_id: str, team_id: str, reason: str) -> CaseStep:
-        """The customer is not satisfied yet: the fix step is open again (its prompt gets its buttons back)."""
+    async def reopen_fix(
+        self, case_id: int, *, actor_user_id: str, team_id: str, reason: str = NOT_SATISFIED
+    ) -> CaseStep:
+        """The customer is not satisfied yet: the fix step is posted again at the bottom of the thread, and
+        the steps after it wait for it: a live one loses its prompt, the follow-up is to be done again (so
+        the case cannot close before the customer is asked again)."""
         case, steps = await self.load(case_id, team_id)
         if not case.is_open:
             raise CaseClosed(case)
         step = fix_step(steps)
         if step is None:
             raise MendError(f"Case {case.reference}'s playbook has no fix step to reopen.")
-        if step.finished:
-            await self._repo.reopen_step(case_id, step.key, actor_user_id, self._clock.now(), reason)
+        follow_up = step_with(steps, StepRole.FOLLOW_UP)
+        later = [
+            s
+            for s in steps
+            if s.position > step.position and ((not s.finished and s.prompt_ts) or s is follow_up)
+        ]
+        reopened = [step, *later]
+        old = [(s, prompt_of(s), s is step) for s in reopened]
+        if not await self._repo.reopen_steps(
+            case_id, [s.key for s in reopened], actor_user_id, self._clock.now(), reason
+        ):
+            raise CaseClosed(case)
+        self._retiring[case_id] = [(s, ref, below) for s, ref, below in old if ref is not None]
         await self.sync(case_id)
         return step
 
@@ -495,6 +572,8 @@ class RecoveryService:
             if case.version > case.card_version:
                 await self._notifier.update_case_card(case, progress)
                 await self._repo.mark_card_rendered(case_id, case.version)
+            for old, ref, reopened in self._retiring.pop(case_id, []):
+                await self._notifier.retire_prompt(case, old, ref, progress, reopened=reopened)
         await self._events.publish(CaseChanged(case))
 
     # ---- what it does when other features change a case (subscribed in app.py) -----------------

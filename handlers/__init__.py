@@ -54,7 +54,9 @@ def register(
     app.action(Action.CLOSE_AS_DUPLICATE.value)(cases.open_duplicate_close)
     app.view_submission(View.CLOSE_AS_DUPLICATE.value)(cases.submit_duplicate_close)
 
-    # The playbook, in the case thread
+    # The playbook, in the case thread; "Apology sent" on a nudge opens the same apology form
+    recovery.resolve_nudges_with(followups.apology_recorded)
+    followups.open_apology_with(recovery.open_apology_form)
     app.action(StepAction.DONE.value)(recovery.complete_step)
     app.action(StepAction.SKIP.value)(recovery.open_skip_modal)
     app.view_submission(StepView.SKIP.value)(recovery.submit_skip)

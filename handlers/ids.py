@@ -131,6 +131,7 @@ class StepBlock(InputId):
     RECORD_PROCESS_OWNER = "record_process_owner"
     RECORD_LESSON = "record_lesson"
     REOPEN_REASON = "reopen_reason"
+    REOPEN_STEPS = "reopen_steps"
 
 
 class LearningId(InputId):

@@ -126,5 +126,5 @@ class SlackCheckInNotifier:
             text,
             [SectionBlock(text=MarkdownTextObject(text=text))],
             event_type=MessageMetadata.CHECK_IN,
-            key=f"{case.id}:{case.reopen_count}:{manager_user_id}",
+            key=f"{case.id}:{manager_user_id}",  # one check-in per case and manager
         )

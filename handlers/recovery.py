@@ -12,7 +12,7 @@ from bot.cases import Case, CaseConfig, Category, MessageRef
 from bot.errors import InvalidInput
 from bot.playbook import CaseStep, Progress, StepStatus
 from bot.records import CaseRecord, RecordField
-from bot.recovery import RecoveryService
+from bot.recovery import ApologyNeedsForm, RecoveryService
 from handlers.blocks.cases import build_case_card, case_card_text
 from handlers.blocks.recovery import (
     StepRef,
@@ -23,6 +23,7 @@ from handlers.blocks.recovery import (
     build_record_modal,
     build_reopen_modal,
     build_reopened_notice,
+    build_retired_step,
     build_root_cause_modal,
     build_skip_modal,
     build_step_prompt,
@@ -31,6 +32,9 @@ from handlers.ids import MessageMetadata, StepBlock
 from handlers.interaction import Acting, Interaction, ListenerKit
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
+
+#: Told (the nudge's id and round, who recorded it) once an apology form opened from a nudge is saved.
+NudgeAnswered = Callable[[tuple[int, int], str], Awaitable[None]]
 
 
 class SlackRecoveryNotifier:
@@ -48,8 +52,16 @@ class SlackRecoveryNotifier:
             f"{case.reference} · step {step.position + 1}: {step.step.title}",
             build_step_prompt(case, step, progress),
             event_type=MessageMetadata.STEP_PROMPT,
-            key=f"{case.id}:{step.key}",
+            # A reopened step's fresh prompt is a new message, not its old one found again.
+            key=f"{case.id}:{step.key}"
+            + (f":{step.at.timestamp():.0f}" if step.reopened and step.at else ""),
         )
+
+    async def retire_prompt(
+        self, case: Case, step: CaseStep, ref: MessageRef, progress: Progress, *, reopened: bool
+    ) -> None:
+        blocks = build_retired_step(case, step, progress, reopened=reopened)
+        await self._poster.update(ref, f"{case.reference} · {step.step.title}", blocks)
 
     async def redraw_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> None:
         if not step.prompt_channel_id or not step.prompt_ts:
@@ -97,14 +109,29 @@ class RecoveryListeners:
     def __init__(self, service: RecoveryService, poster: SlackPoster, tasks: BackgroundTasks) -> None:
         self._service = service
         self._kit = ListenerKit(poster, tasks)
+        self._nudge_answered: NudgeAnswered | None = None
+
+    def resolve_nudges_with(self, nudge_answered: NudgeAnswered) -> None:
+        """The apology form opened from an acknowledgement nudge resolves that nudge once it is recorded."""
+        self._nudge_answered = nudge_answered
 
     # ---- buttons on step prompts and the card -------------------------------------------------
 
     async def complete_step(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
-            await self._service.complete_step(step.ref.case_id, step.ref.step_key, **step.actor)
+            try:
+                await self._service.complete_step(step.ref.case_id, step.ref.step_key, **step.actor)
+            except ApologyNeedsForm as needs:  # Done on the apology: what was sent goes through the coach
+                await self.open_apology_form(step.interaction, needs)
 
         await self._button(ack, body, work)
+
+    async def open_apology_form(
+        self, interaction: Interaction, needs: ApologyNeedsForm, nudge: tuple[int, int] | None = None
+    ) -> None:
+        """The apology form in place of Done (on the step or an acknowledgement nudge)."""
+        modal = build_apology_modal(needs.case, needs.step, nudge=nudge)
+        await self._kit.open_modal(interaction, modal, belongs_to=needs.case.team_id)
 
     async def take_ownership(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
@@ -147,7 +174,9 @@ class RecoveryListeners:
     async def open_reopen_modal(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(step: Acting[StepRef]) -> None:
             case = await self._service.closed_case(step.ref.case_id, **step.actor)
-            await self._kit.open_modal(step.interaction, build_reopen_modal(case), belongs_to=case.team_id)
+            _, steps = await self._service.load(case.id, step.team_id)
+            modal = build_reopen_modal(case, steps, self._service.reopened_by_default(steps))
+            await self._kit.open_modal(step.interaction, modal, belongs_to=case.team_id)
 
         await self._kit.ack_then_act(ack, body, StepRef, work, name="open-step-modal")
 
@@ -169,7 +198,12 @@ class RecoveryListeners:
                 situation, customer_name=case.report.customer_name, summary=case.report.summary
             )
             modal = build_apology_modal(
-                case, case_step, draft=filled.text, version=step.ref.version + 1, situation=situation
+                case,
+                case_step,
+                draft=filled.text,
+                version=step.ref.version + 1,
+                situation=situation,
+                nudge=step.ref.nudge,
             )
             await self._kit.poster.client.views_update(
                 view_id=str(chosen.view_id), hash=chosen.view_hash, view=modal
@@ -206,7 +240,11 @@ class RecoveryListeners:
                 override=override,
             )
 
-        await self._submit(ack, body, save, draft_block, {"draft": draft_block})
+        async def resolve_nudge(step: Acting[StepRef]) -> None:
+            if step.ref.nudge is not None and self._nudge_answered is not None:
+                await self._nudge_answered(step.ref.nudge, step.user_id)
+
+        await self._submit(ack, body, save, draft_block, {"draft": draft_block}, then=resolve_nudge)
 
     async def submit_assign_owner(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def save(step: Acting[StepRef]) -> None:
@@ -251,6 +289,7 @@ class RecoveryListeners:
                 step.ref.case_id,
                 **step.actor,
                 reason=step.interaction.form.text(StepBlock.REOPEN_REASON),
+                steps=step.interaction.form.options(StepBlock.REOPEN_STEPS),
             )
 
         async def announce(step: Acting[StepRef]) -> None:
@@ -258,7 +297,12 @@ class RecoveryListeners:
             await self._service.announce_reopened(step.ref.case_id, actor_user_id=step.user_id, reason=reason)
 
         await self._submit(
-            ack, body, save, StepBlock.REOPEN_REASON, {"reason": StepBlock.REOPEN_REASON}, then=announce
+            ack,
+            body,
+            save,
+            StepBlock.REOPEN_REASON,
+            {"reason": StepBlock.REOPEN_REASON, "steps": StepBlock.REOPEN_STEPS},
+            then=announce,
         )
 
     # ---- plumbing -----------------------------------------------------------------------------

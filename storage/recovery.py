@@ -143,31 +143,20 @@ class SqlRecoveryRepository:
             return False
         return True
 
-    async def reopen_step(
-        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    async def reopen_steps(
+        self, case_id: int, step_keys: Sequence[str], actor_user_id: str, at: datetime, reason: str
     ) -> bool:
         try:
             async with self._db.transaction() as session:
                 await _bump_open_case(session, case_id, {"updated_at": at})
-                reopened = await session.execute(
-                    update(CaseStepRow)
-                    .where(
-                        CaseStepRow.case_id == case_id,
-                        CaseStepRow.step_key == step_key,
-                        CaseStepRow.status != StepStatus.PENDING.value,
-                    )
-                    .values(status=StepStatus.PENDING.value, actor_user_id=None, at=None, note=None)
-                )
-                if not reopened.rowcount:  # type: ignore[attr-defined]
-                    raise _Abort
-                session.add(
-                    event_row(case_id, "step_reopened", actor_user_id, at, step=step_key, reason=reason)
-                )
+                await _reopen_steps(session, case_id, step_keys, actor_user_id, at, reason)
         except _Abort:
             return False
         return True
 
-    async def reopen(self, case_id: int, actor_user_id: str, at: datetime, reason: str) -> bool:
+    async def reopen(
+        self, case_id: int, actor_user_id: str, at: datetime, reason: str, steps: Sequence[str] = ()
+    ) -> bool:
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(CaseRow)
@@ -183,7 +172,8 @@ class SqlRecoveryRepository:
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 return False
-            session.add(event_row(case_id, "reopened", actor_user_id, at, reason=reason))
+            session.add(event_row(case_id, "reopened", actor_user_id, at, reason=reason, steps=list(steps)))
+            await _reopen_steps(session, case_id, steps, actor_user_id, at, reason)
             return True
 
     async def audit(
@@ -265,3 +255,30 @@ async def _close(
         raise _Abort
     session.add(event_row(case_id, "closed", actor_user_id, at))
     await stage(session, follow_ups, case_id=case_id, now=at)
+
+
+async def _reopen_steps(
+    session: AsyncSession,
+    case_id: int,
+    step_keys: Sequence[str],
+    actor_user_id: str,
+    at: datetime,
+    reason: str,
+) -> None:
+    """Steps back to pending, marked reopened (who, when, why) and without a prompt, so the thread gets a
+    fresh one at the bottom when each is due again (the old prompt is history: RecoveryService retires it)."""
+    for key in step_keys:
+        await session.execute(
+            update(CaseStepRow)
+            .where(CaseStepRow.case_id == case_id, CaseStepRow.step_key == key)
+            .values(
+                status=StepStatus.PENDING.value,
+                actor_user_id=actor_user_id,
+                at=at,
+                note=reason,
+                prompt_channel_id=None,
+                prompt_ts=None,
+                rendered_status=None,
+            )
+        )
+        session.add(event_row(case_id, "step_reopened", actor_user_id, at, step=key, reason=reason))

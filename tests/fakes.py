@@ -199,15 +199,30 @@ class InMemoryRecoveryRepository:
         self.staged.extend((case_id, r) for r in follow_ups)
         return True
 
-    async def reopen_step(
-        self, case_id: int, step_key: str, actor_user_id: str, at: datetime, reason: str
+    async def reopen_steps(
+        self, case_id: int, step_keys: Sequence[str], actor_user_id: str, at: datetime, reason: str
     ) -> bool:
-        step = next(s for s in self.steps[case_id] if s.key == step_key)
-        if not self.cases.cases[case_id].is_open or not step.finished:
+        if not self.cases.cases[case_id].is_open:
             return False
-        self._replace(case_id, step_key, status=StepStatus.PENDING, actor_user_id=None, at=None, note=None)
+        self._reopen(case_id, step_keys, actor_user_id, at, reason)
         self.cases._update(case_id, version=self.cases.cases[case_id].version + 1)
         return True
+
+    def _reopen(
+        self, case_id: int, keys: Sequence[str], actor_user_id: str, at: datetime, reason: str
+    ) -> None:
+        for key in keys:
+            self._replace(
+                case_id,
+                key,
+                status=StepStatus.PENDING,
+                actor_user_id=actor_user_id,
+                at=at,
+                note=reason,
+                prompt_channel_id=None,
+                prompt_ts=None,
+                rendered_status=None,
+            )
 
     async def write_record(self, record: CaseRecord, finish: StepChange | None, *, close: bool) -> bool:
         if not self.cases.cases[record.case_id].is_open:
@@ -222,10 +237,13 @@ class InMemoryRecoveryRepository:
     async def get_record(self, case_id: int) -> CaseRecord | None:
         return self.records.get(case_id)
 
-    async def reopen(self, case_id: int, actor_user_id: str, at: datetime, reason: str) -> bool:
+    async def reopen(
+        self, case_id: int, actor_user_id: str, at: datetime, reason: str, steps: Sequence[str] = ()
+    ) -> bool:
         case = self.cases.cases[case_id]
         if case.is_open:
             return False
+        self._reopen(case_id, steps, actor_user_id, at, reason)
         self.cases._update(
             case_id,
             state=CaseState.OPEN,
@@ -256,6 +274,7 @@ class RecordingRecoveryNotifier:
         self.cards: list[str] = []
         self.closed: list[int] = []
         self.reopened: list[int] = []
+        self.retired: list[tuple[str, bool]] = []
 
     async def post_step_prompt(self, case: Case, step: CaseStep, progress: Progress) -> MessageRef:
         self.prompts.append(step.key)
@@ -275,6 +294,11 @@ class RecordingRecoveryNotifier:
 
     async def announce_reopened(self, case: Case, actor_user_id: str, reason: str) -> None:
         self.reopened.append(case.id)
+
+    async def retire_prompt(
+        self, case: Case, step: CaseStep, ref: MessageRef, progress: Progress, *, reopened: bool
+    ) -> None:
+        self.retired.append((step.key, reopened))
 
 
 class InMemoryDeliveryLog:

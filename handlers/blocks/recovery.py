@@ -40,11 +40,15 @@ class StepRef:
     case_id: int
     step_key: str
     version: int = 0
+    # The acknowledgement nudge (follow-up id, round) whose "Apology sent" opened the apology form.
+    nudge: tuple[int, int] | None = None
 
     def encode(self) -> str:
         data: dict[str, Any] = {"c": self.case_id, "s": self.step_key}
         if self.version:
             data["v"] = self.version
+        if self.nudge:
+            data["n"] = list(self.nudge)
         return encode_ref(data)
 
     @classmethod
@@ -56,7 +60,13 @@ class StepRef:
         case_id, step_key = json_int(data.get("c")), data.get("s", "")
         if case_id is None or not isinstance(step_key, str) or len(step_key) > 40:
             return None
-        return cls(case_id=case_id, step_key=step_key, version=json_int(data.get("v", 0), 0, 1000) or 0)
+        raw_nudge = data.get("n")
+        nudge = None
+        if isinstance(raw_nudge, list) and len(raw_nudge) == 2:
+            fid, rnd = json_int(raw_nudge[0]), json_int(raw_nudge[1], 0)
+            nudge = None if fid is None or rnd is None else (fid, rnd)
+        version = json_int(data.get("v", 0), 0, 1000) or 0
+        return cls(case_id=case_id, step_key=step_key, version=version, nudge=nudge)
 
 
 #: The roles whose steps have buttons of their own (the others are finished with Done).
@@ -79,6 +89,10 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
     if definition.words:
         words = " · ".join(f"“{escape_mrkdwn(w)}”" for w in definition.words)
         small_print.append(f"_Words that help:_ {words}"[:2000])
+    if step.reopened and step.at is not None:
+        why = f": {safe_mrkdwn(step.note, 600)}" if step.note else ""
+        who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
+        small_print.insert(0, f":leftwards_arrow_with_hook: _Reopened{who} {date_token(step.at)}{why}_")
     if small_print:
         blocks.append(context(*small_print))
     ref = StepRef(case.id, step.key).encode()
@@ -111,6 +125,17 @@ def build_finished_step(
     if detail:
         blocks.append(section(detail))
     return blocks
+
+
+def build_retired_step(case: Case, step: CaseStep, progress: Progress, *, reopened: bool) -> list[Block]:
+    """A reopened step's old prompt, far up the thread: history now, pointing at its fresh prompt below."""
+    heading = f"~{_step_heading(step, progress)}~"
+    if reopened:
+        note = f" ({safe_mrkdwn(step.note, 600)})" if step.note else ""
+        return [section(f":leftwards_arrow_with_hook: {heading} · reopened below{note}"[:SECTION_LIMIT])]
+    return [
+        section(f":hourglass: {heading} · waiting: it comes again below, once the steps before it are done")
+    ]
 
 
 def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:
@@ -178,7 +203,13 @@ def build_skip_modal(case: Case, step: CaseStep) -> View:
 
 
 def build_apology_modal(
-    case: Case, step: CaseStep, *, draft: str = "", version: int = 0, situation: Situation | None = None
+    case: Case,
+    step: CaseStep,
+    *,
+    draft: str = "",
+    version: int = 0,
+    situation: Situation | None = None,
+    nudge: tuple[int, int] | None = None,
 ) -> View:
     """The apology drafting modal: the case for reference, templates by situation, the draft, an override.
 
@@ -234,7 +265,7 @@ def build_apology_modal(
             ),
         ],
         submit="Check and record",
-        private_metadata=StepRef(case.id, step.key, version).encode(),
+        private_metadata=StepRef(case.id, step.key, version, nudge).encode(),
     )
 
 
@@ -284,7 +315,12 @@ def build_closing_summary(
         for entry in timeline_of(case, steps)
     ]
     blocks: list[Block] = [
-        section(f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"),
+        section(
+            f":white_check_mark: *Case {case.reference} is closed again* (reopened {case.reopen_count}×). "
+            "Updated recovery summary:"
+            if case.reopen_count
+            else f":white_check_mark: *Case {case.reference} is closed.* Recovery summary:"
+        ),
         section("\n".join(lines)[:SECTION_LIMIT]),
     ]
     category = record.root_cause_category if record else case.root_cause_category
@@ -341,13 +377,25 @@ def build_record_modal(case: Case, step_key: str, root_causes: Sequence[Category
     )
 
 
-def build_reopen_modal(case: Case) -> View:
+def build_reopen_modal(case: Case, steps: Sequence[CaseStep], reopened: Sequence[str]) -> View:
+    """Why, and which steps are done again (`reopened` ticked to start with: the fix and the record)."""
+    choices = fields.options((s.key, f"{s.position + 1}. {s.step.title}"[:75]) for s in steps)
     return fields.modal(
         StepView.REOPEN.value,
         "Reopen the case",
         [
             _summary_header(case),
             fields.long_text_input(StepBlock.REOPEN_REASON, "Why reopen it?"),
+            InputBlock(
+                block_id=StepBlock.REOPEN_STEPS.value,
+                label="Steps to do again",
+                hint="They are open on the card again and posted again at the bottom of the thread.",
+                element=CheckboxesElement(
+                    action_id=StepBlock.REOPEN_STEPS.action_id,
+                    options=choices,
+                    initial_options=[o for o in choices if o.value in reopened] or None,
+                ),
+            ),
         ],
         submit="Reopen",
         private_metadata=StepRef(case.id, "").encode(),

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.errors import MendError
 from bot.followups import FollowUp, FollowUpService, NudgeAction, ResurveyOutcome, SnoozeChoice, zone
 from bot.permissions import CaseChange
-from bot.recovery import RecoveryService
+from bot.recovery import ApologyNeedsForm, RecoveryService
 from handlers.blocks.followups import (
     FollowUpRef,
     build_promise_modal,
@@ -34,6 +34,9 @@ from handlers.interaction import Acting, Interaction, ListenerKit, broken
 from handlers.people import SlackPeople
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
+
+#: Opens the apology form for a nudge (the click, why, the nudge's id and round).
+ApologyForm = Callable[[Interaction, ApologyNeedsForm, tuple[int, int]], Coroutine[Any, Any, None]]
 
 WHEN_FIELDS = {"date": FollowUpBlock.DATE.value, "time": FollowUpBlock.TIME.value}
 
@@ -57,12 +60,31 @@ class FollowUpListeners:
         self._people = people
         self._clock = clock
         self._kit = ListenerKit(poster, tasks)
+        self._apology_form: ApologyForm | None = None
+
+    def open_apology_with(self, form: ApologyForm) -> None:
+        """How "Apology sent" opens the apology form (RecoveryListeners.open_apology_form)."""
+        self._apology_form = form
+
+    async def apology_recorded(self, nudge: tuple[int, int], user_id: str) -> None:
+        """The apology form opened from this nudge was saved: the nudge is resolved and redrawn as done."""
+        try:
+            item = await self._service.resolve(nudge[0], nudge[1], "done", actor_user_id=user_id)
+        except MendError:  # handled meanwhile (another click, or the nudge was retired): nothing to show
+            return
+        await self._settle(item, ":white_check_mark: Apology sent", user_id)
 
     # ---- nudge buttons --------------------------------------------------------------------------
 
     async def mark_done(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def work(nudge: Acting[FollowUpRef]) -> None:
-            item = await self._service.done(nudge.ref.follow_up_id, nudge.ref.round, **nudge.actor)
+            try:
+                item = await self._service.done(nudge.ref.follow_up_id, nudge.ref.round, **nudge.actor)
+            except ApologyNeedsForm as needs:  # "Apology sent": the form records it, then resolves this nudge
+                if self._apology_form is None:
+                    raise
+                await self._apology_form(nudge.interaction, needs, (nudge.ref.follow_up_id, nudge.ref.round))
+                return
             what = {"kept": ":white_check_mark: Kept", "done": ":white_check_mark: Done"}.get(
                 item.resolution or "", ":white_check_mark: Done"
             )
@@ -116,7 +138,7 @@ class FollowUpListeners:
             what = (
                 ":white_check_mark: Customer satisfied"
                 if satisfied
-                else ":leftwards_arrow_with_hook: Not yet: the fix step is open again"
+                else ":leftwards_arrow_with_hook: Not yet: the fix step is posted again at the bottom of the thread"
             )
             await self._settle(item, what, nudge.user_id)
 

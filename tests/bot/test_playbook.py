@@ -70,6 +70,13 @@ def test_yaml_file_is_read_too(tmp_path: Path) -> None:
         ("p.json", "{}", [".toml, .yaml or .yml"]),
         ("p.toml", "", ["list of `steps`"]),
         ("p.toml", '[[steps]]\nkey = "apologize"\nwords = ["", "x"]\n', ["words"]),
+        # The coach is turned off with a real boolean, and only on the apology step.
+        (
+            "p.toml",
+            '[[steps]]\nkey = "listen"\n\n[[steps]]\nkey = "apologize"\ncoach = "no"\n',
+            ["line 4", "step 2", "coach", "boolean"],
+        ),
+        ("p.yaml", "steps:\n  - key: apologize\n    coach: maybe\n", ["line 2", "step 1", "coach"]),
     ],
 )
 def test_bad_files_name_what_is_wrong(tmp_path: Path, name: str, text: str, expected: list[str]) -> None:
@@ -79,6 +86,14 @@ def test_bad_files_name_what_is_wrong(tmp_path: Path, name: str, text: str, expe
         load_playbook(path)
     for needle in expected:
         assert needle in str(info.value)
+
+
+def test_the_coach_is_on_unless_the_apology_step_turns_it_off(tmp_path: Path) -> None:
+    assert all(s.coach for s in DEFAULT_PLAYBOOK.steps)
+    path = tmp_path / "p.toml"
+    path.write_text('[[steps]]\nkey = "apologize"\ncoach = false\n')
+    [apology] = load_playbook(path).steps
+    assert apology.action is StepRole.APOLOGY and apology.coach is False
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from bot.clock import FrozenClock
 from bot.errors import InvalidInput, MendError, NotAllowed
 from bot.permissions import CaseEditors
 from bot.playbook import DEFAULT_STEPS, StepStatus
-from bot.recovery import CaseClosed, RecoveryService, StepAlreadyFinished
+from bot.recovery import ApologyNeedsForm, CaseClosed, RecoveryService, StepAlreadyFinished
 from tests.fakes import InMemoryCaseRepository, InMemoryRecoveryRepository, RecordingRecoveryNotifier
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -63,7 +63,10 @@ async def test_sync_posts_the_current_prompt_once_and_the_card_while_it_lags(wor
     await service.sync(case_id)
     await service.sync(case_id)
     assert notifier.prompts == ["apologize"] and notifier.cards == ["0/8"]
-    await service.complete_step(case_id, "apologize", actor_user_id="U1", team_id="T1")
+    with pytest.raises(ApologyNeedsForm):  # Done on the apology opens its form; it records nothing alone
+        await service.complete_step(case_id, "apologize", actor_user_id="U1", team_id="T1")
+    assert await status(_repo, case_id, "apologize") is StepStatus.PENDING
+    await service.send_apology(case_id, actor_user_id="U1", team_id="T1", draft=GOOD, override=False)
     await service.sync(case_id)
     await service.sync(case_id)
     assert notifier.prompts == ["apologize", "listen"]
@@ -137,7 +140,8 @@ async def test_close_needs_every_required_step_then_happens_once(world: World) -
     service, _repo, notifier, case_id = world
     with pytest.raises(MendError, match="can't be closed yet"):
         await service.close_case(case_id, actor_user_id="U1", team_id="T1")
-    for step in DEFAULT_STEPS:
+    await service.send_apology(case_id, actor_user_id="U1", team_id="T1", draft=GOOD, override=False)
+    for step in DEFAULT_STEPS[1:]:
         if step.required:
             await service.complete_step(case_id, step.key, actor_user_id="U1", team_id="T1")
     await service.close_case(case_id, actor_user_id="U1", team_id="T1")
@@ -157,7 +161,8 @@ async def test_with_a_guard_a_stranger_neither_closes_skips_reopens_nor_reassign
         return user_id == "U9"
 
     service.guard(CaseEditors(), is_approver)
-    for key in ("apologize", "listen", "own", "root_cause", "fix", "amends", "follow_up", "record"):
+    await service.send_apology(case_id, actor_user_id="U1", team_id="T1", draft=GOOD, override=False)
+    for key in ("listen", "own", "root_cause", "fix", "amends", "follow_up", "record"):
         await service.complete_step(case_id, key, actor_user_id="U1", team_id="T1")  # U1 reported it
     with pytest.raises(NotAllowed, match="Only the case owner <@U1>, the reporter or an approver can close"):
         await service.close_case(case_id, actor_user_id="U2", team_id="T1")

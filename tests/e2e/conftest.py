@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,13 @@ REPORT_VALUES = {
     "severity": "major",
     "category": "delivery",
 }
+
+# An apology the coach takes as it is (care, understanding and a concrete next step).
+APOLOGY = (
+    "Hi Dana, I'm so sorry we let you down: your birthday cake arrived crushed and two hours late, on your "
+    "daughter's party day. I understand how upsetting that is. I've arranged a full refund and a fresh cake "
+    "delivered by 4pm tomorrow, and I'll call you at 3pm to confirm."
+)
 
 
 @dataclass
@@ -94,6 +102,19 @@ class Stack:
             assert response.status == 200 and response.field_errors == {}, response.body
         await self.settle()
         return (await self.case_rows())[-1]
+
+    async def apologise(self, case_id: int | None = None, person: Person | None = None, **click: Any) -> None:
+        """Done on the apology step, which opens its form, and an apology recorded through it (the coach
+        sees every apology; docs/playbook.md). Without `case_id`, the latest prompt's Done."""
+        person = person or self.alice
+        ref = (
+            {"value": json.dumps({"c": case_id, "s": "apologize"}, separators=(",", ":"))} if case_id else {}
+        )
+        assert (await person.click("step_done", **ref, **click)).status == 200
+        await self.settle()
+        response = await person.submit_view({"Your message to the customer": APOLOGY})
+        assert response.status == 200 and response.field_errors == {}, response.body
+        await self.settle()
 
     async def health(self) -> tuple[int, Any]:
         url = self.sender.app_url.replace("/slack/events", "/healthz")

@@ -17,7 +17,7 @@ from bot.followups import FollowUpState
 from handlers.ids import FollowUpAction, MessageMetadata, StepAction
 from storage.followups import FollowUpRow, PromiseRow
 from storage.tables import CaseEventRow, CaseStepRow
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import APOLOGY, Stack
 
 # A Tuesday, 10:00 in London (where Alice works) and 05:00 in New York (where Bob does).
 TUESDAY_10_LONDON = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -102,10 +102,15 @@ async def test_ack_nudge_goes_to_the_owner_after_the_period_and_done_finishes_th
     assert (await rows(fstack, "ack_nudge"))[0].state == FollowUpState.SENT
     assert await fstack.tick() == 0  # sent once, never again
 
-    await click(fstack, FollowUpAction.DONE.value)
+    await click(fstack, FollowUpAction.DONE.value)  # "Apology sent" opens the apology form
+    assert await step_status(fstack, case.id, "apologize") == "pending"
+    assert (await fstack.alice.submit_view({"Your message to the customer": APOLOGY})).field_errors == {}
+    await fstack.settle()
     assert await step_status(fstack, case.id, "apologize") == "done"
     [nudge] = nudges(fstack)
-    assert "Done" in text_of(nudge) and FollowUpAction.DONE.value not in text_of(nudge)  # updated in place
+    assert "Apology sent" in text_of(nudge) and FollowUpAction.DONE.value not in text_of(
+        nudge
+    )  # updated in place
     row = (await rows(fstack, "ack_nudge"))[0]
     assert (row.state, row.resolution, row.resolved_by) == ("resolved", "done", fstack.alice.id)
     assert "ack_nudge_done" in await event_kinds(fstack, case.id)
@@ -116,7 +121,7 @@ async def test_ack_nudge_is_cancelled_when_the_apology_was_done_meanwhile(
     fstack: Stack, clock: FrozenClock
 ) -> None:
     await fstack.report_case()
-    await click(fstack, StepAction.DONE.value)  # the apology step, done from its prompt
+    await fstack.apologise()  # the apology step, done from its prompt
     clock.advance(timedelta(hours=1))
     assert await fstack.tick() == 1
     assert nudges(fstack) == []
@@ -132,7 +137,8 @@ async def promise_row(stack: Stack) -> PromiseRow:
 async def walk_to(stack: Stack, last_step: str, case_id: int) -> None:
     """Click Done on each step prompt up to and including `last_step`."""
     order = ["apologize", "listen", "own", "root_cause", "fix", "amends", "follow_up", "record"]
-    for key in order[: order.index(last_step) + 1]:
+    await stack.apologise(case_id)
+    for key in order[1 : order.index(last_step) + 1]:
         await click(
             stack, StepAction.DONE.value, value=json.dumps({"c": case_id, "s": key}, separators=(",", ":"))
         )
@@ -180,6 +186,8 @@ async def test_nudges_wait_for_the_recipients_working_hours_in_their_time_zone(
     assert len(nudges(fstack)) == 2 and f"<@{fstack.bob.id}>" in text_of(latest)
     # Bob's copy has the buttons; a click on Alice's old one changes nothing.
     await click(fstack, FollowUpAction.DONE.value, person=fstack.bob, message_ts=latest["ts"])
+    assert (await fstack.bob.submit_view({"Your message to the customer": APOLOGY})).field_errors == {}
+    await fstack.settle()
     [row] = await rows(fstack, "ack_nudge")
     assert (row.state, row.round, row.resolved_by) == ("resolved", 1, fstack.bob.id)
 

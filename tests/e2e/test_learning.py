@@ -20,7 +20,7 @@ StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
 async def record_root_cause(stack: Stack, category: str, *, customer: str) -> None:
     await stack.report_case(customer_name=customer)
     # The root-cause step is the fourth: get there through the playbook as people would.
-    await click(stack, StepAction.DONE.value, pick="latest")
+    await stack.apologise(pick="latest")
     await click(stack, StepAction.DONE.value, pick="latest")
     await click(stack, StepAction.TAKE_OWNERSHIP.value, pick="latest")
     await click(stack, StepAction.RECORD_ROOT_CAUSE.value, pick="latest")

@@ -19,7 +19,7 @@ from slack_double.server import SlackDouble
 from slack_double.user import Person
 from storage.followups import FollowUpRow
 from storage.tables import CaseEventRow, CaseRow, CaseStepRow
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import APOLOGY, Stack
 from tests.e2e.test_learning import record_root_cause
 
 StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
@@ -89,7 +89,8 @@ def step_value(case_id: int, key: str) -> str:
 
 async def finish_required_steps(stack: Stack, case_id: int) -> None:
     """Alice, the owner, clicks Done on every step of the default playbook."""
-    for key in ("apologize", "listen", "own", "root_cause", "fix", "amends", "follow_up", "record"):
+    await stack.apologise(case_id, stack.alice)
+    for key in ("listen", "own", "root_cause", "fix", "amends", "follow_up", "record"):
         await click(stack, stack.alice, StepAction.DONE.value, value=step_value(case_id, key))
 
 
@@ -124,7 +125,8 @@ async def test_only_the_owner_the_reporter_or_an_approver_closes_a_case(stack: S
 
 async def test_writing_the_last_record_closes_the_case_only_for_those_who_may_close_it(stack: Stack) -> None:
     case = await stack.report_case()
-    for key in ("apologize", "listen", "own", "root_cause", "fix", "amends", "follow_up"):
+    await stack.apologise(case.id, stack.alice)
+    for key in ("listen", "own", "root_cause", "fix", "amends", "follow_up"):
         await click(stack, stack.alice, StepAction.DONE.value, value=step_value(case.id, key))
     await click(stack, stack.bob, StepAction.WRITE_RECORD.value)
     record = {
@@ -208,8 +210,8 @@ async def test_a_closed_case_is_reopened_only_by_those_who_may(stack: Stack) -> 
 
 async def test_a_case_is_given_to_someone_else_only_by_those_who_may(stack: Stack) -> None:
     case = await stack.report_case()
-    for key in ("apologize", "listen"):
-        await click(stack, stack.alice, StepAction.DONE.value, value=step_value(case.id, key))
+    await stack.apologise(case.id, stack.alice)
+    await click(stack, stack.alice, StepAction.DONE.value, value=step_value(case.id, "listen"))
     carol = stack.people["carol"]
     opened = views_opened(stack)
     await click(stack, stack.bob, StepAction.ASSIGN_OWNER.value)
@@ -246,7 +248,7 @@ async def test_case_editors_anyone_restores_the_open_door(make_stack: StackFacto
 async def test_case_editors_owner_alone_names_only_the_owner(make_stack: StackFactory) -> None:
     async with make_stack(case_editors="owner") as stack:
         case = await stack.report_case()
-        await click(stack, stack.alice, StepAction.DONE.value, value=step_value(case.id, "apologize"))
+        await stack.apologise(case.id, stack.alice)
         await click(stack, stack.alice, StepAction.DONE.value, value=step_value(case.id, "listen"))
         await click(stack, stack.bob, StepAction.TAKE_OWNERSHIP.value)  # Bob owns it now
         await click(stack, stack.alice, StepAction.SKIP.value, value=step_value(case.id, "root_cause"))
@@ -293,7 +295,9 @@ async def test_a_reminder_works_only_for_its_assignee_and_the_approvers(
         == [("follow_up_refused", stack.bob.id, {"addressee": stack.alice.id, "what": "reminder"})] * 2
     )
 
-    await click(stack, stack.alice, FollowUpAction.DONE.value, value=nudge_value(nudge))
+    await click(stack, stack.alice, FollowUpAction.DONE.value, value=nudge_value(nudge))  # opens the form
+    assert (await stack.alice.submit_view({"Your message to the customer": APOLOGY})).field_errors == {}
+    await stack.settle()
     [nudge] = await follow_up_rows(stack, "ack_nudge")
     assert (nudge.state, nudge.resolved_by) == ("resolved", stack.alice.id)
     assert await step_status(stack, case.id, "apologize") == "done"
@@ -435,5 +439,7 @@ async def test_a_reminder_handed_to_someone_is_theirs_to_do_but_not_to_hand_on(
         {"change": "reassign"},
     )
     await click(stack, stack.bob, FollowUpAction.DONE.value, value=nudge_value(nudge))
+    assert (await stack.bob.submit_view({"Your message to the customer": APOLOGY})).field_errors == {}
+    await stack.settle()
     [nudge] = await follow_up_rows(stack, "ack_nudge")
     assert (nudge.state, nudge.resolved_by) == ("resolved", stack.bob.id)

@@ -78,8 +78,8 @@ async def click(stack: Stack, person: Person, action_id: str, **kwargs: Any) -> 
 
 async def open_assign_owner(stack: Stack, clock: FrozenClock) -> Person:
     await stack.report_case()
-    for _ in range(2):  # apologize, listen: the ownership step is next
-        await click(stack, stack.alice, StepAction.DONE.value, pick="latest")
+    await stack.apologise(pick="latest")  # the apology through its form, then listen: ownership is next
+    await click(stack, stack.alice, StepAction.DONE.value, pick="latest")
     await click(stack, stack.alice, StepAction.ASSIGN_OWNER.value, pick="latest")
     return stack.alice
 

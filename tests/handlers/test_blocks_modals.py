@@ -34,6 +34,7 @@ AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 LONG = (HOSTILE + " ") * 200
 CASE = make_case(customer_name=LONG, summary=LONG, customer_words=LONG, impact=LONG)
 STEP = CaseStep(case_id=CASE.id, position=0, step=DEFAULT_STEPS[0])
+ALL_STEPS = [CaseStep(case_id=CASE.id, position=i, step=s) for i, s in enumerate(DEFAULT_STEPS)]
 CAUSES = [Category(key="carrier", label="Carrier <lost> parcel"), Category(key="stock", label="Stock")]
 AMENDS = Amends(
     id=5,
@@ -98,8 +99,8 @@ MODALS: dict[str, tuple[Callable[[], View], str, str, str | None, list[str], str
                "Save record", ["record_root_cause", "record_what_happened", "record_what_fixed",
                                "record_prevention", "record_process_owner", "record_lesson"],
                StepRef(CASE.id, "record").encode()),
-    "reopen": (lambda: recovery.build_reopen_modal(CASE), "case_reopen", "Reopen the case", "Reopen",
-               ["reopen_reason"], StepRef(CASE.id, "").encode()),
+    "reopen": (lambda: recovery.build_reopen_modal(CASE, ALL_STEPS, ["fix", "record"]), "case_reopen",
+               "Reopen the case", "Reopen", ["reopen_reason", "reopen_steps"], StepRef(CASE.id, "").encode()),
     "promise": (lambda: followups.build_promise_modal(CASE, STEP, today=TODAY, tz_label="Europe/Paris"),
                 "step_promise", "Record a promise", "Record", ["promise_text", "followup_date", "followup_time"],
                 STEP_REF),

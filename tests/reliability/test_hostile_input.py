@@ -857,9 +857,9 @@ async def picker_world(stack: Stack, clock: FrozenClock) -> PickerWorld:
     [*_, row] = await stack.case_rows()
     await open_offer_on(stack, row.card_ts or "")
     views["amends approver"] = copy.deepcopy(stack.alice.current_view())
-    for key in ("apologize", "listen"):
-        await stack.alice.click(StepAction.DONE.value, value=StepRef(row.id, key).encode())
-        await stack.settle()
+    await stack.apologise(row.id)  # the apology through its form (docs/playbook.md)
+    await stack.alice.click(StepAction.DONE.value, value=StepRef(row.id, "listen").encode())
+    await stack.settle()
     await stack.alice.click(StepAction.ASSIGN_OWNER.value, value=StepRef(row.id, "own").encode())
     await stack.settle()
     views["case owner"] = copy.deepcopy(stack.alice.current_view())
