@@ -91,7 +91,7 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
         small_print.append(f"_Words that help:_ {words}"[:2000])
     if step.reopened and step.at is not None:
         why = f": {safe_mrkdwn(step.note, 600)}" if step.note else ""
-        who = f" by <@{step.actor_user_id}>" if step.actor_user_id else ""
+        who = f" by {person}" if (person := mention(step.actor_user_id, "")) else ""
         small_print.insert(0, f":leftwards_arrow_with_hook: _Reopened{who} {date_token(step.at)}{why}_")
     if small_print:
         blocks.append(context(*small_print))

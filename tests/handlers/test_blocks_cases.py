@@ -234,3 +234,21 @@ def test_duplicate_modal_keeps_the_longest_report_and_passes_full_validation() -
     assert len(view["private_metadata"]) <= 3000  # type: ignore[arg-type]
     assert ReportOrigin.from_metadata(view["private_metadata"]) == origin
     checked(build_duplicate_close_modal(open_case))
+
+
+def test_only_the_mention_helpers_write_slack_mentions() -> None:
+    """`<@…>` and `<#…>` are written in one place (blocks/text.mention, channel_mention), which checks the id:
+    a message built anywhere else from a stored or forged id could ping a channel or forge a link."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "handlers"
+    raw = re.compile(r"<[@#]\{")
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "text.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if raw.search(line)
+    ]
+    assert found == []
