@@ -115,7 +115,9 @@ async def redraw_card(session: AsyncSession, case_id: int | None) -> None:
     """The case card lists open promises and planned check-ins: a change to one bumps the case's version,
     so the next sync redraws the card (RecoveryService.sync)."""
     if case_id is not None:
-        await session.execute(update(CaseRow).where(CaseRow.id == case_id).values(version=CaseRow.version + 1))
+        await session.execute(
+            update(CaseRow).where(CaseRow.id == case_id).values(version=CaseRow.version + 1)
+        )
 
 
 def _on_card(kind: str) -> bool:
@@ -623,7 +625,9 @@ class SqlFollowUpRepository:
                         FollowUpRow.dedupe_key == case_key(f"promise:{promise_id}:remind", row.case_id),
                         FollowUpRow.state == FollowUpState.PENDING.value,
                     )
-                    .values(state=FollowUpState.CANCELLED.value, outcome="cancelled: promise kept", updated_at=now)
+                    .values(
+                        state=FollowUpState.CANCELLED.value, outcome="cancelled: promise kept", updated_at=now
+                    )
                 )
             await redraw_card(session, row.case_id)
             session.add(

@@ -58,7 +58,10 @@ def promise_requests(
         made = {**payload, "remind_at": remind_at.isoformat() if remind_at else None}
         confirmation = (
             FollowUpRequest(
-                kind=FollowUpKind.PROMISE_MADE, key=f"promise:{promise_id}:made", due_at=made_at, payload=made,
+                kind=FollowUpKind.PROMISE_MADE,
+                key=f"promise:{promise_id}:made",
+                due_at=made_at,
+                payload=made,
                 exact=True,  # a confirmation of what was just said waits for nobody's working hours
             ),
         )

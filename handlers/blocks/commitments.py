@@ -23,7 +23,9 @@ def build_card_commitments(promises: Sequence[Promise], planned: Sequence[Follow
     lines: list[str] = []
     for promise in promises:
         late = " · :warning: *overdue*" if promise.state is PromiseState.BROKEN else ""
-        lines.append(f"• :handshake: {safe_mrkdwn(promise.text, 150)} · due {date_token(promise.due_at)}{late}")
+        lines.append(
+            f"• :handshake: {safe_mrkdwn(promise.text, 150)} · due {date_token(promise.due_at)}{late}"
+        )
     for item in planned:
         note = item.payload.get("note")
         about = f": {safe_mrkdwn(str(note), 150)}" if note else ""

@@ -191,10 +191,12 @@ class FollowUpListeners:
     # ---- modal submissions ----------------------------------------------------------------------
 
     async def submit_promise(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        async def save(step: Acting[StepRef]) -> None:
+        async def save(step: Acting[StepRef]) -> Promise:
             case, _ = await self._recovery.load(step.ref.case_id, step.team_id)
             text = step.interaction.form.text(FollowUpBlock.PROMISE_TEXT) or None
-            return await self._service.record_promise(case, actor_user_id=step.user_id, text=text, **_when(step))
+            return await self._service.record_promise(
+                case, actor_user_id=step.user_id, text=text, **_when(step)
+            )
 
         async def confirm(step: Acting[StepRef], promise: Promise) -> None:
             await self._confirm(promise.case_id, f"promise:{promise.id}:made")
