@@ -90,13 +90,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Mend:
         case_repo, case_notifier, clock, case_config, playbook, policy, workspaces=workspaces, events=events
     )
     recovery_repo = SqlRecoveryRepository(db)
-    recovery_notifier = SlackRecoveryNotifier(poster, case_config, root_causes)
+    follow_up_repo = SqlFollowUpRepository(db)  # also what the card lists: open promises and check-ins
+    recovery_notifier = SlackRecoveryNotifier(poster, case_config, root_causes, follow_up_repo)
     recovery = RecoveryService(
         recovery_repo, recovery_notifier, clock, case_config, root_causes, events, policy
     )
     outbox_client = make_web_client(token, settings.slack_api_url, retry_posts=False, timeout=OUTBOX_TIMEOUT)
     people = poster.people  # users.info: nudges' time zones, the approvers, every picker
-    follow_up_repo = SqlFollowUpRepository(db)
     amends_repo = SqlAmendsRepository(db)
     approvers = settings.approvers()
     case_handler = CaseFollowUpHandler(CaseFollowUpRules(recovery_repo, follow_up_repo, clock), policy)

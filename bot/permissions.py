@@ -31,6 +31,7 @@ class CaseChange(StrEnum):
     SKIP_REQUIRED = "skip a required step of"
     REOPEN = "reopen"
     REASSIGN = "reassign"
+    KEEP_PROMISE = "mark a promise kept on"
 
 
 DEFAULT_EDITORS = "owner,reporter,approvers"

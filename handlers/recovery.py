@@ -14,6 +14,7 @@ from bot.playbook import CaseStep, Progress, StepStatus
 from bot.records import CaseRecord, RecordField
 from bot.recovery import ApologyNeedsForm, RecoveryService
 from handlers.blocks.cases import build_case_card, case_card_text
+from handlers.blocks.commitments import Commitments, build_card_commitments
 from handlers.blocks.recovery import (
     StepRef,
     build_apology_modal,
@@ -40,7 +41,14 @@ NudgeAnswered = Callable[[tuple[int, int], str], Awaitable[None]]
 class SlackRecoveryNotifier:
     """Implements the domain's RecoveryNotifier with thread replies and in-place updates."""
 
-    def __init__(self, poster: SlackPoster, config: CaseConfig, root_causes: Sequence[Category]) -> None:
+    def __init__(
+        self,
+        poster: SlackPoster,
+        config: CaseConfig,
+        root_causes: Sequence[Category],
+        commitments: Commitments | None = None,
+    ) -> None:
+        self._commitments = commitments
         self._poster = poster
         self._config = config
         self._root_causes = tuple(root_causes)
@@ -77,6 +85,8 @@ class SlackRecoveryNotifier:
         if case.card is None:
             return
         blocks = build_case_card(case, self._config, progress)
+        if self._commitments is not None:  # what the case still owes the customer, with the due times
+            blocks += build_card_commitments(*await self._commitments.open_commitments(case.id))
         await self._poster.update(case.card, case_card_text(case, self._config), blocks)
 
     async def post_closing_summary(

@@ -40,10 +40,11 @@ from bot.followups import (
     NewPromise,
     Promise,
     PromiseState,
+    case_kind,
     promise_requests,
 )
 from storage.db import Database, is_sqlite
-from storage.tables import Base, BigId, CaseEventRow, UtcDateTime
+from storage.tables import Base, BigId, CaseEventRow, CaseRow, UtcDateTime
 
 _CLAIMABLE = [s.value for s in CLAIMABLE]
 
@@ -108,6 +109,20 @@ class PromiseRow(Base):
 
 def event_row(case_id: int, kind: str, actor: str | None, at: datetime, **data: Any) -> CaseEventRow:
     return CaseEventRow(case_id=case_id, kind=kind, actor_user_id=actor, at=at, data=data)
+
+
+async def redraw_card(session: AsyncSession, case_id: int | None) -> None:
+    """The case card lists open promises and planned check-ins: a change to one bumps the case's version,
+    so the next sync redraws the card (RecoveryService.sync)."""
+    if case_id is not None:
+        await session.execute(
+            update(CaseRow).where(CaseRow.id == case_id).values(version=CaseRow.version + 1)
+        )
+
+
+def _on_card(kind: str) -> bool:
+    rules = case_kind(kind)
+    return rules is not None and rules.on_card
 
 
 def dedupe_key(request: FollowUpRequest, case_id: int | None) -> str:
@@ -359,6 +374,8 @@ class SqlFollowUpRepository:
                     updated_at=now,
                 )
             )
+            if result.rowcount and _on_card(item.kind):  # type: ignore[attr-defined]
+                await redraw_card(session, item.case_id)
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, follow_up_id: int) -> FollowUp | None:
@@ -406,6 +423,8 @@ class SqlFollowUpRepository:
                 return None
             row = await session.get(FollowUpRow, follow_up_id, populate_existing=True)
             assert row is not None
+            if _on_card(row.kind):
+                await redraw_card(session, row.case_id)
             if row.case_id is not None:
                 session.add(
                     event_row(
@@ -458,6 +477,8 @@ class SqlFollowUpRepository:
                 return None
             row = await session.get(FollowUpRow, follow_up_id, populate_existing=True)
             assert row is not None
+            if _on_card(row.kind):
+                await redraw_card(session, row.case_id)
             if row.case_id is not None:
                 session.add(
                     event_row(
@@ -477,6 +498,8 @@ class SqlFollowUpRepository:
     async def stage(self, requests: Sequence[FollowUpRequest], case_id: int | None, now: datetime) -> None:
         async with self._db.transaction() as session:
             await stage(session, requests, case_id=case_id, now=now)
+            if any(_on_card(str(r.kind)) for r in requests):
+                await redraw_card(session, case_id)
             if case_id is not None:
                 for r in requests:
                     session.add(
@@ -504,8 +527,9 @@ class SqlFollowUpRepository:
             async with self._db.transaction() as session:
                 session.add(row)
                 await session.flush()
-                requests = promise_requests(row.id, new.due_at, new.remind_at)
+                requests = promise_requests(row.id, new.due_at, new.remind_at, made_at=new.at)
                 await stage(session, requests, case_id=new.case_id, now=new.at)
+                await redraw_card(session, new.case_id)
                 session.add(
                     event_row(
                         new.case_id,
@@ -540,6 +564,27 @@ class SqlFollowUpRepository:
             ).scalars()
             return [promise_from_row(r) for r in rows]
 
+    async def open_commitments(self, case_id: int) -> tuple[list[Promise], list[FollowUp]]:
+        """What the case card lists: promises not yet kept, and the planned check-ins still waiting."""
+        waiting = [FollowUpState.PENDING.value, FollowUpState.UNKNOWN.value, FollowUpState.SENT.value]
+        async with self._db.transaction() as session:
+            promises = (
+                await session.execute(
+                    select(PromiseRow)
+                    .where(PromiseRow.case_id == case_id, PromiseRow.state != PromiseState.KEPT.value)
+                    .order_by(PromiseRow.due_at, PromiseRow.id)
+                )
+            ).scalars()
+            rows = (
+                await session.execute(
+                    select(FollowUpRow)
+                    .where(FollowUpRow.case_id == case_id, FollowUpRow.state.in_(waiting))
+                    .order_by(FollowUpRow.due_at, FollowUpRow.id)
+                )
+            ).scalars()
+            planned = [follow_up_from_row(r) for r in rows if _on_card(r.kind)]
+            return [promise_from_row(p) for p in promises], planned
+
     async def keep_promise(self, promise_id: int, actor_user_id: str, now: datetime) -> bool:
         return await self._set_promise(
             promise_id,
@@ -573,6 +618,18 @@ class SqlFollowUpRepository:
                 return False
             row = await session.get(PromiseRow, promise_id)
             assert row is not None
+            if state is PromiseState.KEPT:  # kept before its reminder went: the reminder is not sent
+                await session.execute(
+                    update(FollowUpRow)
+                    .where(
+                        FollowUpRow.dedupe_key == case_key(f"promise:{promise_id}:remind", row.case_id),
+                        FollowUpRow.state == FollowUpState.PENDING.value,
+                    )
+                    .values(
+                        state=FollowUpState.CANCELLED.value, outcome="cancelled: promise kept", updated_at=now
+                    )
+                )
+            await redraw_card(session, row.case_id)
             session.add(
                 event_row(row.case_id, f"promise_{state.value}", actor_user_id, now, promise=promise_id)
             )

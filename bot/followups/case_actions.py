@@ -77,6 +77,7 @@ class CaseFollowUpActions:
         rules = case_kind(item.kind)
         if rules is None or action not in rules.accepts:
             raise MendError("That reminder has no such button, so nothing changed.")
+        change = change or rules.guarded_by
         if case is not None and self._recovery is not None:  # the person it is for, or an approver
             await self._recovery.check_addressed(case, addressee(item, case), actor_user_id)
             if change is not None:
@@ -286,7 +287,14 @@ class CaseFollowUpActions:
                     payload={"note": note, "by": actor_user_id},
                     recipient_user_id=actor_user_id,
                     exact=True,  # the agent chose the moment
-                )
+                ),
+                FollowUpRequest(  # its confirmation in the case thread, posted once at once
+                    kind=FollowUpKind.FOLLOW_UP_PLANNED,
+                    key=f"{FollowUpKind.FOLLOW_UP_PLANNED.value}:{key}",
+                    due_at=self._clock.now(),
+                    payload={"note": note, "by": actor_user_id, "at": when.isoformat()},
+                    exact=True,
+                ),
             ],
             case.id,
             self._clock.now(),
@@ -305,6 +313,25 @@ class CaseFollowUpActions:
 
     async def keep_promise(self, promise_id: int, *, actor_user_id: str) -> bool:
         return await self._repo.keep_promise(promise_id, actor_user_id, self._clock.now())
+
+    async def kept_elsewhere(self, kept: FollowUp, *, actor_user_id: str) -> list[FollowUp]:
+        """A promise was kept through one of its messages: its other messages still waiting for a click
+        (the confirmation, the reminder, the deadline flag) are resolved as kept too, to be redrawn."""
+        promise_id = kept.payload.get("promise_id")
+        if kept.case_id is None or promise_id is None:
+            return []
+        settled = []
+        for other in await self._repo.for_case(kept.case_id):
+            if (
+                other.id != kept.id
+                and other.payload.get("promise_id") == promise_id
+                and other.state is FollowUpState.SENT
+            ):
+                try:
+                    settled.append(await self.resolve(other.id, other.round, "kept", actor_user_id=actor_user_id))
+                except StaleFollowUp:  # someone acted on that one meanwhile; it is redrawn by that click
+                    continue
+        return settled
 
     async def break_promise(self, promise_id: int) -> bool:
         return await self._repo.break_promise(promise_id, self._clock.now())

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.cases import Case
 from bot.followup_request import FollowUpRequest
 from bot.followups.models import FollowUp, FollowUpKind, Promise, PromiseState
+from bot.permissions import CaseChange
 from bot.playbook import CaseStep, Step, StepRole, StepStatus, role_of, step_with
 
 if TYPE_CHECKING:
@@ -86,6 +87,10 @@ class CaseKindRules:
         never_scheduled
     )
     on_close: Callable[[FollowUpPolicy, datetime], Iterable[FollowUpRequest]] = never_scheduled
+    # A change to the case its buttons make, so they work only for those CASE_EDITORS names (and approvers).
+    guarded_by: CaseChange | None = None
+    # Listed on the case card while it waits (the agent's planned check-in), and the card redrawn when it goes.
+    on_card: bool = False
 
 
 # ---- when each kind is still due ------------------------------------------------------------------
@@ -118,6 +123,10 @@ def _promise_open(ctx: CaseContext, now: datetime) -> str | None:
     if now >= ctx.promise.due_at:
         return "deadline passed before the reminder could go"
     return None
+
+
+def _promise_exists(ctx: CaseContext, now: datetime) -> str | None:
+    return "promise not found" if ctx.promise is None else None
 
 
 def _promise_not_kept(ctx: CaseContext, now: datetime) -> str | None:
@@ -197,7 +206,16 @@ CASE_KIND_RULES: Mapping[str, CaseKindRules] = {
     FollowUpKind.CUSTOMER_FOLLOW_UP: CaseKindRules(
         _case_open, _LATER | {NudgeAction.ANSWER}, on_step_finished=_after_the_fix
     ),
-    FollowUpKind.SCHEDULED_FOLLOW_UP: CaseKindRules(_case_open, _NUDGE),
+    FollowUpKind.SCHEDULED_FOLLOW_UP: CaseKindRules(_case_open, _NUDGE, on_card=True),
+    # The confirmations, each posted once as the promise or check-in is made, for nobody in particular.
+    FollowUpKind.PROMISE_MADE: CaseKindRules(
+        _promise_exists,
+        frozenset({NudgeAction.DONE}),  # Mark kept, before the deadline or after it
+        done=_promise_kept,
+        for_owner=False,
+        guarded_by=CaseChange.KEEP_PROMISE,
+    ),
+    FollowUpKind.FOLLOW_UP_PLANNED: CaseKindRules(_case_open, frozenset(), for_owner=False),
     FollowUpKind.RESURVEY: CaseKindRules(_always, _LATER | {NudgeAction.RECORD_OUTCOME}, on_close=_resurvey),
 }
 

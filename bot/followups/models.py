@@ -24,6 +24,8 @@ class FollowUpKind(StrEnum):
     CUSTOMER_FOLLOW_UP = "customer_follow_up"  # after the fix: "Is the customer satisfied?"
     SCHEDULED_FOLLOW_UP = "scheduled_follow_up"  # the agent's own "follow up with the customer at ..."
     RESURVEY = "resurvey"  # weeks after closing: did the recovery work?
+    PROMISE_MADE = "promise_made"  # the promise, confirmed in the case thread once, with Mark kept
+    FOLLOW_UP_PLANNED = "follow_up_planned"  # the agent's check-in, confirmed in the case thread once
     NOTICE = "notice"  # a plain message to post exactly once (the outbox)
 
 

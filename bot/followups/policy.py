@@ -48,10 +48,23 @@ class FollowUpPolicy(BaseModel):
 
 
 def promise_requests(
-    promise_id: int, deadline: datetime, remind_at: datetime | None
+    promise_id: int, deadline: datetime, remind_at: datetime | None, made_at: datetime | None = None
 ) -> tuple[FollowUpRequest, ...]:
-    """A promise's reminder (if there is time for one) and its deadline flag, which is never moved."""
+    """A promise's confirmation in the case thread (when `made_at` is given), its reminder (if there is
+    time for one) and its deadline flag, which is never moved."""
     payload = {"promise_id": promise_id}
+    confirmation: tuple[FollowUpRequest, ...] = ()
+    if made_at is not None:
+        made = {**payload, "remind_at": remind_at.isoformat() if remind_at else None}
+        confirmation = (
+            FollowUpRequest(
+                kind=FollowUpKind.PROMISE_MADE,
+                key=f"promise:{promise_id}:made",
+                due_at=made_at,
+                payload=made,
+                exact=True,  # a confirmation of what was just said waits for nobody's working hours
+            ),
+        )
     due = FollowUpRequest(
         kind=FollowUpKind.PROMISE_DUE,
         key=f"promise:{promise_id}:due",
@@ -60,11 +73,11 @@ def promise_requests(
         exact=True,
     )
     if remind_at is None:
-        return (due,)
+        return (*confirmation, due)
     reminder = FollowUpRequest(
         kind=FollowUpKind.PROMISE_REMINDER,
         key=f"promise:{promise_id}:remind",
         due_at=remind_at,
         payload=payload,
     )
-    return (reminder, due)
+    return (*confirmation, reminder, due)

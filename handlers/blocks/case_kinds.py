@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.cases import Case
 from bot.followups import FollowUp, FollowUpKind, NudgeAction, Promise, format_duration
@@ -109,6 +109,31 @@ def _scheduled_follow_up(n: Nudge) -> str:
     return f"{n.who}:telephone_receiver: Time to follow up with {n.customer} ({n.ref}), as planned.{extra}"
 
 
+def _promise_made(n: Nudge) -> str:
+    if n.promise is None:
+        return due(n)
+    remind_at = n.item.payload.get("remind_at")
+    owner = mention(n.case.owner_user_id)
+    remind = (
+        f"I'll remind {owner} {date_token(datetime.fromisoformat(remind_at))}."
+        if remind_at
+        else f"It is too close for a reminder; I'll flag the case if it passes unkept, {owner}."
+    )
+    return (
+        f":handshake: Promise to {n.customer} ({n.ref}), due {date_token(n.promise.due_at)}:\n"
+        f"> {safe_mrkdwn(n.promise.text, 600)}\n{remind}"
+    )
+
+
+def _follow_up_planned(n: Nudge) -> str:
+    note = n.item.payload.get("note")
+    extra = f"\n> {safe_mrkdwn(str(note), 600)}" if note else ""
+    at = n.item.payload.get("at")
+    when = date_token(datetime.fromisoformat(at)) if at else "later"
+    by = mention(str(n.item.payload.get("by") or n.case.owner_user_id))
+    return f":calendar: Follow-up with {n.customer} ({n.ref}) planned {when}; I'll remind {by} then.{extra}"
+
+
 def _resurvey(n: Nudge) -> str:
     return (
         f"{n.who}:bar_chart: {n.ref} was closed {date_token(n.case.closed_at or n.case.updated_at)}. "
@@ -126,4 +151,6 @@ CASE_KIND_BLOCKS: Mapping[str, CaseKindBlocks] = {
     ),
     FollowUpKind.SCHEDULED_FOLLOW_UP: CaseKindBlocks(_scheduled_follow_up),
     FollowUpKind.RESURVEY: CaseKindBlocks(_resurvey, ((FollowUpAction.RECORD_OUTCOME, "Record outcome…"),)),
+    FollowUpKind.PROMISE_MADE: CaseKindBlocks(_promise_made, ((FollowUpAction.DONE, "Mark kept"),)),
+    FollowUpKind.FOLLOW_UP_PLANNED: CaseKindBlocks(_follow_up_planned, ()),
 }

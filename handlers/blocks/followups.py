@@ -117,7 +117,9 @@ def build_case_nudge(
     if note is not None:
         blocks.append(context(note[:2000]))
         return blocks
-    blocks.append(_case_nudge_actions(item))
+    actions = _case_nudge_actions(item)
+    if actions.elements:  # a confirmation with nothing to click (a planned check-in) has no actions block
+        blocks.append(actions)
     return blocks
 
 

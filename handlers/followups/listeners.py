@@ -13,7 +13,16 @@ from slack_sdk.models.views import View
 from bot.cases import Case
 from bot.clock import Clock
 from bot.errors import MendError
-from bot.followups import FollowUp, FollowUpService, NudgeAction, ResurveyOutcome, SnoozeChoice, zone
+from bot.followups import (
+    FollowUp,
+    FollowUpKind,
+    FollowUpService,
+    NudgeAction,
+    Promise,
+    ResurveyOutcome,
+    SnoozeChoice,
+    zone,
+)
 from bot.permissions import CaseChange
 from bot.recovery import ApologyNeedsForm, RecoveryService
 from handlers.blocks.followups import (
@@ -90,6 +99,9 @@ class FollowUpListeners:
             )
             try:
                 await self._settle(item, what, nudge.user_id)
+                if item.resolution == "kept":  # its confirmation and deadline flag say so too
+                    for other in await self._service.kept_elsewhere(item, actor_user_id=nudge.user_id):
+                        await self._settle(other, what, nudge.user_id)
             finally:  # the case shows what was done even when the nudge could not be redrawn
                 if item.case_id is not None:
                     await self._recovery.sync(item.case_id)
@@ -179,15 +191,34 @@ class FollowUpListeners:
     # ---- modal submissions ----------------------------------------------------------------------
 
     async def submit_promise(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        async def save(step: Acting[StepRef]) -> None:
+        async def save(step: Acting[StepRef]) -> Promise:
             case, _ = await self._recovery.load(step.ref.case_id, step.team_id)
             text = step.interaction.form.text(FollowUpBlock.PROMISE_TEXT) or None
-            await self._service.record_promise(case, actor_user_id=step.user_id, text=text, **_when(step))
+            return await self._service.record_promise(
+                case, actor_user_id=step.user_id, text=text, **_when(step)
+            )
+
+        async def confirm(step: Acting[StepRef], promise: Promise) -> None:
+            await self._confirm(promise.case_id, f"promise:{promise.id}:made")
 
         fields = {"text": FollowUpBlock.PROMISE_TEXT.value, **WHEN_FIELDS}
         await self._kit.submit(
-            ack, body, StepRef, save, error_block=FollowUpBlock.PROMISE_TEXT.value, field_blocks=fields
+            ack,
+            body,
+            StepRef,
+            save,
+            error_block=FollowUpBlock.PROMISE_TEXT.value,
+            field_blocks=fields,
+            then=confirm,
         )
+
+    async def _confirm(self, case_id: int, key_prefix: str) -> None:
+        """The confirmation just staged goes out at once (once: it is a follow-up row), and the card lists
+        the new promise or check-in."""
+        try:
+            await self._service.deliver_now(case_id, key_prefix)
+        finally:
+            await self._recovery.sync(case_id)
 
     async def submit_schedule(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         async def save(step: Acting[StepRef]) -> None:
@@ -195,9 +226,12 @@ class FollowUpListeners:
             note = step.interaction.form.text(FollowUpBlock.NOTE) or None
             await self._service.schedule_follow_up(case, actor_user_id=step.user_id, note=note, **_when(step))
 
+        async def confirm(step: Acting[StepRef], _: None) -> None:
+            await self._confirm(step.ref.case_id, f"{FollowUpKind.FOLLOW_UP_PLANNED.value}:")
+
         fields = {"note": FollowUpBlock.NOTE.value, **WHEN_FIELDS}
         await self._kit.submit(
-            ack, body, StepRef, save, error_block=FollowUpBlock.DATE.value, field_blocks=fields
+            ack, body, StepRef, save, error_block=FollowUpBlock.DATE.value, field_blocks=fields, then=confirm
         )
 
     async def submit_snooze(self, ack: AsyncAck, body: dict[str, Any]) -> None:

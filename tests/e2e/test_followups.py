@@ -286,7 +286,7 @@ async def test_a_kept_promise_is_never_flagged(
         assert (await promise_row(stack)).state == "kept"
         clock.advance(timedelta(hours=2))
         assert await stack.tick() == 1  # the deadline row, cancelled rather than sent
-        assert len(nudges(stack)) == 1
+        assert len(nudges(stack)) == 2  # the confirmation, then the reminder; no flag
         [due] = await rows(stack, "promise_due")
         assert (due.state, due.outcome) == ("cancelled", "cancelled: promise kept")
 
