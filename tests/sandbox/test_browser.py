@@ -562,3 +562,48 @@ async def test_every_input_and_a_confirm_dialog_round_trip_as_slack_sends_them(j
     assert values["time"]["v"]["selected_time"] == "09:30"
     assert values["amount"]["v"]["value"] == "12.5"
     sandbox.double.assert_no_rejections()
+
+
+async def test_a_duplicate_report_not_yet_and_a_reopen_in_a_real_browser(journey: Journey) -> None:
+    """The second report, "Not yet" and Reopen, as a person meets them in the page."""
+    page = journey.page
+    sandbox = journey.client.sandbox
+    thread = journey.thread()
+
+    async def report(summary: str) -> None:
+        await journey.open_channel("support")
+        await journey.type_in_composer(f"/recover {summary}")
+        await page.wait_for_selector("[data-testid=modal] h2:text('Report a failure')")
+        await journey.fill_modal(
+            {
+                "Customer": "Li Wei",
+                "Account or order reference": "order #A-99310",
+                "How hard did it hit them?": "Badly let down: lost time or money",
+                "Kind of failure": "Delivery",
+            }
+        )
+        await journey.submit_modal()
+
+    # 1. Alex opens a case for Li Wei; Sam reports the same customer again and is shown the open case.
+    await report("Parcel marked delivered but never arrived")
+    await journey.modal().wait_for(state="detached")
+    await journey.switch_persona("Sam Okafor")
+    await report("Second parcel arrived crushed")
+    choice = journey.modal_block("What should happen?")
+    await choice.wait_for()
+    shown = await journey.modal().inner_text()
+    assert "R-0001" in shown and "@Alex Rivera" in shown
+    assert await choice.locator(".bk-choice", has_text="Open a new case anyway").count() == 1
+    await journey.shot("duplicate-warning")
+    await journey.fill_modal({"What should happen?": "Add to R-0001 instead"})
+    await journey.submit_modal()
+    await journey.modal().wait_for(state="detached")
+    await journey.open_channel("recovery")
+    assert await page.locator("#messages [data-testid=message]", has_text="R-0002").count() == 0
+    await journey.open_thread("R-0001")
+    added = thread.locator("[data-testid=message]", has_text="reported this customer again")
+    await added.wait_for()
+    assert "Second parcel arrived crushed" in await added.inner_text()
+    assert "@Sam Okafor" in await added.inner_text()
+    await journey.shot("report-added-to-case")
+    print(await thread.inner_text())
