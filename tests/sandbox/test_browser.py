@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,16 @@ class Journey:
     async def submit_modal(self) -> None:
         await self.modal().locator("[data-testid=modal-submit]").click()
         await self.settled()
+
+    async def next_due_until(self, wanted: Any, *, presses: int = 4) -> None:
+        """Press Next due until `wanted` shows: the nudges a finished step made moot come due first and
+        go out as nothing (the engine drops them), as they would in Slack."""
+        for _ in range(presses):
+            await self.page.click("[data-testid=next-due]")
+            await self.settled()  # the page applies the state the call answers with
+            if await wanted.count():
+                return
+        await wanted.wait_for()
 
     async def click_button(self, text: str, *, within: Any = None) -> None:
         scope = within if within is not None else self.page
@@ -564,6 +575,11 @@ async def test_every_input_and_a_confirm_dialog_round_trip_as_slack_sends_them(j
     sandbox.double.assert_no_rejections()
 
 
+def step_prompt(thread: Any, number: int) -> Any:
+    """The newest prompt for step `number` in the thread (a reopened step is posted again at the bottom)."""
+    return thread.locator("[data-testid=message]", has_text=f"Step {number} of 8").last
+
+
 async def test_a_duplicate_report_not_yet_and_a_reopen_in_a_real_browser(journey: Journey) -> None:
     """The second report, "Not yet" and Reopen, as a person meets them in the page."""
     page = journey.page
@@ -606,4 +622,43 @@ async def test_a_duplicate_report_not_yet_and_a_reopen_in_a_real_browser(journey
     assert "Second parcel arrived crushed" in await added.inner_text()
     assert "@Sam Okafor" in await added.inner_text()
     await journey.shot("report-added-to-case")
+
+    # 2. Alex walks the case to its follow-up: the apology through the coach's form, then Done on each step.
+    await journey.switch_persona("Alex Rivera")
+    await journey.open_channel("recovery")
+    await journey.open_thread("R-0001")
+    await journey.click_button("Draft apology", within=step_prompt(thread, 1))
+    await journey.modal_block("Your message to the customer").locator("textarea").fill(GOOD_APOLOGY)
+    await journey.submit_modal()
+    await journey.modal().wait_for(state="detached")
+    for number in range(2, 7):
+        prompt = step_prompt(thread, number)
+        await prompt.locator(".bk-button", has_text="Done").wait_for()
+        await journey.click_button("Done", within=prompt)
+        await prompt.locator(".bk-section-text", has_text="done by @Alex Rivera").wait_for()
+    await step_prompt(thread, 7).locator(".bk-button", has_text="Done").wait_for()
+    await journey.shot("walked-to-follow-up")
+
+    # 3. Next due brings the question about the customer; "Not yet" posts the fix again at the bottom.
+    asked = thread.locator("[data-testid=message]", has_text="Is the customer satisfied?")
+    await journey.next_due_until(asked)
+    assert sandbox.clock.offset - sandbox.start_offset > timedelta(hours=23)  # the next day's check
+    await journey.shot("customer-satisfied-asked")
+    print(await asked.inner_text())
+    await journey.click_button("Not yet", within=asked)
+    await asked.locator(".bk-type-context, .bk-section-text", has_text="Not yet").first.wait_for()
+    newest = thread.locator("[data-testid=message]").last
+    assert "Step 5 of 8 · Fix the problem" in await newest.inner_text()
+    assert "customer not satisfied yet" in await newest.inner_text()
+    assert await newest.locator(".bk-button", has_text="Done").count() == 1
+    old_fix = thread.locator("[data-testid=message]", has_text="Step 5 of 8").first
+    assert "reopened below" in await old_fix.inner_text() and await old_fix.locator(".bk-button").count() == 0
+    assert "waiting" in await step_prompt(thread, 7).inner_text()
+    await journey.card("R-0001").locator(".bk-section-text", has_text="Next: Fix the problem").wait_for()
+    await journey.shot("not-yet-fix-again")
+
+    # 4. The fix done again brings the follow-up back at the bottom; the rest done, the case closes.
+    await journey.click_button("Done", within=newest)
+    follow_up = thread.locator("[data-testid=message]").last
+    await follow_up.locator(".bk-button", has_text="Done").wait_for()
     print(await thread.inner_text())
