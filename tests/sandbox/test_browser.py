@@ -147,6 +147,12 @@ class Journey:
                 return
         await wanted.wait_for()
 
+    async def close_case(self, reference: str) -> None:
+        """Close case on the card, through its confirm dialog."""
+        await self.click_button("Close case", within=self.card(reference))
+        await self.page.locator("[data-testid=confirm] [data-testid=confirm-ok]").click()
+        await self.settled()
+
     async def click_button(self, text: str, *, within: Any = None) -> None:
         scope = within if within is not None else self.page
         await scope.locator(".bk-button", has_text=text).last.click()
@@ -659,6 +665,17 @@ async def test_a_duplicate_report_not_yet_and_a_reopen_in_a_real_browser(journey
 
     # 4. The fix done again brings the follow-up back at the bottom; the rest done, the case closes.
     await journey.click_button("Done", within=newest)
-    follow_up = thread.locator("[data-testid=message]").last
+    follow_up = step_prompt(thread, 7)
+    assert await thread.locator("[data-testid=message]").last.inner_text() == await follow_up.inner_text()
     await follow_up.locator(".bk-button", has_text="Done").wait_for()
+    assert "Step 7 of 8 · Follow up" in await follow_up.inner_text()
+    asked_again = thread.locator("[data-testid=message]", has_text="Is the customer satisfied?").nth(1)
+    await journey.next_due_until(asked_again)
+    await journey.click_button("Satisfied", within=asked_again)
+    await asked_again.locator(".bk-section-text, .bk-type-context", has_text="Customer satisfied").first.wait_for()
+    await journey.click_button("Done", within=follow_up)
+    record = step_prompt(thread, 8)
+    await record.locator(".bk-button", has_text="Done").wait_for()
+    await journey.click_button("Done", within=record)
+    await journey.close_case("R-0001")
     print(await thread.inner_text())
