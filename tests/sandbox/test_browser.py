@@ -13,6 +13,12 @@ in the thread); the Home tab shows the amends budget and team view for Morgan, t
 who has Mend's DM about the decision. Then the clock moves a day ahead; a second case nobody apologises on
 gets its owner's nudge in its thread at **Next due**, and at the next **Next due** the escalation to Morgan.
 
+A second journey: Sam reports Li Wei again and the form shows Alex's open case with "Add to R-0001 instead",
+which puts the report in that case's thread; Alex walks the case to its follow-up, **Next due** brings "Is the
+customer satisfied?", "Not yet" posts the fix again at the bottom of the thread (the follow-up waits), the fix
+done again brings the follow-up back at the bottom, and the case closes; **Reopen…** asks why and which steps
+(the fix and the record ticked), and the second closing says "closed again", once.
+
 The journey grows with the product: each step is a few lines on `Journey`.
 """
 
@@ -650,7 +656,7 @@ async def test_a_duplicate_report_not_yet_and_a_reopen_in_a_real_browser(journey
     await journey.next_due_until(asked)
     assert sandbox.clock.offset - sandbox.start_offset > timedelta(hours=23)  # the next day's check
     await journey.shot("customer-satisfied-asked")
-    print(await asked.inner_text())
+    assert await asked.locator(".bk-button", has_text="Satisfied").count() == 1
     await journey.click_button("Not yet", within=asked)
     await asked.locator(".bk-type-context, .bk-section-text", has_text="Not yet").first.wait_for()
     newest = thread.locator("[data-testid=message]").last
@@ -672,10 +678,54 @@ async def test_a_duplicate_report_not_yet_and_a_reopen_in_a_real_browser(journey
     asked_again = thread.locator("[data-testid=message]", has_text="Is the customer satisfied?").nth(1)
     await journey.next_due_until(asked_again)
     await journey.click_button("Satisfied", within=asked_again)
-    await asked_again.locator(".bk-section-text, .bk-type-context", has_text="Customer satisfied").first.wait_for()
+    await asked_again.locator(
+        ".bk-section-text, .bk-type-context", has_text="Customer satisfied"
+    ).first.wait_for()
     await journey.click_button("Done", within=follow_up)
     record = step_prompt(thread, 8)
     await record.locator(".bk-button", has_text="Done").wait_for()
     await journey.click_button("Done", within=record)
     await journey.close_case("R-0001")
-    print(await thread.inner_text())
+    closed = thread.locator("[data-testid=message]", has_text="is closed. Recovery summary")
+    await closed.wait_for()
+    card = journey.card("R-0001")
+    await card.locator(".bk-button", has_text="Reopen…").wait_for()
+    await journey.shot("closed")
+
+    # 5. Reopen asks why and which steps: the fix and the record are ticked to start with.
+    await journey.click_button("Reopen…", within=card)
+    await page.wait_for_selector("[data-testid=modal] h2:text('Reopen the case')")
+    steps = journey.modal_block("Steps to do again")
+    ticked = steps.locator(".bk-choice:has(input:checked)")
+    assert await ticked.all_inner_texts() == ["5. Fix the problem", "8. Document and learn"]
+    assert (
+        "8. Document and learn" in await steps.inner_text() and "1. Acknowledge" in await steps.inner_text()
+    )
+    await journey.fill_modal({"Why reopen it?": "The replacement parcel arrived crushed too"})
+    await journey.shot("reopen-choice")
+    await journey.submit_modal()
+    await journey.modal().wait_for(state="detached")
+    reopened = thread.locator("[data-testid=message]", has_text="was reopened by @Alex Rivera")
+    await reopened.wait_for()
+    assert "The replacement parcel arrived crushed too" in await reopened.inner_text()
+    fix_again = thread.locator("[data-testid=message]").last
+    assert "Step 5 of 8 · Fix the problem" in await fix_again.inner_text()
+    await card.locator(".bk-section-text", has_text="Progress 6/8 · Next: Fix the problem").wait_for()
+    assert await card.locator(".bk-button", has_text="Close case").count() == 1
+    await journey.shot("reopened")
+
+    # 6. The fix and the record done again, the second closing says the case was closed again.
+    await journey.click_button("Done", within=step_prompt(thread, 5))
+    record = step_prompt(thread, 8)
+    await record.locator(".bk-button", has_text="Done").wait_for()
+    await journey.click_button("Done", within=record)
+    await journey.close_case("R-0001")
+    summaries = thread.locator("[data-testid=message]", has_text="Recovery summary")
+    await summaries.nth(1).wait_for()
+    again = await summaries.nth(1).inner_text()
+    assert "closed again" in again and "Updated recovery summary" in again
+    assert "closed again" not in await summaries.first.inner_text()
+    assert await thread.locator("[data-testid=message]", has_text="closed again").count() == 1
+    await card.locator(".bk-button", has_text="Reopen…").wait_for()
+    await journey.shot("closed-again")
+    sandbox.double.assert_no_rejections()
