@@ -13,6 +13,12 @@ in the thread); the Home tab shows the amends budget and team view for Morgan, t
 who has Mend's DM about the decision. Then the clock moves a day ahead; a second case nobody apologises on
 gets its owner's nudge in its thread at **Next due**, and at the next **Next due** the escalation to Morgan.
 
+A second journey: Sam reports Li Wei again and the form shows Alex's open case with "Add to R-0001 instead",
+which puts the report in that case's thread; Alex walks the case to its follow-up, **Next due** brings "Is the
+customer satisfied?", "Not yet" posts the fix again at the bottom of the thread (the follow-up waits), the fix
+done again brings the follow-up back at the bottom, and the case closes; **Reopen…** asks why and which steps
+(the fix and the record ticked), and the second closing says "closed again", once.
+
 The journey grows with the product: each step is a few lines on `Journey`.
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +141,22 @@ class Journey:
 
     async def submit_modal(self) -> None:
         await self.modal().locator("[data-testid=modal-submit]").click()
+        await self.settled()
+
+    async def next_due_until(self, wanted: Any, *, presses: int = 4) -> None:
+        """Press Next due until `wanted` shows: the nudges a finished step made moot come due first and
+        go out as nothing (the engine drops them), as they would in Slack."""
+        for _ in range(presses):
+            await self.page.click("[data-testid=next-due]")
+            await self.settled()  # the page applies the state the call answers with
+            if await wanted.count():
+                return
+        await wanted.wait_for()
+
+    async def close_case(self, reference: str) -> None:
+        """Close case on the card, through its confirm dialog."""
+        await self.click_button("Close case", within=self.card(reference))
+        await self.page.locator("[data-testid=confirm] [data-testid=confirm-ok]").click()
         await self.settled()
 
     async def click_button(self, text: str, *, within: Any = None) -> None:
@@ -561,4 +584,148 @@ async def test_every_input_and_a_confirm_dialog_round_trip_as_slack_sends_them(j
     assert values["day"]["v"]["selected_date"] == "2024-05-01"
     assert values["time"]["v"]["selected_time"] == "09:30"
     assert values["amount"]["v"]["value"] == "12.5"
+    sandbox.double.assert_no_rejections()
+
+
+def step_prompt(thread: Any, number: int) -> Any:
+    """The newest prompt for step `number` in the thread (a reopened step is posted again at the bottom)."""
+    return thread.locator("[data-testid=message]", has_text=f"Step {number} of 8").last
+
+
+async def test_a_duplicate_report_not_yet_and_a_reopen_in_a_real_browser(journey: Journey) -> None:
+    """The second report, "Not yet" and Reopen, as a person meets them in the page."""
+    page = journey.page
+    sandbox = journey.client.sandbox
+    thread = journey.thread()
+
+    async def report(summary: str) -> None:
+        await journey.open_channel("support")
+        await journey.type_in_composer(f"/recover {summary}")
+        await page.wait_for_selector("[data-testid=modal] h2:text('Report a failure')")
+        await journey.fill_modal(
+            {
+                "Customer": "Li Wei",
+                "Account or order reference": "order #A-99310",
+                "How hard did it hit them?": "Badly let down: lost time or money",
+                "Kind of failure": "Delivery",
+            }
+        )
+        await journey.submit_modal()
+
+    # 1. Alex opens a case for Li Wei; Sam reports the same customer again and is shown the open case.
+    await report("Parcel marked delivered but never arrived")
+    await journey.modal().wait_for(state="detached")
+    await journey.switch_persona("Sam Okafor")
+    await report("Second parcel arrived crushed")
+    choice = journey.modal_block("What should happen?")
+    await choice.wait_for()
+    shown = await journey.modal().inner_text()
+    assert "R-0001" in shown and "@Alex Rivera" in shown
+    assert await choice.locator(".bk-choice", has_text="Open a new case anyway").count() == 1
+    await journey.shot("duplicate-warning")
+    await journey.fill_modal({"What should happen?": "Add to R-0001 instead"})
+    await journey.submit_modal()
+    await journey.modal().wait_for(state="detached")
+    await journey.open_channel("recovery")
+    assert await page.locator("#messages [data-testid=message]", has_text="R-0002").count() == 0
+    await journey.open_thread("R-0001")
+    added = thread.locator("[data-testid=message]", has_text="reported this customer again")
+    await added.wait_for()
+    assert "Second parcel arrived crushed" in await added.inner_text()
+    assert "@Sam Okafor" in await added.inner_text()
+    await journey.shot("report-added-to-case")
+
+    # 2. Alex walks the case to its follow-up: the apology through the coach's form, then Done on each step.
+    await journey.switch_persona("Alex Rivera")
+    await journey.open_channel("recovery")
+    await journey.open_thread("R-0001")
+    await journey.click_button("Draft apology", within=step_prompt(thread, 1))
+    await journey.modal_block("Your message to the customer").locator("textarea").fill(GOOD_APOLOGY)
+    await journey.submit_modal()
+    await journey.modal().wait_for(state="detached")
+    for number in range(2, 7):
+        prompt = step_prompt(thread, number)
+        await prompt.locator(".bk-button", has_text="Done").wait_for()
+        await journey.click_button("Done", within=prompt)
+        await prompt.locator(".bk-section-text", has_text="done by @Alex Rivera").wait_for()
+    await step_prompt(thread, 7).locator(".bk-button", has_text="Done").wait_for()
+    await journey.shot("walked-to-follow-up")
+
+    # 3. Next due brings the question about the customer; "Not yet" posts the fix again at the bottom.
+    asked = thread.locator("[data-testid=message]", has_text="Is the customer satisfied?")
+    await journey.next_due_until(asked)
+    assert sandbox.clock.offset - sandbox.start_offset > timedelta(hours=23)  # the next day's check
+    await journey.shot("customer-satisfied-asked")
+    assert await asked.locator(".bk-button", has_text="Satisfied").count() == 1
+    await journey.click_button("Not yet", within=asked)
+    await asked.locator(".bk-type-context, .bk-section-text", has_text="Not yet").first.wait_for()
+    newest = thread.locator("[data-testid=message]").last
+    assert "Step 5 of 8 · Fix the problem" in await newest.inner_text()
+    assert "customer not satisfied yet" in await newest.inner_text()
+    assert await newest.locator(".bk-button", has_text="Done").count() == 1
+    old_fix = thread.locator("[data-testid=message]", has_text="Step 5 of 8").first
+    assert "reopened below" in await old_fix.inner_text() and await old_fix.locator(".bk-button").count() == 0
+    assert "waiting" in await step_prompt(thread, 7).inner_text()
+    await journey.card("R-0001").locator(".bk-section-text", has_text="Next: Fix the problem").wait_for()
+    await journey.shot("not-yet-fix-again")
+
+    # 4. The fix done again brings the follow-up back at the bottom; the rest done, the case closes.
+    await journey.click_button("Done", within=newest)
+    follow_up = step_prompt(thread, 7)
+    assert await thread.locator("[data-testid=message]").last.inner_text() == await follow_up.inner_text()
+    await follow_up.locator(".bk-button", has_text="Done").wait_for()
+    assert "Step 7 of 8 · Follow up" in await follow_up.inner_text()
+    asked_again = thread.locator("[data-testid=message]", has_text="Is the customer satisfied?").nth(1)
+    await journey.next_due_until(asked_again)
+    await journey.click_button("Satisfied", within=asked_again)
+    await asked_again.locator(
+        ".bk-section-text, .bk-type-context", has_text="Customer satisfied"
+    ).first.wait_for()
+    await journey.click_button("Done", within=follow_up)
+    record = step_prompt(thread, 8)
+    await record.locator(".bk-button", has_text="Done").wait_for()
+    await journey.click_button("Done", within=record)
+    await journey.close_case("R-0001")
+    closed = thread.locator("[data-testid=message]", has_text="is closed. Recovery summary")
+    await closed.wait_for()
+    card = journey.card("R-0001")
+    await card.locator(".bk-button", has_text="Reopen…").wait_for()
+    await journey.shot("closed")
+
+    # 5. Reopen asks why and which steps: the fix and the record are ticked to start with.
+    await journey.click_button("Reopen…", within=card)
+    await page.wait_for_selector("[data-testid=modal] h2:text('Reopen the case')")
+    steps = journey.modal_block("Steps to do again")
+    ticked = steps.locator(".bk-choice:has(input:checked)")
+    assert await ticked.all_inner_texts() == ["5. Fix the problem", "8. Document and learn"]
+    assert (
+        "8. Document and learn" in await steps.inner_text() and "1. Acknowledge" in await steps.inner_text()
+    )
+    await journey.fill_modal({"Why reopen it?": "The replacement parcel arrived crushed too"})
+    await journey.shot("reopen-choice")
+    await journey.submit_modal()
+    await journey.modal().wait_for(state="detached")
+    reopened = thread.locator("[data-testid=message]", has_text="was reopened by @Alex Rivera")
+    await reopened.wait_for()
+    assert "The replacement parcel arrived crushed too" in await reopened.inner_text()
+    fix_again = thread.locator("[data-testid=message]").last
+    assert "Step 5 of 8 · Fix the problem" in await fix_again.inner_text()
+    await card.locator(".bk-section-text", has_text="Progress 6/8 · Next: Fix the problem").wait_for()
+    assert await card.locator(".bk-button", has_text="Close case").count() == 1
+    await journey.shot("reopened")
+
+    # 6. The fix and the record done again, the second closing says the case was closed again.
+    await journey.click_button("Done", within=step_prompt(thread, 5))
+    record = step_prompt(thread, 8)
+    await record.locator(".bk-button", has_text="Done").wait_for()
+    await journey.click_button("Done", within=record)
+    await journey.close_case("R-0001")
+    summaries = thread.locator("[data-testid=message]", has_text="Recovery summary")
+    await summaries.nth(1).wait_for()
+    again = await summaries.nth(1).inner_text()
+    assert "closed again" in again and "Updated recovery summary" in again
+    assert "closed again" not in await summaries.first.inner_text()
+    assert await thread.locator("[data-testid=message]", has_text="closed again").count() == 1
+    await card.locator(".bk-button", has_text="Reopen…").wait_for()
+    await journey.shot("closed-again")
     sandbox.double.assert_no_rejections()
