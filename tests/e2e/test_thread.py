@@ -1,0 +1,106 @@
+"""End to end: the case thread reads as a log of events a manager can scan (issue #13)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import pytest
+
+from handlers.ids import AmendsAction, AmendsBlock, StepAction
+from tests.e2e.conftest import Stack
+
+MakeStack = Callable[..., AbstractAsyncContextManager[Stack]]
+MOST_MESSAGES_ON_THE_HAPPY_PATH = 10
+
+
+@pytest.fixture
+async def stack(make_stack: MakeStack) -> AsyncIterator[Stack]:
+    async with make_stack() as running:
+        yield running
+
+
+def text_of(message: dict[str, Any]) -> str:
+    return json.dumps(message.get("blocks") or [], ensure_ascii=False) + str(message.get("text"))
+
+
+def card(stack: Stack) -> dict[str, Any]:
+    assert stack.recovery is not None
+    return next(
+        m
+        for m in stack.double.messages(stack.recovery)
+        if (m.get("metadata") or {}).get("event_type") == "mend_case_card"
+    )
+
+
+def replies(stack: Stack) -> list[dict[str, Any]]:
+    """The case thread without its parent (the card)."""
+    assert stack.recovery is not None
+    return stack.double.thread(stack.recovery, card(stack)["ts"])[1:]
+
+
+def step(case_id: int, key: str) -> dict[str, str]:
+    return {"value": json.dumps({"c": case_id, "s": key}, separators=(",", ":"))}
+
+
+async def click(stack: Stack, action_id: str, person: Any = None, **kwargs: Any) -> None:
+    response = await (person or stack.alice).click(action_id, **kwargs)
+    assert response.status == 200
+    await stack.settle()
+
+
+async def submit(stack: Stack, values: dict[str, Any], person: Any = None) -> None:
+    response = await (person or stack.alice).submit_view(values)
+    assert response.status == 200 and response.field_errors == {}, response.body
+    await stack.settle()
+
+
+async def walk_the_happy_path(stack: Stack) -> int:
+    """Report, apology, listen, ownership, root cause, fix, amends within the limit, follow-up, record,
+    close: the case's id."""
+    case = await stack.report_case()
+    await stack.apologise(case.id)
+    await click(stack, StepAction.DONE.value, **step(case.id, "listen"))
+    await click(stack, StepAction.TAKE_OWNERSHIP.value, person=stack.bob, **step(case.id, "own"))
+    await click(stack, StepAction.RECORD_ROOT_CAUSE.value, person=stack.bob, **step(case.id, "root_cause"))
+    await submit(
+        stack,
+        {"Root cause": "carrier_logistics", "What caused it": "The courier's van had no cooling on a hot day"},
+        person=stack.bob,
+    )
+    await click(stack, StepAction.DONE.value, person=stack.bob, **step(case.id, "fix"))
+    amends_prompt = replies(stack)[-1]
+    assert "Make amends" in text_of(amends_prompt)
+    await click(stack, AmendsAction.OFFER.value, person=stack.bob, message_ts=amends_prompt["ts"])
+    await submit(
+        stack,
+        {
+            AmendsBlock.KIND.value: "refund",
+            AmendsBlock.AMOUNT.value: "€45.50",
+            AmendsBlock.JUSTIFICATION.value: "Refund the delivery and the cake: they paid for a party.",
+        },
+        person=stack.bob,
+    )
+    await click(stack, StepAction.DONE.value, person=stack.bob, **step(case.id, "follow_up"))
+    await click(stack, StepAction.DONE.value, person=stack.bob, **step(case.id, "record"))
+    await click(stack, StepAction.CLOSE_CASE.value, person=stack.bob, message_ts=card(stack)["ts"])
+    return case.id
+
+
+async def test_the_happy_path_writes_at_most_ten_thread_messages_none_twice(stack: Stack) -> None:
+    await walk_the_happy_path(stack)
+    thread = replies(stack)
+    print(f"\nThe happy path wrote {len(thread)} thread messages:")
+    for message in thread:
+        print(f"  - {(message.get('metadata') or {}).get('event_type')}: {message.get('text')}")
+    assert "Recovery summary" in text_of(thread[-1])  # the walk reached the end
+    # The grant finished the amends step: its prompt's redraw says so, and no other message repeats it.
+    [granted] = [m for m in thread[:-1] if "€45.50" in text_of(m)]
+    assert "Make amends" in text_of(granted) and "Amends granted" in text_of(granted)
+
+    assert len(thread) <= MOST_MESSAGES_ON_THE_HAPPY_PATH
+    texts = [text_of(m) for m in thread]
+    assert len(set(texts)) == len(texts), "two thread messages say the same"
+    stack.double.assert_no_rejections()
