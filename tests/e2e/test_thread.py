@@ -67,7 +67,10 @@ async def walk_the_happy_path(stack: Stack) -> int:
     await click(stack, StepAction.RECORD_ROOT_CAUSE.value, person=stack.bob, **step(case.id, "root_cause"))
     await submit(
         stack,
-        {"Root cause": "carrier_logistics", "What caused it": "The courier's van had no cooling on a hot day"},
+        {
+            "Root cause": "carrier_logistics",
+            "What caused it": "The courier's van had no cooling on a hot day",
+        },
         person=stack.bob,
     )
     await click(stack, StepAction.DONE.value, person=stack.bob, **step(case.id, "fix"))
@@ -104,3 +107,11 @@ async def test_the_happy_path_writes_at_most_ten_thread_messages_none_twice(stac
     texts = [text_of(m) for m in thread]
     assert len(set(texts)) == len(texts), "two thread messages say the same"
     stack.double.assert_no_rejections()
+
+
+async def test_the_card_is_posted_complete_and_not_edited_right_after(stack: Stack) -> None:
+    await stack.report_case()
+    posted = card(stack)
+    updates = [c for c in stack.double.calls_to("chat.update") if c.args.get("ts") == posted["ts"]]
+    assert updates == [], "the card was edited right after it was posted, so Slack shows it '(edited)'"
+    assert "Progress *0/8*" in text_of(posted) and "Next: *Acknowledge and apologize*" in text_of(posted)
