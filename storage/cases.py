@@ -142,7 +142,10 @@ class SqlCaseRepository:
                 update(CaseRow)
                 .where(CaseRow.id == case_id, CaseRow.card_ts.is_(None))
                 .values(
-                    card_channel_id=card.channel_id, card_ts=card.ts, card_version=drawn_version, updated_at=at
+                    card_channel_id=card.channel_id,
+                    card_ts=card.ts,
+                    card_version=drawn_version,
+                    updated_at=at,
                 )
             )
             if result.rowcount:  # type: ignore[attr-defined]
