@@ -62,7 +62,8 @@ async def walk_the_happy_path(stack: Stack) -> int:
     close: the case's id."""
     case = await stack.report_case()
     await stack.apologise(case.id)
-    await click(stack, StepAction.DONE.value, **step(case.id, "listen"))
+    listened = {"What the customer said matters most": "The cake for her daughter's party on Saturday"}
+    await click(stack, StepAction.DONE.value, **step(case.id, "listen"), values=listened)
     await click(stack, StepAction.TAKE_OWNERSHIP.value, person=stack.bob, **step(case.id, "own"))
     await click(stack, StepAction.RECORD_ROOT_CAUSE.value, person=stack.bob, **step(case.id, "root_cause"))
     await submit(
@@ -73,7 +74,8 @@ async def walk_the_happy_path(stack: Stack) -> int:
         },
         person=stack.bob,
     )
-    await click(stack, StepAction.DONE.value, person=stack.bob, **step(case.id, "fix"))
+    fixed = {"What was fixed": "A fresh cake delivered by 4pm the next day"}
+    await click(stack, StepAction.DONE.value, person=stack.bob, **step(case.id, "fix"), values=fixed)
     amends_prompt = replies(stack)[-1]
     assert "Make amends" in text_of(amends_prompt)
     await click(stack, AmendsAction.OFFER.value, person=stack.bob, message_ts=amends_prompt["ts"])
@@ -99,6 +101,14 @@ async def test_the_happy_path_writes_at_most_ten_thread_messages_none_twice(stac
     for message in thread:
         print(f"  - {(message.get('metadata') or {}).get('event_type')}: {message.get('text')}")
     assert "Recovery summary" in text_of(thread[-1])  # the walk reached the end
+    # Listen and fix each kept their one line: on the finished step, and in the summary.
+    for line in (
+        "What the customer said matters most:* The cake for her daughter's party on Saturday",
+        "What was fixed:* A fresh cake delivered by 4pm the next day",
+    ):
+        step_prompt, summary = [m for m in thread if line in text_of(m)]
+        assert (step_prompt.get("metadata") or {}).get("event_type") == "mend_step_prompt"
+        assert summary is thread[-1]
     # The grant finished the amends step: its prompt's redraw says so, and no other message repeats it.
     [granted] = [m for m in thread[:-1] if "€45.50" in text_of(m)]
     assert "Make amends" in text_of(granted) and "Amends granted" in text_of(granted)
