@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from handlers.ids import AmendsAction, AmendsBlock, StepAction
+from bot.clock import FrozenClock
+from handlers.ids import AmendsAction, AmendsBlock, FollowUpAction, StepAction, StepBlock
 from tests.e2e.conftest import Stack
 
 MakeStack = Callable[..., AbstractAsyncContextManager[Stack]]
@@ -125,3 +127,35 @@ async def test_the_card_is_posted_complete_and_not_edited_right_after(stack: Sta
     updates = [c for c in stack.double.calls_to("chat.update") if c.args.get("ts") == posted["ts"]]
     assert updates == [], "the card was edited right after it was posted, so Slack shows it '(edited)'"
     assert "Progress *0/8*" in text_of(posted) and "Next: *Acknowledge and apologize*" in text_of(posted)
+
+
+async def test_with_a_not_yet_and_a_reopen_no_two_thread_messages_say_the_same(make_stack: MakeStack) -> None:
+    clock = FrozenClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # a Tuesday, in working hours
+    async with make_stack(clock=clock, follow_up_after="1d", working_hours="always") as stack:
+        case = await stack.report_case()
+        await stack.apologise(case.id)
+        for key in ("listen", "own", "root_cause", "fix"):
+            await click(stack, StepAction.DONE.value, **step(case.id, key))
+        for answer in (FollowUpAction.NOT_YET, FollowUpAction.SATISFIED):  # asked twice: not yet, then yes
+            clock.advance(timedelta(days=1))
+            assert await stack.tick() >= 1
+            asked = [m for m in replies(stack) if "Is the customer satisfied?" in text_of(m)][-1]
+            await click(stack, answer.value, message_ts=asked["ts"])
+            if answer is FollowUpAction.NOT_YET:
+                await click(stack, StepAction.DONE.value, **step(case.id, "fix"))
+        for key in ("amends", "follow_up", "record"):
+            await click(stack, StepAction.DONE.value, **step(case.id, key))
+        await click(stack, StepAction.CLOSE_CASE.value, message_ts=card(stack)["ts"])
+        await click(stack, StepAction.REOPEN_CASE.value, message_ts=card(stack)["ts"])
+        await submit(stack, {StepBlock.REOPEN_REASON.value: "The replacement broke too"})
+        for key in ("fix", "record"):
+            await click(stack, StepAction.DONE.value, **step(case.id, key))
+        await click(stack, StepAction.CLOSE_CASE.value, message_ts=card(stack)["ts"])
+        thread = replies(stack)
+        print(f"\nWith a not-yet and a reopen the thread has {len(thread)} messages:")
+        for message in thread:
+            print(f"  - {(message.get('metadata') or {}).get('event_type')}: {message.get('text')}")
+        texts = [text_of(m) for m in thread]
+        twice = [t[:200] for t in set(texts) if texts.count(t) > 1]
+        assert twice == [], "two thread messages say the same"
+        stack.double.assert_no_rejections()
