@@ -349,7 +349,11 @@ class CaseRepository(Protocol):
 
     async def get(self, case_id: int) -> Case | None: ...
 
-    async def record_card(self, case_id: int, card: MessageRef, at: datetime) -> Case: ...
+    async def record_card(
+        self, case_id: int, card: MessageRef, at: datetime, *, drawn_version: int = 0
+    ) -> Case:
+        """The case's card, posted showing the case at `drawn_version` (so it isn't redrawn at once)."""
+        ...
 
     async def record_thread_opened(self, case_id: int, at: datetime) -> Case: ...
 
@@ -521,8 +525,9 @@ class CaseService:
             channel_id = self.card_channel_for(case.origin_channel_id)
             if channel_id is None:
                 raise NoCardChannel()
+            # The card is posted complete, progress included: an edit right after shows it "(edited)".
             card = await self._notifier.post_case_card(case, channel_id)
-            case = await self._repo.record_card(case.id, card, self._clock.now())
+            case = await self._repo.record_card(case.id, card, self._clock.now(), drawn_version=case.version)
         if not case.thread_opened:
             await self._notifier.open_case_thread(case)
             case = await self._repo.record_thread_opened(case.id, self._clock.now())

@@ -49,6 +49,9 @@ class Step(BaseModel):
     # Read on the apology step (its role's rules: bot/step_roles.py): Done there opens the apology form,
     # so the coach sees every apology, unless a team turns it off here.
     coach: StrictBool = True
+    # One optional line Done records on the step, asked as this (e.g. what the customer said matters most),
+    # shown on the finished step and in the closing summary.
+    asks: str | None = Field(default=None, min_length=1, max_length=80)
 
     @field_validator("title", "what", "why")
     @classmethod
@@ -87,6 +90,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         what="Restate the problem, ask open questions, and capture the customer's own words.",
         why="The customer must feel understood before any fix lands.",
         words=("Tell me what happened.", "So what I'm hearing is …", "What would make this right for you?"),
+        asks="What the customer said matters most",
     ),
     Step(
         key="own",
@@ -111,6 +115,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
         why="An apology without a fix is only words.",
         words=("I've … and you'll have it by ….",),
         action=StepRole.FIX,
+        asks="What was fixed",
     ),
     Step(
         key="amends",

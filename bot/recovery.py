@@ -20,6 +20,8 @@ from bot.records import CaseRecord, RecordField, validate_record
 from bot.step_roles import rules_of
 
 MAX_NOTE = 3000
+#: The one line a step that `asks` records on Done (Slack's input holds it to this too).
+MAX_ASKED_NOTE = 300
 
 
 def prompt_of(step: CaseStep) -> MessageRef | None:
@@ -241,10 +243,16 @@ class RecoveryService:
         await self.check(case, CaseChange.REOPEN, actor_user_id)
         return case
 
-    async def complete_step(self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str) -> None:
+    async def complete_step(
+        self, case_id: int, step_key: str, *, actor_user_id: str, team_id: str, note: str | None = None
+    ) -> None:
+        """Done on a step; `note` is the one optional line a step that `asks` for one records."""
         case, step = await self.open_step(case_id, step_key, team_id)
         if rules_of(step).acknowledges and step.step.coach:
             raise ApologyNeedsForm(case, step)  # the playbook's `coach = false` lets Done finish it
+        note = ((note or "").strip() or None) if step.step.asks else None
+        if note and len(note) > MAX_ASKED_NOTE:
+            raise InvalidInput("note", f"Please keep it under {MAX_ASKED_NOTE} characters.")
         await self._finish(
             StepChange(
                 case_id=case_id,
@@ -252,8 +260,9 @@ class RecoveryService:
                 status=StepStatus.DONE,
                 actor_user_id=actor_user_id,
                 at=self._clock.now(),
+                note=note,
                 event_kind="step_done",
-                event_data={"step": step_key},
+                event_data={"step": step_key, "note": note} if note else {"step": step_key},
                 acknowledges=rules_of(step).acknowledges,
             ),
             team_id,

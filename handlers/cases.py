@@ -14,7 +14,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.cases import Case, CaseConfig, CaseReport, CaseService, MessageRef, ReportField, validate_report
 from bot.duplicates import OTHER, DuplicateService
 from bot.errors import MendError, SlackUnavailable
-from bot.playbook import Step
+from bot.playbook import CaseStep, Step, progress_of
 from bot.recovery import RecoveryService
 from handlers.blocks.cases import (
     DUPLICATE_ADD,
@@ -94,10 +94,12 @@ class SlackCaseNotifier:
         self._steps = steps
 
     async def post_case_card(self, case: Case, channel_id: str) -> MessageRef:
+        # A new case's steps are the playbook's, none started: the progress line the first sync would add.
+        fresh = [CaseStep(case_id=case.id, position=i, step=s) for i, s in enumerate(self._steps)]
         return await self._poster.post_once(
             channel_id,
             case_card_text(case, self._config),
-            build_case_card(case, self._config),
+            build_case_card(case, self._config, progress_of(fresh)),
             event_type=MessageMetadata.CASE_CARD,
             key=str(case.id),
         )

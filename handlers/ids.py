@@ -123,6 +123,7 @@ class StepBlock(InputId):
     ROOT_CAUSE_CATEGORY = "root_cause_category"
     ROOT_CAUSE_DETAILS = "root_cause_details"
     STEP_ACTIONS = "step_actions"
+    STEP_NOTE = "step_note"  # the one line a step `asks` for, typed on its prompt and read with Done
     CARD_ACTIONS = "card_actions"
     RECORD_ROOT_CAUSE = "record_root_cause"
     RECORD_WHAT_HAPPENED = "record_what_happened"

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from bot.cases import Case, MessageRef
+from bot.cases import Case, MessageRef, Severity
 from bot.events import CaseChanged
 from bot.learning import LearningService, ProcessFix, RecurrenceAlert
 from handlers.blocks.learning import build_process_fix_modal, build_recurrence_alert, decode_alert
@@ -109,6 +109,15 @@ class LearningListeners:
         )
 
 
+#: The severity told as what happened to the customer, to sit in a sentence (its label is a form's option).
+WHAT_THE_CUSTOMER_WENT_THROUGH = {
+    Severity.MINOR: "the customer was mildly irritated",
+    Severity.MODERATE: "the failure got in the customer's way",
+    Severity.MAJOR: "the customer was badly let down and lost time or money",
+    Severity.CRITICAL: "the customer came to serious harm or there is a legal or safety risk",
+}
+
+
 class SlackCheckInNotifier:
     """Asks a manager, in Mend's DM, to check in with the agent who handled a hard case."""
 
@@ -117,9 +126,9 @@ class SlackCheckInNotifier:
 
     async def ask_to_check_in(self, case: Case, manager_user_id: str) -> None:
         text = (
-            f":handshake: {mention(case.owner_user_id)} just closed *{case.reference}*, a "
-            f"{case.report.severity.label.lower()} case. Hard cases take it out of people: "
-            f"a few minutes with {mention(case.owner_user_id)} today would help."
+            f":handshake: {mention(case.owner_user_id)} just closed *{case.reference}*, where "
+            f"{WHAT_THE_CUSTOMER_WENT_THROUGH[case.report.severity]}. Hard cases take it out of people: "
+            "a few minutes with them today would help."
         )
         await self._poster.post_once(
             manager_user_id,

@@ -13,6 +13,7 @@ from bot.errors import InvalidInput
 from bot.playbook import CaseStep, Progress, StepStatus
 from bot.records import CaseRecord, RecordField
 from bot.recovery import ApologyNeedsForm, RecoveryService
+from handlers import payloads
 from handlers.blocks.cases import build_case_card, case_card_text
 from handlers.blocks.commitments import Commitments, build_card_commitments
 from handlers.blocks.recovery import (
@@ -30,7 +31,7 @@ from handlers.blocks.recovery import (
     build_step_prompt,
 )
 from handlers.ids import MessageMetadata, StepBlock
-from handlers.interaction import Acting, Interaction, ListenerKit
+from handlers.interaction import Acting, Form, Interaction, ListenerKit
 from handlers.slack_api import SlackPoster
 from handlers.tasks import BackgroundTasks
 
@@ -128,9 +129,14 @@ class RecoveryListeners:
     # ---- buttons on step prompts and the card -------------------------------------------------
 
     async def complete_step(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        # A step that asks for a line has it typed on its prompt: Slack sends the message's inputs with Done.
+        note = Form(payloads.field(body, "state", "values")).text(StepBlock.STEP_NOTE)
+
         async def work(step: Acting[StepRef]) -> None:
             try:
-                await self._service.complete_step(step.ref.case_id, step.ref.step_key, **step.actor)
+                await self._service.complete_step(
+                    step.ref.case_id, step.ref.step_key, **step.actor, note=note
+                )
             except ApologyNeedsForm as needs:  # Done on the apology: what was sent goes through the coach
                 await self.open_apology_form(step.interaction, needs)
 

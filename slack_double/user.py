@@ -544,7 +544,7 @@ class Person:
         """Click a button, or pick `choose` in a select/date/user picker, found by its action_id.
 
         `text`/`value` narrow buttons by label or value, `block_id` to one block (as a real click does);
-        `values` fills a modal's inputs first.
+        `values` fills the inputs of the modal or message first.
         """
         found = self.find(
             action_id,
@@ -583,7 +583,13 @@ class Person:
             payload["channel"] = self._channel_obj(found.channel_id)
             if found.message is not None:  # Slack sends no `message` for ephemeral messages
                 payload["message"] = copy.deepcopy(found.message)
-            payload["state"] = {"values": {}}
+            # A message's inputs travel with its buttons, as Slack sends them (`values` types into them).
+            typed = (
+                build_state_values(found.message, values or {}, enforce_required=False)
+                if found.message is not None
+                else {}
+            )
+            payload["state"] = {"values": typed}
             payload["response_url"] = self.double.issue_response_url(
                 self.id, found.channel_id, ts, is_ephemeral=found.surface == "ephemeral"
             )

@@ -291,11 +291,10 @@ class SqlAmendsRepository:
                         reasons=[r.code.value for r in new.reasons],
                     )
                 )
-                if given:
-                    await self._after_given(
-                        session, new.case_id, new.step_key, new.requester_user_id, new.at, row.id
-                    )
-                await self._stage_offer(session, new, row, copies)
+                announced = given and await self._after_given(
+                    session, new.case_id, new.step_key, new.requester_user_id, new.at, row.id
+                )
+                await self._stage_offer(session, new, row, copies, announced=announced)
             return amends_from_row(row), True
         except IntegrityError:
             if new.submission_key is None:
@@ -342,11 +341,18 @@ class SqlAmendsRepository:
 
     @staticmethod
     async def _stage_offer(
-        session: AsyncSession, new: NewAmends, row: AmendsRow, copies: Sequence[AmendsCopyRow]
+        session: AsyncSession,
+        new: NewAmends,
+        row: AmendsRow,
+        copies: Sequence[AmendsCopyRow],
+        *,
+        announced: bool,
     ) -> None:
         """The request's Slack side, staged in its transaction: lost neither to Slack nor to a crash."""
         await session.flush()  # the copies' ids
-        requests = offer_requests(row.id, new.state, [c.id for c in copies], new.at, new.remind_at)
+        requests = offer_requests(
+            row.id, new.state, [c.id for c in copies], new.at, new.remind_at, announced=announced
+        )
         await stage(session, requests, case_id=new.case_id, now=new.at)
 
     async def _after_given(
@@ -357,8 +363,9 @@ class SqlAmendsRepository:
         actor: str,
         at: datetime,
         amends_id: int,
-    ) -> None:
-        """In the granting transaction: finish the playbook's amends step and refresh the card's summary."""
+    ) -> bool:
+        """In the granting transaction: finish the playbook's amends step and refresh the card's summary.
+        True when that finished a step whose prompt is in the case thread: its redraw announces the grant."""
         given = [
             amends_from_row(r)
             for r in (
@@ -372,7 +379,7 @@ class SqlAmendsRepository:
         summary = granted_summary(given)
         await session.execute(update(CaseRow).where(CaseRow.id == case_id).values(amends_note=summary))
         if step_key is None:
-            return
+            return False
         finished = await session.execute(
             update(CaseStepRow)
             .where(
@@ -381,9 +388,12 @@ class SqlAmendsRepository:
                 CaseStepRow.status == StepStatus.PENDING.value,
             )
             .values(status=StepStatus.DONE.value, actor_user_id=actor, at=at, note=summary)
+            .returning(CaseStepRow.prompt_ts)
         )
-        if _rowcount(finished):
+        prompts = list(finished.scalars())
+        if prompts:
             session.add(event_row(case_id, "step_done", actor, at, step=step_key, amends_id=amends_id))
+        return any(ts is not None for ts in prompts)
 
     async def get(self, amends_id: int) -> Amends | None:
         async with self._db.transaction() as session:

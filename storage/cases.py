@@ -133,13 +133,20 @@ class SqlCaseRepository:
             row = await session.get(CaseRow, case_id)
             return case_from_row(row) if row else None
 
-    async def record_card(self, case_id: int, card: MessageRef, at: datetime) -> Case:
+    async def record_card(
+        self, case_id: int, card: MessageRef, at: datetime, *, drawn_version: int = 0
+    ) -> Case:
         async with self._db.transaction() as session:
             # Only the first card counts: a racing second announcer must not overwrite the ts the thread uses.
             result = await session.execute(
                 update(CaseRow)
                 .where(CaseRow.id == case_id, CaseRow.card_ts.is_(None))
-                .values(card_channel_id=card.channel_id, card_ts=card.ts, updated_at=at)
+                .values(
+                    card_channel_id=card.channel_id,
+                    card_ts=card.ts,
+                    card_version=drawn_version,
+                    updated_at=at,
+                )
             )
             if result.rowcount:  # type: ignore[attr-defined]
                 session.add(

@@ -55,11 +55,13 @@ class InMemoryCaseRepository:
         self.cases[case_id] = case
         return case
 
-    async def record_card(self, case_id: int, card: MessageRef, at: datetime) -> Case:
+    async def record_card(
+        self, case_id: int, card: MessageRef, at: datetime, *, drawn_version: int = 0
+    ) -> Case:
         if self.cases[case_id].card is not None:
             return self.cases[case_id]
         self.event_log.append(CaseEvent(case_id=case_id, kind="card_posted", actor_user_id=None, at=at))
-        return self._update(case_id, card=card, updated_at=at)
+        return self._update(case_id, card=card, updated_at=at, card_version=drawn_version)
 
     async def record_thread_opened(self, case_id: int, at: datetime) -> Case:
         self.event_log.append(CaseEvent(case_id=case_id, kind="thread_opened", actor_user_id=None, at=at))

@@ -87,11 +87,18 @@ def copy_requests(
 
 
 def offer_requests(
-    amends_id: int, state: AmendsState, copy_ids: Sequence[int], at: datetime, remind_at: datetime | None
+    amends_id: int,
+    state: AmendsState,
+    copy_ids: Sequence[int],
+    at: datetime,
+    remind_at: datetime | None,
+    *,
+    announced: bool = False,
 ) -> list[FollowUpRequest]:
-    """What a new request stages: granted at once, its outcome; pending, the notice, the copies, the reminder."""
+    """What a new request stages: granted at once, its outcome (none when `announced`: the amends step it
+    finished is redrawn in the thread saying so); pending, the notice, the copies, the reminder."""
     if state.given:
-        return [_request(AmendsEffect.OUTCOME, amends_id, "outcome", at)]
+        return [] if announced else [_request(AmendsEffect.OUTCOME, amends_id, "outcome", at)]
     requests = [
         _request(AmendsEffect.NOTICE, amends_id, "notice", at),
         *copy_requests(amends_id, copy_ids, 1, at, post=True),

@@ -176,6 +176,15 @@ def _summary(amends: Amends, case: Case) -> str:
     )
 
 
+#: The heading of a decided request (its own copy, redrawn), by what became of it.
+DECIDED_HEADINGS = {
+    AmendsState.APPROVED: "approved",
+    AmendsState.ADJUSTED: "approved with a new amount",
+    AmendsState.REJECTED: "rejected",
+    AmendsState.GRANTED: "granted",
+}
+
+
 def build_approval_request(
     amends: Amends,
     case: Case,
@@ -187,7 +196,9 @@ def build_approval_request(
     """An approval request: the ask, why it needs an approver, the justification, the customer's other
     amends (pending or given, each linked to its case thread); buttons while pending."""
     head = ":scales: *Amends to approve*"
-    if copy is not None and copy.backup:
+    if amends.state is not AmendsState.PENDING:  # decided: the heading no longer asks for anything
+        head = f":scales: *Amends request {DECIDED_HEADINGS.get(amends.state, amends.state.value)}*"
+    elif copy is not None and copy.backup:
         head = ":rotating_light: *Amends to approve: no decision yet from the approvers, so you are asked as backup*"
     blocks: list[Block] = [section(f"{head}\n{_summary(amends, case)}")]
     if amends.reasons:

@@ -23,6 +23,7 @@ from bot.apology_templates import Situation
 from bot.cases import Case, Category
 from bot.playbook import CaseStep, Progress, StepStatus, role_of
 from bot.records import CaseRecord, human_duration, timeline_of
+from bot.recovery import MAX_ASKED_NOTE
 from handlers.blocks import fields
 from handlers.blocks.kit import button, button_row, context, section
 from handlers.blocks.refs import encode_ref, json_int, json_object
@@ -95,6 +96,10 @@ def build_step_prompt(case: Case, step: CaseStep, progress: Progress) -> list[Bl
         small_print.insert(0, f":leftwards_arrow_with_hook: _Reopened{who} {date_token(step.at)}{why}_")
     if small_print:
         blocks.append(context(*small_print))
+    if definition.asks:  # read with Done from the message's state: no form to open
+        blocks.append(
+            fields.text_input(StepBlock.STEP_NOTE, definition.asks, max_length=MAX_ASKED_NOTE, optional=True)
+        )
     ref = StepRef(case.id, step.key).encode()
     role = role_of(definition)
     own = STEP_ROLE_BLOCKS[role].buttons if role is not None else ()
@@ -141,8 +146,14 @@ def build_retired_step(case: Case, step: CaseStep, progress: Progress, *, reopen
 def _finished_detail(case: Case, step: CaseStep, root_causes: Sequence[Category]) -> str | None:
     if step.status is StepStatus.SKIPPED:
         return f"_Reason:_ {safe_mrkdwn(step.note, 2900)}" if step.note else None
+    if step.step.asks and step.note:
+        return _asked_line(step)
     role = role_of(step.step)
     return STEP_ROLE_BLOCKS[role].finished(case, step, root_causes) if role is not None else None
+
+
+def _asked_line(step: CaseStep) -> str:
+    return f"*{escape_mrkdwn(step.step.asks or '')}:* {safe_mrkdwn(step.note or '', 600)}"
 
 
 def build_card_progress(case: Case, progress: Progress | None) -> list[Block]:
@@ -328,6 +339,8 @@ def build_closing_summary(
     if category:
         label = next((c.label for c in root_causes if c.key == category), category)
         facts.append(f"*Root cause:* {escape_mrkdwn(label)}")
+    # The lines the steps asked for (what mattered most to the customer, what was fixed), in step order.
+    facts += [_asked_line(s) for s in steps if s.step.asks and s.note and s.status is StepStatus.DONE]
     if record is not None:
         facts.append(f"*What fixed it:* {safe_mrkdwn(record.what_fixed, 900)}")
         if record.prevention:

@@ -209,6 +209,7 @@ async def test_above_the_limit_an_approver_approves(stack: Stack) -> None:
     # Each approver (named, and through the user group) has a copy in their DM; the requester has none.
     [carol_copy], [dave_copy] = approval_messages(stack, carol), approval_messages(stack, dave)
     assert "above the agent limit of €50.00" in text_of(carol_copy) and "second cake" in text_of(carol_copy)
+    assert "Amends to approve" in text_of(carol_copy)
     assert dave_copy["text"] == carol_copy["text"] and "second cake" in text_of(dave_copy)
     assert approval_messages(stack, stack.alice) == []
     assert any(kind_of(m) == "mend_amends_notice" for m in thread(stack))
@@ -222,6 +223,7 @@ async def test_above_the_limit_an_approver_approves(stack: Stack) -> None:
         assert f"Approved* by <@{carol.id}>" in text_of(message) and '"type": "button"' not in text_of(
             message
         )
+        assert "Amends request approved" in text_of(message) and "Amends to approve" not in text_of(message)
     outcome = [m for m in thread(stack) if kind_of(m) == "mend_amends_outcome"]
     assert len(outcome) == 1 and "approved" in text_of(outcome[0])
     told = stack.double.messages(stack.double.dm_channel_id(stack.alice.id) or "")

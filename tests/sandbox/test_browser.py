@@ -333,8 +333,10 @@ async def test_the_recovery_journey_in_a_real_browser(journey: Journey) -> None:
     await journey.shot("home-manager-waiting")
     # ... and in their DM with Mend ...
     await journey.open_app_messages()
-    request = page.locator("#messages [data-testid=message]", has_text="Amends to approve").last
+    # Found by what stays on it once decided (its heading changes from "Amends to approve").
+    request = page.locator("#messages [data-testid=message]", has_text="above the agent limit").last
     await request.wait_for()
+    assert "Amends to approve" in await request.inner_text()
     assert "@Alex Rivera" in await request.inner_text()
     assert "above the agent limit" in await request.inner_text()
     await journey.shot("approval-request")
