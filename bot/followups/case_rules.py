@@ -70,5 +70,5 @@ class CaseFollowUpRules:
             channel_id=ctx.case.card.channel_id,
             thread_ts=ctx.case.card.ts,
             to=to,
-            context={"case": ctx.case, "steps": ctx.steps, "promise": ctx.promise, "to": to},
+            context={"case": ctx.case, "steps": ctx.steps, "promise": ctx.promise, "to": to, "now": now},
         )

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.cases import Case
-from bot.followups import FollowUp, FollowUpKind, NudgeAction, Promise, format_duration
+from bot.followups import FollowUp, FollowUpKind, NudgeAction, Promise
 from handlers.blocks import fields
-from handlers.blocks.text import date_token, mention, safe_mrkdwn
+from handlers.blocks.text import age_words, date_token, mention, safe_mrkdwn
 from handlers.ids import FollowUpAction
 
 
@@ -25,6 +25,13 @@ class Nudge:
     to: str | None
     promise: Promise | None
     ack_after: timedelta | None = None
+    at: datetime | None = None  # when it is sent (or was: a redraw), for ages in its words
+
+    @property
+    def age(self) -> str | None:
+        """The case's real age when the nudge went out ("3 weeks"), if known."""
+        at = self.at or self.item.attempted_at
+        return age_words(at - self.case.created_at) if at is not None else None
 
     @property
     def who(self) -> str:
@@ -71,7 +78,7 @@ def _ack_nudge(n: Nudge) -> str:
 
 
 def _ack_escalation(n: Nudge) -> str:
-    late = f" {format_duration(2 * n.ack_after)} after it was reported" if n.ack_after else ""
+    late = f" {n.age} after it was reported" if n.age else f", reported {date_token(n.case.created_at)}"
     return (
         f"{n.who}:rotating_light: {n.ref} still has no apology{late}. Owner: {mention(n.case.owner_user_id)}. "
         f"{n.customer} is waiting; please make sure someone acknowledges them."

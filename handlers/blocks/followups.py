@@ -81,10 +81,16 @@ def build_nudge_actions(
 
 
 def nudge_text(
-    item: FollowUp, case: Case, to: str | None, promise: Promise | None, *, ack_after: timedelta | None = None
+    item: FollowUp,
+    case: Case,
+    to: str | None,
+    promise: Promise | None,
+    *,
+    ack_after: timedelta | None = None,
+    at: datetime | None = None,
 ) -> str:
     """The words of a case nudge (also its notification text): its kind's own, from CASE_KIND_BLOCKS."""
-    nudge = Nudge(item, case, to, promise, ack_after)
+    nudge = Nudge(item, case, to, promise, ack_after, at)
     blocks = CASE_KIND_BLOCKS.get(item.kind)
     return blocks.text(nudge) if blocks is not None else due(nudge)
 
@@ -110,9 +116,10 @@ def build_case_nudge(
     *,
     ack_after: timedelta | None = None,
     note: str | None = None,
+    at: datetime | None = None,
 ) -> list[Block]:
     """A nudge in the case thread; with `note` it is the settled version (no buttons, what happened)."""
-    text = nudge_text(item, case, to, promise, ack_after=ack_after)
+    text = nudge_text(item, case, to, promise, ack_after=ack_after, at=at)
     blocks: list[Block] = [section(text[:SECTION_LIMIT])]
     if note is not None:
         blocks.append(context(note[:2000]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers import payloads
@@ -70,6 +70,16 @@ def safe_quote(text: str, limit: int) -> str:
 def date_token(at: datetime) -> str:
     """A date Slack shows in each reader's own time zone (UTC where the client cannot)."""
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+def age_words(delta: timedelta) -> str:
+    """How old something is, as people say it: "3 weeks", "1 day", "5 hours", "40 minutes" (rounded down)."""
+    seconds = max(int(delta.total_seconds()), 0)
+    for unit, size in (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return "moments"
 
 
 def is_slack_permalink(url: str | None) -> bool:

@@ -31,8 +31,10 @@ class CaseFollowUpHandler:
     def render(self, item: FollowUp, deliver: Deliver) -> OutgoingMessage:
         case: Case = deliver.context["case"]
         promise: Promise | None = deliver.context.get("promise")
-        blocks = build_case_nudge(item, case, deliver.to, promise, ack_after=self._policy.ack_nudge_after)
-        text = nudge_text(item, case, deliver.to, promise, ack_after=self._policy.ack_nudge_after)
+        at = deliver.context.get("now")  # the moment it goes out: ages in its words are the case's real ones
+        ack_after = self._policy.ack_nudge_after
+        blocks = build_case_nudge(item, case, deliver.to, promise, ack_after=ack_after, at=at)
+        text = nudge_text(item, case, deliver.to, promise, ack_after=ack_after, at=at)
         return OutgoingMessage(text=text[:MAX_TEXT], blocks=blocks)
 
     async def settled(self, item: FollowUp, note: str) -> OutgoingMessage | None:

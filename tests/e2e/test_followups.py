@@ -144,6 +144,21 @@ async def walk_to(stack: Stack, last_step: str, case_id: int) -> None:
         )
 
 
+async def test_an_escalation_says_the_cases_real_age(
+    make_stack: Callable[..., AbstractAsyncContextManager[Stack]], clock: FrozenClock
+) -> None:
+    """A case left untouched for three weeks (Mend down, or its nudges snoozed away) is escalated in words
+    that say so, not in the policy's "30m" (which read as if it had been reported half an hour ago)."""
+    async with make_stack(clock=clock, approvers=("bob",), working_hours="always") as stack:
+        await stack.report_case()
+        clock.advance(timedelta(weeks=3, hours=2))
+        await stack.tick()
+        await stack.tick()
+        escalation = next(m for m in nudges(stack) if "still has no apology" in text_of(m))
+        assert "3 weeks after it was reported" in text_of(escalation)
+        assert "30m" not in text_of(escalation)
+
+
 async def test_unanswered_ack_escalates_to_the_approvers(
     make_stack: Callable[..., AbstractAsyncContextManager[Stack]], clock: FrozenClock
 ) -> None:
@@ -156,7 +171,7 @@ async def test_unanswered_ack_escalates_to_the_approvers(
         first, second = nudges(stack)
         assert f"<@{stack.alice.id}>" in text_of(first)
         assert f"<@{stack.bob.id}>" in text_of(second) and "still has no apology" in text_of(second)
-        assert "30m after it was reported" in text_of(second)
+        assert "31 minutes after it was reported" in text_of(second)  # its real age when it went out
         # Bob acknowledges the escalation: it settles in place; Alice's nudge is still hers to act on.
         await click(stack, FollowUpAction.DONE.value, person=stack.bob, message_ts=second["ts"])
         assert FollowUpAction.DONE.value not in text_of(nudges(stack)[1])
