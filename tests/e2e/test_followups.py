@@ -154,9 +154,12 @@ async def test_an_escalation_says_the_cases_real_age(
         clock.advance(timedelta(weeks=3, hours=2))
         await stack.tick()
         await stack.tick()
-        escalation = next(m for m in nudges(stack) if "still has no apology" in text_of(m))
+        sent = nudges(stack)
+        escalation = next(m for m in sent if "still has no apology" in text_of(m))
         assert "3 weeks after it was reported" in text_of(escalation)
         assert "30m" not in text_of(escalation)
+        # Both fell due long ago: the owner's nudge still comes first, then the manager's escalation.
+        assert "has no apology yet" in text_of(sent[0]) and sent.index(escalation) > 0
 
 
 async def test_unanswered_ack_escalates_to_the_approvers(
