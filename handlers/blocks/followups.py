@@ -4,7 +4,7 @@ snooze, reassign, promise, schedule and re-survey modals."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.cases import Case
-from bot.followups import FollowUp, NudgeAction, Promise, ResurveyOutcome, SnoozeChoice, case_kind
+from bot.followups import FollowUp, NudgeAction, ResurveyOutcome, SnoozeChoice, case_kind
 from bot.playbook import CaseStep
 from handlers.blocks import fields
 from handlers.blocks.case_kinds import CASE_KIND_BLOCKS, Nudge, due
@@ -80,18 +80,9 @@ def build_nudge_actions(
     return _nudge_actions(item, *done, snooze=snooze, reassign=reassign)
 
 
-def nudge_text(
-    item: FollowUp,
-    case: Case,
-    to: str | None,
-    promise: Promise | None,
-    *,
-    ack_after: timedelta | None = None,
-    at: datetime | None = None,
-) -> str:
+def nudge_text(nudge: Nudge) -> str:
     """The words of a case nudge (also its notification text): its kind's own, from CASE_KIND_BLOCKS."""
-    nudge = Nudge(item, case, to, promise, ack_after, at)
-    blocks = CASE_KIND_BLOCKS.get(item.kind)
+    blocks = CASE_KIND_BLOCKS.get(nudge.item.kind)
     return blocks.text(nudge) if blocks is not None else due(nudge)
 
 
@@ -108,23 +99,14 @@ def _case_nudge_actions(item: FollowUp) -> ActionsBlock:
     )
 
 
-def build_case_nudge(
-    item: FollowUp,
-    case: Case,
-    to: str | None,
-    promise: Promise | None,
-    *,
-    ack_after: timedelta | None = None,
-    note: str | None = None,
-    at: datetime | None = None,
-) -> list[Block]:
+def build_case_nudge(nudge: Nudge, *, note: str | None = None) -> list[Block]:
     """A nudge in the case thread; with `note` it is the settled version (no buttons, what happened)."""
-    text = nudge_text(item, case, to, promise, ack_after=ack_after, at=at)
+    text = nudge_text(nudge)
     blocks: list[Block] = [section(text[:SECTION_LIMIT])]
     if note is not None:
         blocks.append(context(note[:2000]))
         return blocks
-    actions = _case_nudge_actions(item)
+    actions = _case_nudge_actions(nudge.item)
     if actions.elements:  # a confirmation with nothing to click (a planned check-in) has no actions block
         blocks.append(actions)
     return blocks

@@ -13,6 +13,7 @@ from bot.followups import (
     Promise,
     Verdict,
 )
+from handlers.blocks.case_kinds import Nudge
 from handlers.blocks.followups import build_case_nudge, build_notice, nudge_text
 
 MAX_TEXT = 3000  # Slack's limit for a message's fallback text
@@ -31,10 +32,10 @@ class CaseFollowUpHandler:
     def render(self, item: FollowUp, deliver: Deliver) -> OutgoingMessage:
         case: Case = deliver.context["case"]
         promise: Promise | None = deliver.context.get("promise")
-        at = deliver.context.get("now")  # the moment it goes out: ages in its words are the case's real ones
-        ack_after = self._policy.ack_nudge_after
-        blocks = build_case_nudge(item, case, deliver.to, promise, ack_after=ack_after, at=at)
-        text = nudge_text(item, case, deliver.to, promise, ack_after=ack_after, at=at)
+        # `now`: the moment it goes out, so ages in its words are the case's real ones.
+        nudge = Nudge(item, case, deliver.to, promise, self._policy.ack_nudge_after, deliver.context.get("now"))
+        blocks = build_case_nudge(nudge)
+        text = nudge_text(nudge)
         return OutgoingMessage(text=text[:MAX_TEXT], blocks=blocks)
 
     async def settled(self, item: FollowUp, note: str) -> OutgoingMessage | None:
@@ -44,9 +45,7 @@ class CaseFollowUpHandler:
             return None
         case: Case = ctx.case
         to = item.recipient_user_id or case.owner_user_id
-        blocks = build_case_nudge(
-            item, case, to, ctx.promise, ack_after=self._policy.ack_nudge_after, note=note
-        )
+        blocks = build_case_nudge(Nudge(item, case, to, ctx.promise, self._policy.ack_nudge_after), note=note)
         return OutgoingMessage(text=note[:MAX_TEXT], blocks=blocks)
 
 

@@ -25,6 +25,7 @@ from bot.learning import RecurrenceAlert, RecurringCase
 from bot.playbook import DEFAULT_STEPS, CaseStep, StepRole, progress_of
 from handlers.blocks import amends, followups, learning, recovery
 from handlers.blocks.amends import AmendsRef
+from handlers.blocks.case_kinds import Nudge
 from handlers.blocks.followups import FollowUpRef
 from handlers.blocks.recovery import StepRef
 from tests.handlers.test_blocks_cases import HOSTILE, make_case
@@ -213,7 +214,7 @@ def test_nudge_buttons_per_kind() -> None:
             created_by="U1",
             created_at=AT,
         )
-        actions = followups.build_case_nudge(item, CASE, "U1", promise)[-1].to_dict()
+        actions = followups.build_case_nudge(Nudge(item, CASE, "U1", promise))[-1].to_dict()
         assert actions["block_id"] == "nudge_actions"
         return [(e["action_id"], e.get("style")) for e in actions["elements"]]
 
